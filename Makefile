@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make sim` and `make test`. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := simulator/node_modules/.installed
+
+.PHONY: setup sim test lint clean
+
+setup: $(PY_STAMP) $(NPM_STAMP)
+
+# Re-run pip only when the dependency list changes.
+$(PY_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# The MicroPython WebAssembly engine, exactly as locked.
+$(NPM_STAMP): simulator/package.json simulator/package-lock.json
+	cd simulator && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+sim: setup
+	$(BIN)/massager sim weekly
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(BIN)/ruff check firmware host_tools simulator tests
+
+
+clean:
+	rm -rf $(VENV) simulator/node_modules .pytest_cache .hypothesis

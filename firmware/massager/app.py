@@ -1,0 +1,235 @@
+# The device's state machine: idle, running, paused, done, off.
+#
+# Clock-injected and hardware-free: `out.show(motor, r, g, b)` is the only output, called
+# once per change with the motor already clamped by safety; `on_change(app, now)` lets
+# the simulator record the trace. The caller wakes it at next_wake() or on a button edge.
+from massager import button, feel, safety
+from massager.sequencer import Sequencer
+
+IDLE = "idle"
+RUNNING = "running"
+PAUSED = "paused"
+DONE = "done"
+OFF = "off"
+
+
+class App:
+    def __init__(self, programs, out, level=safety.DEFAULT_LEVEL, on_change=None,
+                 on_level=None):
+        self.programs = programs  # compiled routines; index 0 is selected at power-up
+        self.out = out
+        self.on_change = on_change
+        self.on_level = on_level  # called with the new level index, to remember it
+        self.gestures = button.Gestures()
+        self.selected = 0
+        self.level = level if 0 <= level < len(safety.INTENSITY_LEVELS) else \
+            safety.DEFAULT_LEVEL
+        self.error = False  # a routine failed to load: idle shows the error colour
+        self.seq = None
+        self.state = OFF
+        self.since = 0  # when the current state began
+        self.session_start = 0
+        self.motor_on_since = None
+        self._level_before_long = None
+        # Last emitted outputs (what the trace shows).
+        self.motor = 0
+        self.led_r = self.led_g = self.led_b = 0
+        self.cue = feel.NONE
+        self.step = self.round = self.rep = None
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def begin(self, now):
+        """Power-up: idle, nothing moving."""
+        self._enter(IDLE, now)
+
+    def edge(self, pressed, now):
+        """A raw button edge from the hardware."""
+        self.update(now)
+        self.press(self.gestures.edge(pressed, now), now)
+
+    def press(self, gesture, now):
+        """A decoded gesture (or None). The simulator may inject gestures directly."""
+        if gesture is None:
+            return
+        self.update(now)
+        s = self.state
+        if gesture == button.STUCK:
+            if s in (RUNNING, PAUSED):
+                self._stop(now)
+            return
+        if gesture == button.LONG and s in (RUNNING, PAUSED):
+            self._stop(now)  # a long press always stops
+        elif s == OFF:
+            self._enter(IDLE, now)
+        elif s == DONE:
+            self._enter(IDLE, now)
+        elif s == IDLE:
+            self._idle_gesture(gesture, now)
+        elif s == RUNNING:
+            if gesture == button.SHORT:
+                self.seq.pause(now)
+                self._enter(PAUSED, now)
+            elif gesture == button.DOUBLE:
+                self.seq.skip(now)
+                self._show(now)
+        elif s == PAUSED:
+            if gesture == button.SHORT:
+                self.seq.resume(now)
+                self._enter(RUNNING, now, keep_session=True)
+            elif gesture == button.DOUBLE:
+                self._set_level((self.level + 1) % len(safety.INTENSITY_LEVELS))
+                self._show(now)
+
+    def _idle_gesture(self, gesture, now):
+        if gesture == button.SHORT and self.programs:
+            self.seq = Sequencer(self.programs[self.selected],
+                                 safety.INTENSITY_LEVELS[self.level])
+            self.seq.start(now)
+            self._enter(RUNNING, now)
+        elif gesture == button.DOUBLE and self.programs:
+            self.selected = (self.selected + 1) % len(self.programs)
+            self._enter(IDLE, now)
+        elif gesture == button.LONG:
+            self._level_before_long = self.level
+            self._set_level((self.level + 1) % len(safety.INTENSITY_LEVELS))
+            self._enter(IDLE, now)
+        elif gesture == button.HOLD:
+            if self._level_before_long is not None:
+                self._set_level(self._level_before_long)  # the hold meant "off", not "level"
+            self._enter(OFF, now)
+
+    def update(self, now):
+        """Advance time: play the routine and enforce the time limits."""
+        g = self.gestures.deadline()
+        if g is not None and now >= g:
+            gesture = self.gestures.poll(now)
+            if gesture is not None:
+                self.press(gesture, now)
+        s = self.state
+        if s == RUNNING:
+            if self.seq.update(now):
+                if self.seq.finished:
+                    self._enter(DONE, now)
+                    return
+                self._show(now)
+            if now - self.session_start >= safety.SESSION_CAP_MS:
+                self._stop(now, DONE)
+            elif (self.motor_on_since is not None
+                  and now - self.motor_on_since >= safety.CONTINUOUS_RUN_MS):
+                self._stop(now, DONE)
+        elif s == PAUSED:
+            if (now - self.since >= safety.PAUSE_STOP_MS
+                    or now - self.session_start >= safety.SESSION_CAP_MS):
+                self._stop(now)
+        elif s == DONE:
+            if now - self.since >= safety.DONE_IDLE_MS:
+                self._enter(IDLE, now)
+        elif s == IDLE:
+            if now - self.since >= safety.IDLE_OFF_MS:
+                self._enter(OFF, now)
+
+    def next_wake(self):
+        """The next time update() has work to do, or None (only a button can wake it)."""
+        s = self.state
+        t = self.gestures.deadline()
+        if s == RUNNING:
+            t = _earliest(t, self.seq.next_change_ms())
+            t = _earliest(t, self.session_start + safety.SESSION_CAP_MS)
+            if self.motor_on_since is not None:
+                t = _earliest(t, self.motor_on_since + safety.CONTINUOUS_RUN_MS)
+        elif s == PAUSED:
+            t = _earliest(t, min(self.since + safety.PAUSE_STOP_MS,
+                                 self.session_start + safety.SESSION_CAP_MS))
+        elif s == DONE:
+            t = _earliest(t, self.since + safety.DONE_IDLE_MS)
+        elif s == IDLE:
+            t = _earliest(t, self.since + safety.IDLE_OFF_MS)
+        return t
+
+    # -- state changes ----------------------------------------------------------------
+
+    def _enter(self, state, now, keep_session=False):
+        if state == RUNNING and not keep_session:
+            self.session_start = now
+        if state != IDLE:
+            self._level_before_long = None
+        self.state = state
+        self.since = now
+        self._show(now)
+
+    def _stop(self, now, state=IDLE):
+        if self.seq is not None:
+            self.seq.stop()
+        self._enter(state, now)
+
+    def _set_level(self, level):
+        self.level = level
+        if self.seq is not None:
+            self.seq.set_scale(safety.INTENSITY_LEVELS[level])
+        if self.on_level is not None:
+            self.on_level(level)
+
+    # -- outputs ----------------------------------------------------------------------
+
+    def _show(self, now):
+        s = self.state
+        seq = self.seq
+        step = rnd = rep = None
+        cue = feel.NONE
+        motor = 0
+        if s == RUNNING:
+            motor = safety.clamp_duty(seq.motor)
+            r, g, b = seq.led_r, seq.led_g, seq.led_b
+            cue = seq.cue
+            step, rnd, rep = seq.step, seq.round, seq.rep
+        else:
+            if s == PAUSED:
+                look = feel.PAUSED_LED
+                step, rnd, rep = seq.step, seq.round, seq.rep
+            elif s == DONE:
+                look = feel.DONE_LED
+            elif s == IDLE:
+                look = feel.ERROR_LED if self.error else feel.IDLE_LED
+            else:
+                look = None
+            r = g = b = 0
+            if look is not None:
+                color = feel.COLORS[look[0]] or self._idle_color()
+                # Idle and paused brightness tells the intensity level.
+                level = look[1] * (2 + self.level) // 3 if s in (IDLE, PAUSED) else look[1]
+                r, g, b = color[0] * level // 100, color[1] * level // 100, \
+                    color[2] * level // 100
+        if motor:
+            if self.motor_on_since is None:
+                self.motor_on_since = now
+        else:
+            self.motor_on_since = None
+        if (motor == self.motor and r == self.led_r and g == self.led_g and b == self.led_b
+                and cue == self.cue and step == self.step and rnd == self.round
+                and rep == self.rep and s == self._shown_state):
+            return
+        # One field at a time: tuple assignment of 4+ would allocate on MicroPython.
+        self.motor = motor
+        self.led_r, self.led_g, self.led_b = r, g, b
+        self.cue = cue
+        self.step, self.round, self.rep = step, rnd, rep
+        self._shown_state = s
+        self.out.show(motor, r, g, b)
+        if self.on_change is not None:
+            self.on_change(self, now)
+
+    _shown_state = None
+
+    def _idle_color(self):
+        if self.programs:
+            return self.programs[self.selected].color
+        return feel.COLORS[feel.RED]
+
+
+def _earliest(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a <= b else b

@@ -1,0 +1,7 @@
+# The few names that differ between MicroPython and CPython, shimmed in one place.
+try:
+    from micropython import const
+except ImportError:  # CPython: host tools and the simulator
+
+    def const(value):
+        return value

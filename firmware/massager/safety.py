@@ -1,0 +1,28 @@
+# Every safety limit of the device, in one place. The app enforces them; the routine
+# validator and the host tools read them from here. Times in ms, strengths in %.
+from massager.compat import const
+
+MAX_DUTY = const(90)  # the motor never runs harder than this, whatever a routine says
+INTENSITY_LEVELS = (55, 75, 100)  # user levels: % of the routine's strengths
+DEFAULT_LEVEL = const(1)  # index into INTENSITY_LEVELS
+
+MAX_ROUTINE_MS = const(18 * 60 * 1000)  # longest routine a file may describe
+SESSION_CAP_MS = const(20 * 60 * 1000)  # a session (running + paused) ends after this
+PAUSE_STOP_MS = const(5 * 60 * 1000)  # a pause this long ends the session
+IDLE_OFF_MS = const(5 * 60 * 1000)  # idle this long: power down
+DONE_IDLE_MS = const(4000)  # the "done" light, then back to idle
+CONTINUOUS_RUN_MS = const(15 * 1000)  # strokes rest every breath; longer means a fault
+STUCK_BUTTON_MS = const(10 * 1000)  # held this long: ignore the button, motor off
+
+WATCHDOG_MS = const(5000)  # hardware watchdog timeout
+FEED_MS = const(1000)  # the main loop wakes at least this often to feed it
+
+BATTERY_LOW_MV = const(3500)  # warn (LED) below this
+BATTERY_CUTOFF_MV = const(3300)  # stop the motor and power down below this
+
+
+def clamp_duty(percent):
+    """The one place a motor strength becomes safe to drive."""
+    if percent <= 0:
+        return 0
+    return MAX_DUTY if percent > MAX_DUTY else percent

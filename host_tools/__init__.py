@@ -1,0 +1,1 @@
+"""massager host tools: the `massager` command."""

@@ -1,0 +1,136 @@
+# The `massager` command: one entry point, one subcommand per job.
+#
+# Every failure a user can cause ends as one line on stderr and a non-zero exit, never a
+# traceback (set MASSAGER_DEBUG=1 to see one for an internal error).
+import argparse
+import json
+import os
+import sys
+
+from host_tools import routines
+from host_tools.routines import RoutineError
+
+EXAMPLES = """examples:
+  massager sim                       live view of the weekly routine; space is the button
+  massager sim daily --headless      play it at full speed and print a summary
+  massager sim weekly --headless --trace - --buttons 0:short,60000:short,90000:short
+  massager validate my-routine.json  check a routine file
+  massager schema > routine.schema.json
+"""
+
+
+class UsageError(Exception):
+    """Bad arguments: one line, exit 2."""
+
+
+def cmd_validate(args):
+    bad = 0
+    for ref in args.files:
+        try:
+            label, prog, errors = routines.check(ref)
+        except RoutineError as e:
+            print(e)
+            bad += 1
+            continue
+        if errors:
+            bad += 1
+            for problem in errors:
+                print("%s: %s" % (label, problem))
+        elif not args.quiet:
+            print("%s: ok, %s, %d steps x %d rounds" % (
+                label, _clock(prog.total_ms), len(prog.steps), prog.rounds))
+    return 1 if bad else 0
+
+
+def cmd_schema(args):
+    from host_tools.schema import schema
+
+    print(json.dumps(schema(), indent=2))
+    return 0
+
+
+def cmd_sim(args):
+    from simulator.headless import DEFAULT_BUTTONS, parse_buttons
+
+    try:
+        script = parse_buttons(args.buttons or DEFAULT_BUTTONS)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if args.speed <= 0:
+        raise UsageError("--speed must be above 0, got %g" % args.speed)
+    chosen = routines.load(args.routine)
+    others = [p for p in routines.builtins() if p.name != chosen.name]
+    programs = [chosen] + others
+    if args.headless:
+        from host_tools.sim import run_headless
+
+        return run_headless(programs, script, args.trace, until=args.until)
+    if args.trace == "-":
+        raise UsageError("--trace - needs --headless (the live view uses the terminal)")
+    from host_tools.live import run_live
+
+    return run_live(programs, script, speed=args.speed, trace_path=args.trace)
+
+
+def _clock(ms):
+    from massager.program import clock_text
+
+    return clock_text(ms)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="massager", description="Routines, simulator and device tools for massager.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check routine files (exit 1 on any problem)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="routine JSON file or built-in name")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the routine format")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("sim", help="run the simulated device (live view or --headless)")
+    p.add_argument("routine", nargs="?", default="weekly",
+                   help="built-in name (daily, weekly) or a routine file; default weekly")
+    p.add_argument("--headless", action="store_true",
+                   help="run at full speed without a view and print a summary")
+    p.add_argument("--trace", metavar="FILE", help="write the trace (JSON lines); - for stdout")
+    p.add_argument("--buttons", metavar="SCRIPT",
+                   help="button events MS:EVENT,... with EVENT down, up, short, double or "
+                        "long (default 0:short: start the routine)")
+    p.add_argument("--speed", type=float, default=1.0, help="live view time scale (default 1)")
+    p.add_argument("--until", type=int, metavar="MS",
+                   help="headless: run to this time instead of stopping when the session ends")
+    p.set_defaults(func=cmd_sim)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print("massager %s: %s" % (args.command, e), file=sys.stderr)
+        return 2
+    except RoutineError as e:
+        print("massager %s: %s" % (args.command, e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # e.g. `massager sim --trace - | head`: the reader left; not an error.
+        sys.stderr.close()
+        return 0
+    except Exception as e:  # the promise: no traceback reaches a user
+        if os.environ.get("MASSAGER_DEBUG"):
+            raise
+        print("massager %s: internal error: %s: %s (set MASSAGER_DEBUG=1 for details)" % (
+            args.command, type(e).__name__, e), file=sys.stderr)
+        return 3

@@ -1,0 +1,39 @@
+# Shared by the tests: load built-ins, play a routine headless and read back its trace.
+import json
+
+from massager import program, routines
+
+from simulator import headless
+
+
+def builtin(name):
+    prog, errors = program.load(routines.text(name))
+    assert errors == [], errors
+    return prog
+
+
+def play(programs, buttons="0:short", until=None):
+    """Trace lines (str) and records (dict) of a headless run."""
+    if not isinstance(programs, list):
+        programs = [programs]
+    lines = []
+    headless.play(programs, headless.parse_buttons(buttons), lines.append, until=until)
+    return lines, [json.loads(line) for line in lines]
+
+
+def routine_doc(**overrides):
+    """A small valid routine as a dict; keyword arguments replace top-level fields."""
+    doc = {
+        "format": 1,
+        "name": "test",
+        "rounds": 2,
+        "breath": {"first_ms": 2500, "last_ms": 3500},
+        "steps": [
+            {"name": "Chin to ear", "zone": "jaw", "direction": "up", "reps": 3,
+             "moves": ["glide", "press", "press", "press", "glide"]},
+            {"name": "Cheekbone", "zone": "cheekbone", "direction": "outward", "reps": 2,
+             "sides": "left-right"},
+        ],
+    }
+    doc.update(overrides)
+    return doc

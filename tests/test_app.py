@@ -1,0 +1,105 @@
+# The state machine through the headless driver: what a person pressing the button gets.
+from helpers import builtin, play
+from hypothesis import given, settings
+from massager import app as device
+from massager import safety
+from strategies import button_scripts
+
+
+def states(records):
+    return [r["state"] for r in records]
+
+
+def at(records, t):
+    """The outputs in effect at time t."""
+    last = None
+    for r in records:
+        if r["t"] > t:
+            break
+        last = r
+    return last
+
+
+def test_short_press_starts_and_the_routine_ends_done():
+    _, records = play(builtin("daily"))
+    assert states(records)[:2] == ["idle", "running"]
+    assert records[-1]["state"] == "done"
+
+
+def test_pause_turns_the_motor_off_and_resume_continues():
+    _, records = play(builtin("weekly"), "0:short,30000:short,60000:short,90000:double,"
+                                         "120000:long")
+    paused = [r for r in records if 30000 <= r["t"] < 60000]
+    assert paused and all(r["state"] == "paused" and r["motor"] == 0 for r in paused)
+    assert at(records, 61000)["state"] == "running"
+    assert at(records, 90000)["step"] == at(records, 89999)["step"] + 1  # skip
+    assert at(records, 120000)["state"] == "idle" and at(records, 120000)["motor"] == 0
+    assert records[-1]["t"] == 120000
+
+
+def test_raw_edges_work_like_gestures():
+    _, records = play(builtin("daily"), "0:down,100:up,20000:down,21500:up")
+    assert at(records, 1000)["state"] == "running"
+    assert at(records, 21000)["state"] == "idle"  # the long press stopped it at 21000
+
+
+def test_double_in_idle_selects_the_next_routine():
+    progs = [builtin("daily"), builtin("weekly")]
+    _, records = play(progs, "0:double,1000:short", until=2000)
+    a = device.App(progs, _Null())
+    a.begin(0)
+    a.press("double", 0)
+    assert a.selected == 1
+    assert at(records, 1500)["state"] == "running"
+
+
+def test_long_in_idle_changes_intensity_and_hold_powers_off():
+    levels = []
+    a = device.App([builtin("daily")], _Null(), on_level=levels.append)
+    a.begin(0)
+    start = a.level
+    a.press("long", 100)
+    assert a.level == (start + 1) % 3 and levels == [a.level]
+    a.press("hold", 2100)
+    assert a.state == device.OFF and a.level == start
+
+
+def test_idle_powers_off_and_a_press_wakes_it():
+    _, records = play(builtin("daily"), "", until=safety.IDLE_OFF_MS + 10)
+    assert records[-1]["state"] == "off" and records[-1]["t"] == safety.IDLE_OFF_MS
+    a = device.App([builtin("daily")], _Null())
+    a.begin(0)
+    a.update(safety.IDLE_OFF_MS)
+    a.press("short", safety.IDLE_OFF_MS + 5)
+    assert a.state == device.IDLE
+
+
+def test_a_long_pause_ends_the_session():
+    _, records = play(builtin("weekly"), "0:short,10000:short", until=10000 +
+                      safety.PAUSE_STOP_MS + 1)
+    assert records[-1]["state"] == "idle" and records[-1]["t"] == 10000 + safety.PAUSE_STOP_MS
+
+
+class _Null:
+    def show(self, motor, r, g, b):
+        self.last = (motor, r, g, b)
+
+
+@settings(max_examples=200)
+@given(button_scripts(horizon=200000))
+def test_invariants_hold_for_any_button_script(script):
+    _, records = play([builtin("daily"), builtin("weekly")], script, until=400000)
+    for r in records:
+        assert 0 <= r["motor"] <= safety.MAX_DUTY
+        assert all(0 <= c <= 255 for c in r["led"])
+        if r["state"] != "running":
+            assert r["motor"] == 0
+    times = [r["t"] for r in records]
+    assert times == sorted(times)
+    events = [item.split(":") for item in script.split(",") if item]
+    for t, event in events:
+        t = int(t)
+        before = at(records, t - 1)
+        if event == "long" and sum(1 for u, _ in events if int(u) == t) == 1 and before \
+                and before["state"] in ("running", "paused"):
+            assert at(records, t)["state"] == "idle" and at(records, t)["motor"] == 0

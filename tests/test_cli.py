@@ -1,0 +1,125 @@
+# The `massager` command as a user runs it: exit codes, one-line errors, no tracebacks.
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+from massager import routines
+
+
+def massager(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "host_tools", *args], capture_output=True,
+                          text=True, input=stdin, timeout=120)
+
+
+def assert_clean(result):
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_validate_builtins_and_a_good_file(tmp_path):
+    good = tmp_path / "mine.json"
+    good.write_text(routines.text("daily"))
+    r = massager("validate", "weekly", str(good))
+    assert r.returncode == 0, r.stdout
+    assert r.stdout.splitlines()[1].startswith(str(good) + ": ok, 1:43")
+
+
+def test_validate_reports_one_line_per_problem(tmp_path):
+    doc = json.loads(routines.text("weekly"))
+    doc["steps"][3]["reps"] = 0
+    doc["steps"][5]["zone"] = 7
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    r = massager("validate", str(bad))
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [
+        "%s: steps[3].reps: must be 1..10, got 0" % bad,
+        "%s: steps[5].zone: must be one of chin, jaw, cheekbone, cheek, forehead, lower-lip, "
+        "upper-lip, nose, nostrils, ear, neck, eyes, face, got 7" % bad,
+    ]
+
+
+HOSTILE = {
+    "empty.json": b"",
+    "binary.json": bytes(range(256)) * 4,
+    "huge.json": b"{" + b" " * (1 << 20) + b"}",
+    "deep.json": b"[" * 10000 + b"]" * 10000,
+    "nan.json": b'{"format": 1, "rounds": NaN}',
+    "bigint.json": b'{"format": 1, "rounds": ' + b"9" * 5000 + b"}",
+    "dupkeys.json": b'{"format": 1, "format": 1, "name": "x"}',
+    "unicode.json": '{"format": 1, "name": "日本"}'.encode(),
+    "list.json": b"[]",
+    "trailing.json": b'{"format": 1,}',
+}
+
+
+def test_hostile_files_fail_with_one_line_each(tmp_path):
+    paths = []
+    for name, data in HOSTILE.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    paths.append(str(tmp_path))  # a directory
+    paths.append(str(tmp_path / "missing.json"))
+    for path in paths:
+        r = massager("validate", path)
+        assert r.returncode == 1, path
+        assert_clean(r)
+        lines = r.stdout.splitlines()
+        assert lines and all(line.startswith(path + ": ") for line in lines), (path, lines)
+        assert all(len(line) < 300 for line in lines)
+
+
+def test_schema_accepts_the_builtins_and_rejects_unknown_fields():
+    r = massager("schema")
+    assert r.returncode == 0
+    schema = json.loads(r.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for name in routines.NAMES:
+        jsonschema.validate(json.loads(routines.text(name)), schema)
+    doc = json.loads(routines.text("daily"))
+    doc["steps"][0]["speed"] = 3
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, schema)
+
+
+def test_sim_headless_trace_to_stdout_is_pure_json_lines():
+    r = massager("sim", "daily", "--headless", "--trace", "-")
+    assert r.returncode == 0
+    records = [json.loads(line) for line in r.stdout.splitlines()]
+    assert list(records[0]) == ["t", "motor", "led", "state", "step", "round", "rep", "cue"]
+    assert 60000 <= records[-1]["t"] <= 120000
+    assert r.stderr.startswith("daily: 1:43")
+
+
+def test_sim_headless_writes_the_trace_file(tmp_path):
+    out = tmp_path / "trace.jsonl"
+    r = massager("sim", "daily", "--headless", "--trace", str(out),
+                 "--buttons", "0:short,5000:long")
+    assert r.returncode == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert records[-1]["t"] == 5000 and records[-1]["state"] == "idle"
+    assert "ended idle" in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sim", "--headless", "--buttons", "0:poke"], "--buttons item 1 '0:poke'"),
+    (["sim", "nope", "--headless"], "nope: no such file or built-in routine"),
+    (["sim", "--speed", "0"], "--speed must be above 0"),
+])
+def test_sim_bad_arguments_are_one_line(args, message):
+    r = massager(*args)
+    assert r.returncode in (1, 2)
+    assert_clean(r)
+    assert len(r.stderr.splitlines()) == 1 and message in r.stderr
+
+
+def test_sim_live_view_without_a_terminal_prints_progress(tmp_path):
+    # Not a tty: the live view prints plain progress lines instead of redrawing.
+    doc = json.loads(routines.text("daily"))
+    doc.update(rounds=1, steps=doc["steps"][:1])
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(doc))
+    r = massager("sim", str(path), "--speed", "64")
+    assert r.returncode == 0, r.stderr
+    assert "running step 1 round 1" in r.stdout and "done" in r.stdout

@@ -1,0 +1,175 @@
+# The validator: every input gets a verdict, every problem names where it is.
+import copy
+import json
+
+from helpers import routine_doc
+from hypothesis import given
+from hypothesis import strategies as st
+from massager import program, routine, routines
+
+
+def errors_of(data):
+    prog, errors = program.load(data)
+    assert (prog is None) == bool(errors)
+    return errors
+
+
+def text(doc):
+    return json.dumps(doc)
+
+
+def test_builtin_routines_are_valid():
+    for name in routines.NAMES:
+        assert errors_of(routines.text(name)) == []
+
+
+def test_small_routine_is_valid_and_fills_defaults():
+    doc, errors = routine.validate(text(routine_doc()))
+    assert errors == []
+    assert doc["intensity"] == 60
+    assert doc["press"] == {"intensity": 80, "on_ms": 220, "off_ms": 160}
+    assert doc["cues"] == {"step": True, "side": True, "round": True}
+    assert doc["steps"][1]["moves"] == ("glide",)
+
+
+def test_error_names_step_index_and_field():
+    doc = routine_doc()
+    doc["steps"][1]["reps"] = 0
+    assert errors_of(text(doc)) == ["steps[1].reps: must be 1..10, got 0"]
+
+
+def test_every_problem_is_reported_once():
+    doc = routine_doc(rounds="six", colour=[1, 2, 3])
+    doc["steps"][0]["zone"] = "moon"
+    errors = errors_of(text(doc))
+    assert len(errors) == 3
+    assert errors[0].startswith("colour: unknown field")
+    assert 'rounds: must be a whole number, got "six"' in errors
+    assert any(e.startswith("steps[0].zone: must be one of") and e.endswith('got "moon"')
+               for e in errors)
+
+
+def test_pace_may_not_speed_up():
+    errors = errors_of(text(routine_doc(breath={"first_ms": 4000, "last_ms": 3000})))
+    assert errors == ["breath.last_ms: must be at least breath.first_ms (4000): the pace "
+                      "only slows down, got 3000"]
+
+
+def test_duplicate_step_names_are_rejected():
+    doc = routine_doc()
+    doc["steps"][1]["name"] = "chin TO ear"
+    assert errors_of(text(doc)) == ['steps[1].name: same as steps[0].name "chin TO ear"']
+
+
+def test_stroke_too_short_for_its_presses():
+    doc = routine_doc(breath={"first_ms": 1500, "last_ms": 3000})
+    (error,) = errors_of(text(doc))
+    assert error.startswith("steps[0].moves: 3 press(es) and 2 glide(s) need 2220 ms")
+
+
+def test_routine_longer_than_the_limit():
+    steps = [{"name": "s%d" % i, "zone": "face", "direction": "up", "reps": 10}
+             for i in range(16)]
+    doc = routine_doc(rounds=12, breath={"first_ms": 6000, "last_ms": 6000}, steps=steps)
+    (error,) = errors_of(text(doc))
+    assert error.startswith("steps: the routine lasts ")
+    assert error.endswith("longer than the 18:00 limit")
+
+
+def test_booleans_are_not_numbers_and_floats_are_not_ints():
+    assert errors_of(text(routine_doc(rounds=True))) == [
+        "rounds: must be a whole number, got true"]
+    assert errors_of(text(routine_doc(rounds=2.0))) == [
+        "rounds: must be a whole number, got a decimal number"]
+
+
+HOSTILE = {
+    b"": "file is empty",
+    b"   \n": "file is empty",
+    b"\xff\xfe\x00junk": "not UTF-8 text",
+    b"[1, 2]": "must be a JSON object {...}, got a list",
+    b"{": "not valid JSON",
+    b'{"a": 1,}': "not valid JSON",
+    b'{"rounds": NaN}': "not valid JSON: NaN and Infinity are not numbers, at line 1",
+    b'{"rounds": -Infinity}': "not valid JSON: NaN and Infinity are not numbers, at line 1",
+    b'{"rounds": 1234567890123}': "number longer than 9 digits at line 1",
+    b'{"title": "a\x01b"}': "not valid JSON: control character in a string at line 1",
+    b"[" * 10000 + b"]" * 10000: "file is 20000 bytes, limit is 16384",
+    b"[" * 5000: "nested deeper than 6 levels at line 1",
+    b" " * (1 << 20): "file is 1048576 bytes, limit is 16384",
+}
+
+
+def test_hostile_files_get_one_clear_error_each():
+    for data, expected in HOSTILE.items():
+        assert errors_of(data) == [expected], data[:40]
+
+
+def test_unicode_title_is_fine_and_unicode_name_is_not():
+    assert errors_of(text(routine_doc(title="Massage du visage – été"))) == []
+    assert errors_of(text(routine_doc(name="été"))) == [
+        "name: use only a-z, 0-9, '-' and '_', got \"?t?\""]
+
+
+def test_duplicate_keys_keep_the_last_value():
+    data = b'{"format": 1, "format": 2}'
+    assert "format: must be 1, got 2" in errors_of(data)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
+                                                                  max_size=5),
+    max_leaves=30)
+
+
+@given(json_values)
+def test_any_json_value_gets_a_verdict(value):
+    data = json.dumps(value)
+    errors = errors_of(data)
+    assert errors and all(isinstance(e, str) and e for e in errors)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _paths(v, prefix + (i,))
+
+
+WEEKLY = json.loads(routines.text("weekly"))
+WEEKLY_PATHS = list(_paths(WEEKLY))[1:]
+
+
+@given(st.sampled_from(WEEKLY_PATHS), json_values, st.booleans())
+def test_mutated_routine_gets_a_verdict_naming_the_field(path, value, delete):
+    doc = copy.deepcopy(WEEKLY)
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    if delete:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    data = json.dumps(doc)
+    prog, errors = program.load(data)
+    _, parse_problem = routine.parse(data)
+    if parse_problem:  # e.g. a NaN or a 10-digit number: rejected before any field
+        assert errors == [parse_problem]
+    elif errors:
+        top = str(path[0])
+        assert any(e.startswith(top) or e.startswith("steps") for e in errors), errors
+    else:
+        assert prog.total_ms > 0
+
+
+@given(st.binary(max_size=64), st.integers(min_value=0, max_value=4000), st.integers(0, 8))
+def test_byte_mutations_of_a_routine_never_raise(junk, at, cut):
+    data = routines.text("weekly").encode()
+    data = data[:at] + junk + data[at + cut:]
+    prog, errors = program.load(data)
+    assert (prog is None) == bool(errors)
+    assert all(isinstance(e, str) for e in errors)
