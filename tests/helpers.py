@@ -2,7 +2,6 @@
 import json
 
 from massager import program, routines
-
 from simulator import headless
 
 

@@ -1,5 +1,6 @@
 # Hypothesis strategies for valid routines (as dicts) and button scripts.
 from hypothesis import strategies as st
+
 from massager import routine
 
 step = st.fixed_dictionaries(

@@ -1,6 +1,7 @@
 # The state machine through the headless driver: what a person pressing the button gets.
-from helpers import builtin, play
 from hypothesis import given, settings
+
+from helpers import builtin, play
 from massager import app as device
 from massager import safety
 from strategies import button_scripts

@@ -3,6 +3,7 @@ from collections import defaultdict
 from statistics import mean
 
 import pytest
+
 from helpers import builtin, play
 
 

@@ -5,6 +5,7 @@ import sys
 
 import jsonschema
 import pytest
+
 from massager import routines
 
 

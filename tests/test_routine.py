@@ -2,9 +2,10 @@
 import copy
 import json
 
-from helpers import routine_doc
 from hypothesis import given
 from hypothesis import strategies as st
+
+from helpers import routine_doc
 from massager import program, routine, routines
 
 

@@ -1,7 +1,8 @@
 # The sequencer: outputs are a pure function of time, the parts add up, pace only slows.
-from helpers import builtin
 from hypothesis import assume, given
 from hypothesis import strategies as st
+
+from helpers import builtin
 from massager import feel, program
 from massager.sequencer import LEFT, RIGHT, Sequencer, duration_ms
 from strategies import routines

@@ -1,0 +1,3 @@
+# massager firmware. VERSION is what `massager devices` and `doctor` report.
+VERSION = "0.1.0"
+SAFE_MODE = False  # set by boot.py when the button is held at power-up

@@ -25,6 +25,7 @@ class App:
         self.level = level if 0 <= level < len(safety.INTENSITY_LEVELS) else \
             safety.DEFAULT_LEVEL
         self.error = False  # a routine failed to load: idle shows the error colour
+        self.low_battery = False  # idle and paused show the low-battery colour
         self.seq = None
         self.state = OFF
         self.since = 0  # when the current state began
@@ -54,7 +55,8 @@ class App:
             return
         self.update(now)
         s = self.state
-        if gesture == button.STUCK:
+        if gesture == button.STUCK or self.gestures.stuck:
+            # A button held this long is a fault, not a wish: motor off, ignore it.
             if s in (RUNNING, PAUSED):
                 self._stop(now)
             return
@@ -98,6 +100,10 @@ class App:
             if self._level_before_long is not None:
                 self._set_level(self._level_before_long)  # the hold meant "off", not "level"
             self._enter(OFF, now)
+
+    def power_off(self, now):
+        """Motor off and power down (battery cut-off); a press wakes it."""
+        self._stop(now, OFF)
 
     def update(self, now):
         """Advance time: play the routine and enforce the time limits."""
@@ -191,6 +197,8 @@ class App:
                 look = feel.DONE_LED
             elif s == IDLE:
                 look = feel.ERROR_LED if self.error else feel.IDLE_LED
+            if self.low_battery and s in (IDLE, PAUSED):
+                look = feel.LOW_BATTERY_LED
             else:
                 look = None
             r = g = b = 0

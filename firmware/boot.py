@@ -1,0 +1,15 @@
+# Runs first at every power-up and reset. Hold the button while powering up for safe
+# mode: only the built-in routines run, whatever is in /routines. Never formats anything.
+try:
+    import massager
+    from massager.hal.board import Board, load_config
+
+    config, _ = load_config()
+    board = Board(config)
+    board.all_off()  # the motor pin may float high until told otherwise
+    massager.SAFE_MODE = board.button.is_pressed()
+    if massager.SAFE_MODE:
+        board.show_safe_mode()
+    del board, config
+except Exception as e:  # a broken firmware must still leave the REPL to mpremote
+    print("boot:", e)

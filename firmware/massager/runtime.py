@@ -1,0 +1,141 @@
+# The device loop: wake when an output changes or the button moves, never on a fixed poll.
+#
+# step() is the whole of one wake (button edges in, app advanced, watchdog fed) and is
+# what the simulator and tests drive; run() only adds the asyncio sleeping around it.
+# The board (hal.board.Board or a simulated one) and the clock (the `time` module or a
+# virtual one with ticks_ms/ticks_diff) are passed in.
+from massager import safety
+from massager.app import OFF, RUNNING, App
+
+MAX_FAULTS = 3  # exceptions in a row before the loop gives up (motor off, REPL free)
+BATTERY_EVERY_MS = 30000
+
+
+class Runtime:
+    def __init__(self, board, clock, store, safe_mode=False):
+        self.board = board
+        self.clock = clock
+        self.store = store
+        self.safe_mode = safe_mode
+        self.faults = 0
+        self.uptime = 0
+        self._ticks = clock.ticks_ms()
+        self._battery_at = None
+        self._watchdog_on = False
+        self.app = self._make_app(user=not safe_mode)
+
+    def _make_app(self, user):
+        progs, problems = self.store.programs(user=user)
+        for p in problems:
+            self.store.log_error(p)
+        a = App(progs, self.board, level=self.store.level(safety.DEFAULT_LEVEL),
+                on_level=self.store.save_level)
+        a.error = bool(problems)
+        return a
+
+    def now(self):
+        # Plain ms since boot from the wrapping ticks counter.
+        t = self.clock.ticks_ms()
+        self.uptime += self.clock.ticks_diff(t, self._ticks)
+        self._ticks = t
+        return self.uptime
+
+    def begin(self):
+        self.board.all_off()
+        self.app.begin(self.now())
+
+    def step(self):
+        """One wake. Returns how long to sleep (ms) before the next, at most FEED_MS."""
+        try:
+            self._step()
+            self.faults = 0
+        except Exception as e:  # noqa: BLE001 - any fault: motor off first, then recover
+            self._fault(e)
+        wake = self.app.next_wake()
+        now = self.uptime
+        delay = safety.FEED_MS if wake is None else wake - now
+        return 0 if delay < 0 else (safety.FEED_MS if delay > safety.FEED_MS else delay)
+
+    def _step(self):
+        now = self.now()
+        button = self.board.button
+        while button.pending():
+            pressed = button.peek_pressed()
+            # Edge time in our clock: the IRQ stamped it in ticks, a moment ago.
+            at = now - self.clock.ticks_diff(self._ticks, button.peek_ms())
+            button.drop()
+            self.app.edge(pressed, at if at <= now else now)
+        self.app.update(now)
+        self._check_battery(now)
+        if self.app.state == RUNNING and not self._watchdog_on:
+            # Armed with the first session: from then on a hang resets the board (motor
+            # off at reset). Not before, so an idle device leaves the REPL to mpremote.
+            self.board.watchdog.start()
+            self._watchdog_on = True
+        self.board.watchdog.feed()
+
+    def _check_battery(self, now):
+        battery = self.board.battery
+        if battery is None or (self._battery_at is not None
+                               and now - self._battery_at < BATTERY_EVERY_MS):
+            return
+        self._battery_at = now
+        mv = battery.millivolts()
+        self.app.low_battery = mv < safety.BATTERY_LOW_MV
+        if mv < safety.BATTERY_CUTOFF_MV and self.app.state != OFF:
+            self.app.power_off(now)
+
+    def _fault(self, error):
+        self.board.all_off()
+        self.faults += 1
+        self.store.log_error("fault %d: %s: %s" % (self.faults, type(error).__name__, error))
+        if self.faults >= MAX_FAULTS:
+            raise error  # run() stops: motor off, error light, REPL free, no reboot loop
+        # Fall back to the built-ins only, with the error light on in idle.
+        self.app = self._make_app(user=False)
+        self.app.error = True
+        self.app.begin(self.now())
+
+    async def run(self, asyncio, flag):
+        """The loop. `flag` is set by the button IRQ (ThreadSafeFlag on a board)."""
+        self.board.button.notify = flag.set
+        self.begin()
+        try:
+            while True:
+                delay = self.step()
+                try:
+                    await asyncio.wait_for_ms(flag.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            self.board.all_off()
+            self.board.show_error()
+
+
+def main(safe_mode=False):
+    """Entry point for /main.py on a board."""
+    import asyncio
+    import time
+
+    from massager.hal.board import Board, load_config
+    from massager.store import Store
+
+    store = Store("/")
+    config, problem = load_config()
+    if problem:
+        store.log_error(problem)
+    board = Board(config)
+    try:
+        rt = Runtime(board, time, store, safe_mode)
+        flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") \
+            else asyncio.Event()
+        if hasattr(asyncio, "run"):
+            asyncio.run(rt.run(asyncio, flag))
+        else:  # the WebAssembly build: the host's event loop drives the task
+            asyncio.create_task(rt.run(asyncio, flag))
+    except BaseException as e:  # Ctrl-C from mpremote included: motor off, REPL free
+        board.all_off()
+        if not isinstance(e, KeyboardInterrupt):
+            store.log_error("stopped: %s: %s" % (type(e).__name__, e))
+            board.show_error()
+        raise

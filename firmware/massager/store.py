@@ -1,0 +1,182 @@
+# Routines and settings on the device's flash.
+#
+# User routines live in /routines/<name>.json. An install is atomic: the host copies the
+# file to /routines/.<name>.tmp, then install() checks its hash and validates it before
+# renaming it over the old one, so a pulled cable leaves the old routine or the new one,
+# never half of one. Files that do not end in .json (temp files) are never loaded.
+import os
+
+from massager import program, routine, routines
+
+ROUTINES = "routines"
+SETTINGS = "settings.json"
+ERROR_LOG = "error.log"
+ERROR_LOG_MAX = 2048  # bytes; the older half is dropped beyond this
+SUFFIX = ".json"
+NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _sha256_hex(path):
+    import binascii
+    import hashlib
+
+    h = hashlib.sha256()
+    buf = bytearray(512)
+    with open(path, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(buf[:n] if n < len(buf) else buf)
+    return binascii.hexlify(h.digest()).decode()
+
+
+def valid_name(name):
+    return 0 < len(name) <= 24 and all(c in NAME_CHARS for c in name)
+
+
+class Store:
+    def __init__(self, root="/"):
+        self.root = root.rstrip("/")
+        self.dir = self.root + "/" + ROUTINES
+
+    def _path(self, name, suffix=SUFFIX):
+        return "%s/%s%s" % (self.dir, name, suffix)
+
+    def temp_path(self, name):
+        """Where the host copies a routine before install()."""
+        return "%s/.%s.tmp" % (self.dir, name)
+
+    def names(self):
+        """User routine names, sorted; no /routines is simply none."""
+        try:
+            files = os.listdir(self.dir)
+        except OSError:
+            return []
+        return sorted(f[:-len(SUFFIX)] for f in files
+                      if f.endswith(SUFFIX) and not f.startswith("."))
+
+    def load(self, name):
+        """(Program, []) or (None, ["routines/x.json: problem", ...]). Never raises."""
+        where = "%s/%s%s" % (ROUTINES, name, SUFFIX)
+        try:
+            with open(self._path(name), "rb") as f:
+                data = f.read(routine.MAX_BYTES + 1)
+        except OSError:
+            return None, [where + ": cannot read"]
+        except MemoryError:
+            return None, [where + ": too large to read"]
+        prog, errors = program.load(data)
+        return prog, [where + ": " + e for e in errors]
+
+    def programs(self, user=True):
+        """Built-ins first, then every user routine that loads; plus the problems found.
+
+        A user routine with the name of a built-in replaces it.
+        """
+        problems = []
+        user_progs = []
+        if user:
+            for name in self.names():
+                prog, errors = self.load(name)
+                if prog is None:
+                    problems.extend(errors)
+                else:
+                    user_progs.append(prog)
+        taken = [p.name for p in user_progs]
+        progs = []
+        for name in routines.NAMES:
+            if name in taken:
+                continue
+            prog, errors = program.load(routines.text(name))
+            if prog is None:  # a broken build; tests make sure this never ships
+                problems.extend(["builtin " + name + ": " + e for e in errors])
+            else:
+                progs.append(prog)
+        return progs + user_progs, problems
+
+    def install(self, name, sha256):
+        """Move an uploaded temp file into place after checking it. Returns "ok" or a
+        one-line problem; the previous routine is untouched on any problem."""
+        if not valid_name(name):
+            return "bad routine name %r" % name
+        tmp = self.temp_path(name)
+        if not _exists(tmp):
+            return "no uploaded file for %s" % name
+        if _sha256_hex(tmp) != sha256:
+            os.remove(tmp)
+            return "upload of %s is damaged (hash mismatch); nothing changed" % name
+        with open(tmp, "rb") as f:
+            prog, errors = program.load(f.read(routine.MAX_BYTES + 1))
+        if prog is None or prog.name != name:
+            os.remove(tmp)
+            return "%s: %s" % (name, errors[0] if errors else
+                               "its name field is %r, not %r" % (prog.name, name))
+        try:
+            os.remove(self._path(name))  # rename over an existing file fails on some ports
+        except OSError:
+            pass
+        os.rename(tmp, self._path(name))
+        return "ok"
+
+    def remove(self, name):
+        try:
+            os.remove(self._path(name))
+            return "ok"
+        except OSError:
+            return "no routine %s on the device" % name
+
+    def ensure_dir(self):
+        if not _exists(self.dir):
+            os.mkdir(self.dir)
+
+    # -- settings (the intensity level survives power cycles) ----------------------------
+
+    def level(self, default):
+        import json
+
+        try:
+            with open(self.root + "/" + SETTINGS) as f:
+                level = json.load(f).get("level")
+            return level if type(level) is int else default
+        except Exception:  # missing or corrupt: the default is safe
+            return default
+
+    def save_level(self, level):
+        self._write_atomic(SETTINGS, '{"level": %d}' % level)
+
+    def _write_atomic(self, name, text):
+        path = self.root + "/" + name
+        try:
+            with open(path + ".tmp", "w") as f:
+                f.write(text)
+            os.rename(path + ".tmp", path)
+        except OSError:
+            pass  # a full or read-only flash must not stop a massage
+
+    def log_error(self, text):
+        """Append one line to /error.log, keeping it small."""
+        path = self.root + "/" + ERROR_LOG
+        try:
+            try:
+                size = os.stat(path)[6]
+            except OSError:
+                size = 0
+            if size > ERROR_LOG_MAX:
+                with open(path) as f:
+                    f.seek(size // 2)
+                    tail = f.read()
+                with open(path, "w") as f:
+                    f.write(tail[tail.find("\n") + 1:])
+            with open(path, "a") as f:
+                f.write(text.replace("\n", " ")[:200] + "\n")
+        except OSError:
+            pass
