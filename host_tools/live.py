@@ -11,7 +11,6 @@ import time
 from massager import app as device
 from massager import trace
 from massager.program import clock_text
-
 from simulator.headless import NoHardware
 
 FRAME_S = 1 / 15  # redraw rate

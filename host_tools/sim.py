@@ -3,7 +3,6 @@ import json
 import sys
 
 from massager.program import clock_text
-
 from simulator import headless
 
 
