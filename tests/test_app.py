@@ -104,3 +104,25 @@ def test_invariants_hold_for_any_button_script(script):
         if event == "long" and sum(1 for u, _ in events if int(u) == t) == 1 and before \
                 and before["state"] in ("running", "paused"):
             assert at(records, t)["state"] == "idle" and at(records, t)["motor"] == 0
+
+
+def test_the_light_tells_the_state():
+    weekly = builtin("weekly")
+    _, records = play(weekly, "0:short,10000:short", until=20000)
+    idle, paused = records[0], records[-1]
+    assert idle["state"] == "idle" and idle["led"] != [0, 0, 0]
+    # Idle glows in the routine's colour, dimmed (brighter at higher intensity levels).
+    from massager import feel
+    percent = feel.IDLE_LED[1] * (2 + safety.DEFAULT_LEVEL) // 3
+    assert idle["led"] == [c * percent // 100 for c in weekly.color]
+    assert paused["state"] == "paused" and paused["led"][0] > paused["led"][2]  # amber
+
+
+def test_error_and_low_battery_lights():
+    a = device.App([builtin("daily")], _Null())
+    a.error = True
+    a.begin(0)
+    assert a.led_r > 0 and a.led_g == 0 and a.led_b == 0
+    a.low_battery = True
+    a.press("double", 10)
+    assert a.led_r > 0 and a.led_g == 0 and a.led_r < 40

@@ -197,10 +197,10 @@ class App:
                 look = feel.DONE_LED
             elif s == IDLE:
                 look = feel.ERROR_LED if self.error else feel.IDLE_LED
-            if self.low_battery and s in (IDLE, PAUSED):
-                look = feel.LOW_BATTERY_LED
             else:
                 look = None
+            if self.low_battery and s in (IDLE, PAUSED):
+                look = feel.LOW_BATTERY_LED
             r = g = b = 0
             if look is not None:
                 color = feel.COLORS[look[0]] or self._idle_color()
