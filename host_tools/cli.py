@@ -14,8 +14,10 @@ EXAMPLES = """examples:
   massager sim                       live view of the weekly routine; space is the button
   massager sim daily --headless      play it at full speed and print a summary
   massager sim weekly --headless --trace - --buttons 0:short,60000:short,90000:short
+  massager sim weekly --headless --engine micropython --trace weekly.jsonl
   massager validate my-routine.json  check a routine file
   massager schema > routine.schema.json
+  massager vdev --flash ./flash            a virtual board; then: mpremote connect PORT fs ls
 """
 
 
@@ -59,17 +61,33 @@ def cmd_sim(args):
     if args.speed <= 0:
         raise UsageError("--speed must be above 0, got %g" % args.speed)
     chosen = routines.load(args.routine)
-    others = [p for p in routines.builtins() if p.name != chosen.name]
-    programs = [chosen] + others
     if args.headless:
         from host_tools.sim import run_headless
+        from simulator.engines import EngineError
 
-        return run_headless(programs, script, args.trace, until=args.until)
+        _, data = routines.source(args.routine)
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        try:
+            return run_headless(chosen, text, args.buttons or DEFAULT_BUTTONS, args.trace,
+                                until=args.until, engine=args.engine)
+        except EngineError as e:
+            raise RoutineError("engine %s: %s" % (args.engine, e)) from None
     if args.trace == "-":
         raise UsageError("--trace - needs --headless (the live view uses the terminal)")
+    if args.engine != "cpython":
+        raise UsageError("--engine micropython needs --headless (the live view runs on "
+                         "CPython)")
+    others = [p for p in routines.builtins() if p.name != chosen.name]
+    programs = [chosen] + others
     from host_tools.live import run_live
 
     return run_live(programs, script, speed=args.speed, trace_path=args.trace)
+
+
+def cmd_vdev(args):
+    from simulator import vdev
+
+    return vdev.main(args.vdev_args)
 
 
 def _clock(ms):
@@ -102,13 +120,25 @@ def build_parser():
                    help="button events MS:EVENT,... with EVENT down, up, short, double or "
                         "long (default 0:short: start the routine)")
     p.add_argument("--speed", type=float, default=1.0, help="live view time scale (default 1)")
+    p.add_argument("--engine", choices=("cpython", "micropython"), default="cpython",
+                   help="headless: run the firmware on CPython (default) or on real "
+                        "MicroPython (WebAssembly)")
     p.add_argument("--until", type=int, metavar="MS",
                    help="headless: run to this time instead of stopping when the session ends")
     p.set_defaults(func=cmd_sim)
+
+    p = sub.add_parser("vdev", add_help=False,
+                       help="a virtual device on a serial port (pty) for mpremote; "
+                            "see massager vdev --help")
+    p.add_argument("vdev_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_vdev)
     return parser
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["vdev"]:  # its own parser, options included
+        return cmd_vdev(argparse.Namespace(vdev_args=argv[1:]))
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

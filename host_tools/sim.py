@@ -3,7 +3,7 @@ import json
 import sys
 
 from massager.program import clock_text
-from simulator import headless
+from simulator import engines
 
 
 class Summary:
@@ -12,6 +12,7 @@ class Summary:
     def __init__(self):
         self.changes = 0
         self.last_t = 0
+        self.last_state = None
         self.steps = set()
         self.rounds = set()
         self.presses = 0
@@ -22,6 +23,7 @@ class Summary:
         rec = json.loads(line)
         self.changes += 1
         self.last_t = rec["t"]
+        self.last_state = rec["state"]
         if rec["state"] == "running":
             self.steps.add(rec["step"])
             self.rounds.add(rec["round"])
@@ -30,32 +32,27 @@ class Summary:
         self._prev_cue = "press-on" if rec["cue"] == "press" and rec["motor"] else rec["cue"]
         self.max_motor = max(self.max_motor, rec["motor"])
 
-    def text(self, prog, app):
+    def text(self, prog, engine):
         return ("%s: %s, %d output changes, %d steps, %d rounds, %d presses, motor max %d%%, "
-                "ended %s" % (prog.name, clock_text(self.last_t), self.changes,
-                              len(self.steps), len(self.rounds), self.presses,
-                              self.max_motor, app.state))
+                "ended %s (%s)" % (prog.name, clock_text(self.last_t), self.changes,
+                                   len(self.steps), len(self.rounds), self.presses,
+                                   self.max_motor, self.last_state, engine))
 
 
-def run_headless(programs, script, trace_path, until=None):
-    """Play programs[0]; write the trace; print a summary. Returns the exit code."""
+def run_headless(prog, routine_text, buttons, trace_path, until=None, engine="cpython"):
+    """Play a routine on an engine; write the trace; print a summary. Returns the exit code.
+
+    Both engines run the same batch driver, so their traces can be compared byte for byte.
+    """
+    lines = engines.trace(routine_text, buttons, until=until, engine=engine)
     summary = Summary()
-    out = None
-    if trace_path == "-":
-        out = sys.stdout
-    elif trace_path:
-        out = open(trace_path, "w", newline="\n")
-
-    def emit(line):
+    for line in lines:
         summary.add(line)
-        if out is not None:
-            out.write(line + "\n")
-
-    try:
-        app = headless.play(programs, script, emit, until=until)
-    finally:
-        if out is not None and out is not sys.stdout:
-            out.close()
+    if trace_path == "-":
+        sys.stdout.write("".join(line + "\n" for line in lines))
+    elif trace_path:
+        with open(trace_path, "w", newline="\n") as f:
+            f.write("".join(line + "\n" for line in lines))
     # Keep stdout a pure trace when the trace goes there.
-    print(summary.text(programs[0], app), file=sys.stderr if out is sys.stdout else sys.stdout)
+    print(summary.text(prog, engine), file=sys.stderr if trace_path == "-" else sys.stdout)
     return 0

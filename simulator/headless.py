@@ -32,9 +32,10 @@ def parse_buttons(text):
         if not sep or not ms.isdigit() or event not in EVENTS:
             raise ValueError("--buttons item %d %s: expected MS:EVENT with EVENT one of %s" % (
                 i + 1, repr(item), ", ".join(EVENTS)))
-        script.append((int(ms), event))
-    script.sort(key=lambda e: e[0])
-    return script
+        script.append((int(ms), i, event))
+    # MicroPython's sort is not stable: the item number keeps same-time events in order.
+    script.sort()
+    return [(ms, event) for ms, _, event in script]
 
 
 def play(programs, script, emit, until=None, level=None):

@@ -126,3 +126,10 @@ def test_error_and_low_battery_lights():
     a.low_battery = True
     a.press("double", 10)
     assert a.led_r > 0 and a.led_g == 0 and a.led_r < 40
+
+
+def test_same_time_button_events_keep_their_order():
+    from simulator.headless import parse_buttons
+
+    assert parse_buttons("5:up,0:double,0:short,0:down") == [
+        (0, "double"), (0, "short"), (0, "down"), (5, "up")]

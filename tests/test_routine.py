@@ -174,3 +174,10 @@ def test_byte_mutations_of_a_routine_never_raise(junk, at, cut):
     prog, errors = program.load(data)
     assert (prog is None) == bool(errors)
     assert all(isinstance(e, str) for e in errors)
+
+
+def test_escaped_surrogates_are_refused_because_engines_disagree_on_them():
+    for text in ('{"title": "\\ud83d\\ude00"}', '{"title": "\\uDC00"}'):
+        assert errors_of(text) == [
+            "not valid JSON: \\u escape of a surrogate at line 1; write the character itself"]
+    assert errors_of('{"title": "\\u00e9"}')[0] == "format: missing"

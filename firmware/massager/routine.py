@@ -122,6 +122,12 @@ def _prescan(text):
         if in_str:
             if esc:
                 esc = False
+                # CPython joins an escaped surrogate pair into one character, MicroPython
+                # keeps two: refuse them (a character can always be written as itself).
+                hi = text[i + 1:i + 3].lower() if c == "u" else ""
+                if len(hi) == 2 and hi[0] == "d" and hi[1] in "89abcdef":
+                    return "not valid JSON: \\u escape of a surrogate at line %d; write the " \
+                           "character itself" % _line_of(text, i)
             elif c == "\\":
                 esc = True
             elif c == '"':

@@ -1,0 +1,298 @@
+"""Virtual device: a serial port (pty) with real MicroPython (WebAssembly) behind it.
+
+    python -m simulator.vdev [--flash DIR] [--heap-kb N] [--trace FILE] [--lib DIR]...
+
+prints the port (e.g. /dev/pts/7) and serves until Ctrl-C / SIGTERM. The unmodified
+`mpremote connect PORT ...` works against it. Files live in the host flash directory.
+
+    with VirtualDevice(flash_dir) as dev:
+        subprocess.run(["mpremote", "connect", dev.port, "ls"])
+
+How: this process owns the pty and supervises one `node vdev_host.mjs` per interpreter life.
+Code running inside the wasm cannot be interrupted, so when Ctrl-C arrives while the
+interpreter is busy (or has asyncio tasks armed on JS timers, e.g. the firmware's main.py),
+we kill that node process and start a fresh one that keeps the flash dir, prints
+KeyboardInterrupt and gives the REPL back, like a board. Soft and hard resets are also a new
+node process (asked for by vdev_host.mjs on its control pipe).
+"""
+
+import argparse
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tty
+
+from simulator.micropython import node_command
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOST = os.path.join(HERE, "vdev_host.mjs")
+INTERRUPT_GRACE_S = 0.2  # a Ctrl-C waits this long for running code to finish by itself
+OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
+
+
+class VirtualDevice:
+    def __init__(self, flash_dir, heap_kb=192, trace=None, libs=(), ready_timeout=30):
+        self.flash_dir = os.path.abspath(flash_dir)
+        self.heap_kb = heap_kb
+        self.trace = trace
+        self.libs = [os.path.abspath(p) for p in libs]
+        self.ready_timeout = ready_timeout
+        self.port = None
+        self.restarts = 0  # interpreter processes started (for tests and diagnostics)
+        self._thread = None
+        self._ready = threading.Event()
+        self._stop = False
+        self._proc = None
+        self.error = None
+
+    # ---- lifecycle ----
+    def start(self):
+        os.makedirs(self.flash_dir, exist_ok=True)
+        self._node = node_command()
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo, no CR/LF translation: bytes pass through as-is
+        os.set_blocking(self._master, False)
+        self.port = os.ttyname(self._slave)
+        self._wake_r, self._wake_w = os.pipe()
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._master, selectors.EVENT_READ, "port")
+        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._pending = bytearray()  # host -> device, not yet given to the interpreter
+        self._out = bytearray()  # device -> host, not yet written to the pty
+        self._mode = "friendly"
+        self._spawn("hard", "friendly")
+        self._thread = threading.Thread(target=self._loop, name="vdev", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(self.ready_timeout) or self.error:
+            self.stop()
+            raise RuntimeError(self.error or "virtual device did not start within %ss"
+                               % self.ready_timeout)
+        return self
+
+    def stop(self):
+        self._stop = True
+        if self._thread:
+            os.write(self._wake_w, b"x")
+            self._thread.join(10)
+            self._thread = None
+        self._kill()
+        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ---- interpreter processes ----
+    def _spawn(self, boot, mode, exec_interrupted=False):
+        ctrl_r, ctrl_w = os.pipe()
+        cmd = self._node + [HOST, "--flash", self.flash_dir, "--ctrl-fd", str(ctrl_w),
+                            "--heap-kb", str(self.heap_kb), "--boot", boot, "--mode", mode]
+        if self.trace:
+            cmd += ["--trace", os.path.abspath(self.trace)]
+        for d in self.libs:
+            cmd += ["--lib", d]
+        if exec_interrupted:
+            cmd.append("--exec-interrupted")
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      pass_fds=(ctrl_w,))
+        os.close(ctrl_w)
+        self.restarts += 1
+        self._mode = mode
+        self._state = "starting"  # -> busy -> idle (ready for input)
+        self._loaded = False
+        self._bg = False
+        self._written = self._consumed = 0
+        self._deadline = None
+        self._ctrl_buf = b""
+        self._next = None  # (boot, mode) asked for by the interpreter before it exits
+        self._eof = set()
+        os.set_blocking(self._proc.stdout.fileno(), False)
+        self._sel.register(self._proc.stdout, selectors.EVENT_READ, "stdout")
+        self._sel.register(ctrl_r, selectors.EVENT_READ, "ctrl")
+        self._ctrl_fd = ctrl_r
+
+    def _kill(self):
+        proc, self._proc = self._proc, None
+        if not proc:
+            return
+        for f in (proc.stdout, self._ctrl_fd):
+            try:
+                self._sel.unregister(f)
+            except (KeyError, ValueError):
+                pass
+        try:
+            self._out += proc.stdout.read() or b""  # what it printed before it was stopped
+        except (OSError, ValueError):
+            pass
+        proc.kill()
+        proc.wait()
+        for f in (proc.stdin, proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+        os.close(self._ctrl_fd)
+
+    def _on_ctrl(self, line):
+        words = line.split()
+        if not words:
+            return
+        if words[0] == "loaded":
+            self._loaded = True
+        elif words[0] == "busy":
+            self._state = "busy"
+        elif words[0] == "idle":
+            self._state = "idle"
+            self._consumed, self._bg, self._mode = int(words[1]), words[2] == "1", words[3]
+            self._ready.set()
+        elif words[0] == "restart":
+            self._next = (words[1], words[2])
+
+    def _on_exit(self):
+        nxt = self._next
+        code = self._proc.poll() if self._proc else None
+        loaded = self._loaded
+        self._kill()
+        if self._stop:
+            return
+        if nxt is None and not loaded:
+            # broken install or a bug in vdev_host.mjs: restarting would only loop
+            self.error = "interpreter failed to start (exit %s)" % code
+            self._stop = True
+            self._ready.set()
+            return
+        if nxt is None:
+            self._out += b"\r\nvdev: interpreter stopped (exit %s), restarting\r\n" % (
+                str(code).encode())
+            nxt = ("hard", "friendly")
+        self._spawn(*nxt)
+
+    # ---- input flow ----
+    def _busy(self):
+        return self._state != "idle" or self._bg or self._written > self._consumed
+
+    def _pump(self):
+        if not self._pending or not self._proc:
+            return
+        i = self._pending.find(b"\x03")
+        if i >= 0 and self._busy():
+            if self._state == "starting" and not self._loaded:
+                return  # still loading the wasm: nothing to interrupt yet
+            if self._deadline is None:
+                grace = 0 if self._bg and self._state == "idle" else INTERRUPT_GRACE_S
+                self._deadline = time.monotonic() + grace
+            return
+        if self._state != "idle":
+            return  # keep input until the interpreter can take it
+        data = bytes(self._pending)
+        self._pending.clear()
+        self._written += len(data)
+        try:
+            self._proc.stdin.write(data)
+            self._proc.stdin.flush()
+        except OSError:
+            pass
+
+    def _interrupt(self):
+        i = self._pending.find(b"\x03")
+        in_exec = self._state != "idle" or self._written > self._consumed
+        del self._pending[: i + 1]
+        mode = self._mode
+        self._kill()
+        self._spawn("interrupt", mode, exec_interrupted=in_exec)
+
+    # ---- the loop ----
+    def _loop(self):
+        while not self._stop:
+            timeout = None
+            if self._deadline is not None:
+                timeout = max(0, self._deadline - time.monotonic())
+            if self._out:
+                self._flush_out()
+                timeout = 0.01 if timeout is None else min(timeout, 0.01)
+            for key, _ in self._sel.select(timeout):
+                what = key.data
+                if what == "wake":
+                    os.read(self._wake_r, 64)
+                elif what == "port":
+                    try:
+                        self._pending += os.read(self._master, 65536)
+                    except OSError:
+                        pass
+                elif what == "stdout" and self._proc:
+                    try:
+                        data = self._proc.stdout.read()
+                    except (OSError, ValueError):
+                        data = b""
+                    if data:
+                        self._out += data
+                    elif data == b"":
+                        self._eof.add("stdout")
+                        self._sel.unregister(self._proc.stdout)
+                elif what == "ctrl" and self._proc:
+                    data = os.read(self._ctrl_fd, 4096)
+                    if not data:
+                        self._eof.add("ctrl")
+                        self._sel.unregister(self._ctrl_fd)
+                    self._ctrl_buf += data
+                    *lines, self._ctrl_buf = self._ctrl_buf.split(b"\n")
+                    for line in lines:
+                        self._on_ctrl(line.decode())
+            if self._proc and self._eof >= {"stdout", "ctrl"}:
+                self._on_exit()
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                self._deadline = None
+                if self._pending.find(b"\x03") >= 0 and self._busy():
+                    self._interrupt()
+            self._pump()
+
+    def _flush_out(self):
+        if len(self._out) > OUT_CAP:
+            del self._out[: len(self._out) - OUT_CAP]
+        try:
+            n = os.write(self._master, self._out)
+            del self._out[:n]
+        except BlockingIOError:
+            pass
+        except OSError:
+            self._out.clear()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="massager vdev", description=__doc__.split("\n")[0])
+    ap.add_argument("--flash", default="vdev-flash", help="host directory used as the flash")
+    ap.add_argument("--heap-kb", type=int, default=192, help="initial MicroPython heap")
+    ap.add_argument("--trace", help="append trace lines (_vdev.trace) to this file")
+    ap.add_argument("--lib", action="append", default=[],
+                    help="directory of modules (e.g. a fake machine) put on sys.path")
+    args = ap.parse_args(argv)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
+                            libs=args.lib).start()
+    except (RuntimeError, OSError) as e:
+        print("vdev: %s" % e, file=sys.stderr)
+        return 1
+    print(dev.port, flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        dev.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+# Virtual-device side of simulator/vdev: a VFS at "/" that serves the host flash directory.
+# Runs inside MicroPython WebAssembly. Every call goes straight to the host filesystem through
+# the JS module `vdevhost` (vdev_host.mjs), so what a program writes is on the host at once
+# and survives soft resets, interpreter restarts (Ctrl-C on a hung program) and vdev restarts.
+# JS returns a negative MicroPython errno on failure (ENOENT 2, EEXIST 17, ...).
+import io
+import json
+import sys
+
+import vdevhost
+
+S_IFDIR = 0x4000
+S_IFREG = 0x8000
+BLOCK = 4096
+FLASH_BLOCKS = 512  # a 2 MB flash
+PRIVATE = "/.vdev"
+
+
+def _check(r):
+    if isinstance(r, int) and r < 0:
+        raise OSError(-r)
+    return r
+
+
+class HostFile(io.IOBase):
+    # Binary file: io.IOBase gives it the stream protocol, so read(), readline(), import and
+    # hashlib-by-readinto all work through readinto() and write().
+    def __init__(self, fd):
+        self.fd = fd
+
+    def read(self, n=-1):
+        return bytes(_check(vdevhost.read(self.fd, n if n >= 0 else 1 << 30)))
+
+    def readline(self):
+        out = b""
+        while True:
+            c = self.read(1)
+            out += c
+            if not c or c == b"\n":
+                return out
+
+    def readinto(self, buf):
+        data = _check(vdevhost.read(self.fd, len(buf)))
+        n = len(data)
+        if n:
+            buf[:n] = bytes(data)
+        return n
+
+    def write(self, buf):
+        return _check(vdevhost.write(self.fd, bytes(buf)))
+
+    def ioctl(self, req, arg):
+        if req == 4:  # close
+            self.close()
+        elif req == 2:  # seek: arg is a (offset, whence) buffer handled in seek()
+            return -1
+        return 0
+
+    def seek(self, offset, whence=0):
+        return _check(vdevhost.seek(self.fd, offset, whence))
+
+    def tell(self):
+        return self.seek(0, 1)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        if self.fd is not None:
+            vdevhost.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class TextFile(HostFile):
+    # Text mode: str in, str out (UTF-8), like a board's open(path) / open(path, 'w').
+    def read(self, n=-1):
+        data = bytes(_check(vdevhost.read(self.fd, n if n >= 0 else 1 << 30)))
+        for _ in range(3):
+            try:
+                return data.decode()
+            except UnicodeError:  # a multi-byte character split at the end: read on
+                more = bytes(_check(vdevhost.read(self.fd, 1)))
+                if not more:
+                    break
+                data += more
+        return data.decode()
+
+    def readline(self):
+        out = b""
+        while True:
+            c = bytes(_check(vdevhost.read(self.fd, 1)))
+            out += c
+            if not c or c == b"\n":
+                return out.decode()
+
+    def readlines(self):
+        return list(iter(self.readline, ""))
+
+    def __iter__(self):
+        return iter(self.readline, "")
+
+    def write(self, s):
+        if isinstance(s, str):
+            s = s.encode()
+        return _check(vdevhost.write(self.fd, s))
+
+
+class HostVFS:
+    # Paths under /.vdev (this package and --lib dirs, in the wasm's own filesystem) go to an
+    # unmounted VfsPosix, so they are importable but not listed on the device.
+    def __init__(self, internal):
+        self.cwd = "/"
+        self.internal = internal
+
+    def __repr__(self):
+        return "<HostVFS>"
+
+    def _p(self, path):
+        if not path.startswith("/"):
+            path = self.cwd.rstrip("/") + "/" + path
+        return path
+
+    def _int(self, path):
+        path = self._p(path)
+        if path == PRIVATE or path.startswith(PRIVATE + "/"):
+            return path[len(PRIVATE):] or "/"
+        return None
+
+    def mount(self, readonly, mkfs):
+        pass
+
+    def umount(self):
+        pass
+
+    def open(self, path, mode):
+        p = self._int(path)
+        if p is not None:
+            return self.internal.open(p, mode)
+        fd = _check(vdevhost.open(self._p(path), mode))
+        return HostFile(fd) if "b" in mode else TextFile(fd)
+
+    def ilistdir(self, path):
+        for name, kind, size in json.loads(_check(vdevhost.listdir(self._p(path)))):
+            yield (name, S_IFDIR if kind == "d" else S_IFREG, 0, size)
+
+    def stat(self, path):
+        p = self._int(path)
+        if p is not None:
+            return self.internal.stat(p)
+        kind, size, mtime = json.loads(_check(vdevhost.stat(self._p(path))))
+        mode = S_IFDIR if kind == "d" else S_IFREG
+        return (mode, 0, 0, 0, 0, 0, size, mtime, mtime, mtime)
+
+    def statvfs(self, path):
+        used = _check(vdevhost.usedBlocks(BLOCK))
+        free = max(0, FLASH_BLOCKS - used)
+        return (BLOCK, BLOCK, FLASH_BLOCKS, free, free, 0, 0, 0, 0, 255)
+
+    def mkdir(self, path):
+        _check(vdevhost.mkdir(self._p(path)))
+
+    def rmdir(self, path):
+        _check(vdevhost.rmdir(self._p(path)))
+
+    def remove(self, path):
+        _check(vdevhost.remove(self._p(path)))
+
+    def rename(self, old, new):
+        _check(vdevhost.rename(self._p(old), self._p(new)))
+
+    def chdir(self, path):
+        path = self._p(path)
+        if self.stat(path)[0] != S_IFDIR:
+            raise OSError(20)
+        self.cwd = path
+
+    def getcwd(self):
+        return self.cwd
+
+
+def _no_input(prompt=""):
+    # There is no interactive stdin on the virtual device: never block.
+    print(prompt, end="")
+    raise EOFError("no input on the virtual device")
+
+
+def setup():
+    import builtins
+    import os
+
+    import vfs
+
+    vfs.umount("/")
+    vfs.mount(HostVFS(vfs.VfsPosix("/vdev")), "/")
+    os.chdir("/")
+    builtins.input = _no_input
+    sys.path[:] = ["", ".frozen", "/lib", "/.vdev"]
+
+
+def run_file(name):
+    # Run /boot.py or /main.py in __main__'s globals, like a board's pyexec_file.
+    import __main__
+
+    try:
+        with open(name) as f:
+            src = f.read()
+    except OSError:
+        return
+    try:
+        exec(compile(src, name, "exec"), __main__.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        s = io.StringIO()
+        sys.print_exception(e, s)
+        lines = s.getvalue().split("\n")
+        print("\n".join(ln for ln in lines if '"<stdin>"' not in ln), end="")
+
+
+def trace(line):
+    vdevhost.trace(line)

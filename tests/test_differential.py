@@ -1,0 +1,78 @@
+# The same firmware on CPython and on real MicroPython (the official WebAssembly build):
+# traces and validator verdicts must be byte-identical.
+import json
+
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+from massager import routines as builtin
+from simulator.engines import run_batch
+from strategies import button_scripts, routines
+
+BUSY = "0:short,20000:short,25000:short,26000:double,30000:down,30200:up,40000:double," \
+       "41000:long,42000:double,43000:short,50000:short,50300:short,60000:long"
+
+
+def both(mode, cases):
+    """Run on both engines; fail naming the first case and line that differ."""
+    cp = run_batch(mode, cases, engine="cpython")
+    mp = run_batch(mode, cases, engine="micropython")
+    assert len(cp) == len(mp) == len(cases)
+    for case, a, b in zip(cases, cp, mp):
+        if a != b:
+            i = next(i for i, (x, y) in enumerate(zip(a + [""], b + [""])) if x != y)
+            raise AssertionError("case %r\nline %d\n cpython:     %s\n micropython: %s" % (
+                case, i, a[i] if i < len(a) else "(end)", b[i] if i < len(b) else "(end)"))
+    return cp, mp
+
+
+def test_builtin_routines_give_identical_traces():
+    cases = [{"routine": builtin.text(name), "buttons": buttons, "until": None}
+             for name in builtin.NAMES for buttons in ("0:short", BUSY)]
+    cp, _ = both("trace", cases)
+    assert all(len(lines) > 50 for lines in cp)
+
+
+# Each example is one engine start running a batch; the failure message names the case, so
+# shrinking (hundreds of engine starts) would only cost time.
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+
+
+@settings(max_examples=4, phases=NO_SHRINK)
+@given(st.lists(st.tuples(routines(), button_scripts(horizon=90000)), min_size=15,
+                max_size=15))
+def test_generated_routines_and_button_scripts_give_identical_traces(pairs):
+    cases = [{"routine": json.dumps(doc), "buttons": script, "until": 200000}
+             for doc, script in pairs]
+    cp, _ = both("trace", cases)
+    assert any(len(lines) > 2 for lines in cp)  # not everything was rejected
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                  max_size=4),
+    max_leaves=20)
+WEEKLY = builtin.text("weekly").encode()
+
+
+@st.composite
+def hostile_files(draw):
+    kind = draw(st.sampled_from(["value", "mutated", "spliced"]))
+    if kind == "value":
+        return json.dumps(draw(json_values))
+    if kind == "mutated":
+        at = draw(st.integers(0, len(WEEKLY)))
+        junk = draw(st.binary(max_size=16))
+        data = WEEKLY[:at] + junk + WEEKLY[at + draw(st.integers(0, 8)):]
+        return {"hex": data.hex()}
+    doc = json.loads(WEEKLY)
+    doc[draw(st.sampled_from(sorted(doc)))] = draw(json_values)
+    return json.dumps(doc)
+
+
+@settings(max_examples=3, phases=NO_SHRINK)
+@given(st.lists(hostile_files(), min_size=100, max_size=100))
+def test_validator_verdicts_are_identical(cases):
+    cp, _ = both("validate", cases)
+    assert all(lines[0] in ("ok", "invalid") for lines in cp)
