@@ -127,6 +127,10 @@ def build_parser():
                    help="headless: run to this time instead of stopping when the session ends")
     p.set_defaults(func=cmd_sim)
 
+    from host_tools import device_commands
+
+    device_commands.add_parsers(sub)
+
     p = sub.add_parser("vdev", add_help=False,
                        help="a virtual device on a serial port (pty) for mpremote; "
                             "see massager vdev --help")
