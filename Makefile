@@ -29,7 +29,8 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(BIN)/ruff check firmware host_tools simulator tests
+	$(BIN)/ruff check firmware host_tools simulator tests boards
+	$(PY) -m host_tools.checks
 
 
 clean:

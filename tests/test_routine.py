@@ -89,12 +89,20 @@ HOSTILE = {
     b"   \n": "file is empty",
     b"\xff\xfe\x00junk": "not UTF-8 text",
     b"[1, 2]": "must be a JSON object {...}, got a list",
-    b"{": "not valid JSON",
-    b'{"a": 1,}': "not valid JSON",
-    b'{"rounds": NaN}': "not valid JSON: NaN and Infinity are not numbers, at line 1",
-    b'{"rounds": -Infinity}': "not valid JSON: NaN and Infinity are not numbers, at line 1",
+    b"{": "not valid JSON at line 1: the file ends too early",
+    b'{"a": 1,}': 'not valid JSON at line 1: a "key" expected',
+    b'{"a": 1\n "b": 2}': "not valid JSON at line 2: ',' or '}' expected",
+    b'{"a": [1 2]}': "not valid JSON at line 1: ',' or ']' expected",
+    b'{"a": 01}': "not valid JSON at line 1: numbers do not start with 0",
+    b'{"a": 1.}': "not valid JSON at line 1: digit expected in a number",
+    b'{"a": tru}': "not valid JSON at line 1: a value expected",
+    b'{"a": "\\x"}': "not valid JSON at line 1: bad escape in a string",
+    b'{"a": "open': "not valid JSON at line 1: string not closed",
+    b'{} {}': "not valid JSON at line 1: more after the end of the routine",
+    b'{"rounds": NaN}': "not valid JSON at line 1: NaN and Infinity are not numbers",
+    b'{"rounds": -Infinity}': "not valid JSON at line 1: NaN and Infinity are not numbers",
     b'{"rounds": 1234567890123}': "number longer than 9 digits at line 1",
-    b'{"title": "a\x01b"}': "not valid JSON: control character in a string at line 1",
+    b'{"title": "a\x01b"}': "not valid JSON at line 1: control character in a string",
     b"[" * 10000 + b"]" * 10000: "file is 20000 bytes, limit is 16384",
     b"[" * 5000: "nested deeper than 6 levels at line 1",
     b" " * (1 << 20): "file is 1048576 bytes, limit is 16384",
@@ -179,5 +187,5 @@ def test_byte_mutations_of_a_routine_never_raise(junk, at, cut):
 def test_escaped_surrogates_are_refused_because_engines_disagree_on_them():
     for text in ('{"title": "\\ud83d\\ude00"}', '{"title": "\\uDC00"}'):
         assert errors_of(text) == [
-            "not valid JSON: \\u escape of a surrogate at line 1; write the character itself"]
+            "not valid JSON at line 1: \\u escape of a surrogate; write the character itself"]
     assert errors_of('{"title": "\\u00e9"}')[0] == "format: missing"

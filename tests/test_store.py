@@ -55,7 +55,7 @@ def test_a_corrupt_routine_falls_back_to_the_builtins_with_a_problem(tmp_path):
     (tmp_path / "routines" / "broken.json").write_bytes(b'{"format": 1, "name": "bro')
     progs, problems = store.programs()
     assert [p.name for p in progs] == ["daily", "weekly"]
-    assert problems == ["routines/broken.json: not valid JSON"]
+    assert problems == ["routines/broken.json: not valid JSON at line 1: string not closed"]
 
 
 def test_missing_routines_dir_is_just_the_builtins(tmp_path):

