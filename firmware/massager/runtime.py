@@ -9,11 +9,13 @@ from massager.app import OFF, RUNNING, App
 
 MAX_FAULTS = 3  # exceptions in a row before the loop gives up (motor off, REPL free)
 BATTERY_EVERY_MS = 30000
+IDLE_WAIT_MS = 60000  # nothing scheduled and no watchdog: sleep until the button
 
 
 class Runtime:
-    def __init__(self, board, clock, store, safe_mode=False):
+    def __init__(self, board, clock, store, safe_mode=False, on_change=None):
         self.board = board
+        self.on_change = on_change  # the simulator's trace recorder; None on a board
         self.clock = clock
         self.store = store
         self.safe_mode = safe_mode
@@ -29,7 +31,7 @@ class Runtime:
         for p in problems:
             self.store.log_error(p)
         a = App(progs, self.board, level=self.store.level(safety.DEFAULT_LEVEL),
-                on_level=self.store.save_level)
+                on_change=self.on_change, on_level=self.store.save_level)
         a.error = bool(problems)
         return a
 
@@ -45,16 +47,18 @@ class Runtime:
         self.app.begin(self.now())
 
     def step(self):
-        """One wake. Returns how long to sleep (ms) before the next, at most FEED_MS."""
+        """One wake. Returns how long to sleep (ms) before the next."""
         try:
             self._step()
             self.faults = 0
         except Exception as e:  # noqa: BLE001 - any fault: motor off first, then recover
             self._fault(e)
         wake = self.app.next_wake()
-        now = self.uptime
-        delay = safety.FEED_MS if wake is None else wake - now
-        return 0 if delay < 0 else (safety.FEED_MS if delay > safety.FEED_MS else delay)
+        now = self.now()  # again: the motor's soft start may have taken a few ms
+        # Once armed, the watchdog needs a wake every FEED_MS; before, only the app does.
+        longest = safety.FEED_MS if self._watchdog_on else IDLE_WAIT_MS
+        delay = longest if wake is None else wake - now
+        return 0 if delay < 0 else (longest if delay > longest else delay)
 
     def _step(self):
         now = self.now()
@@ -125,8 +129,18 @@ def main(safe_mode=False):
     if problem:
         store.log_error(problem)
     board = Board(config)
+    on_change = None
     try:
-        rt = Runtime(board, time, store, safe_mode)
+        import _vdev  # only on the virtual device: the trace goes to its --trace file
+
+        from massager.trace import line
+
+        def on_change(app, now):
+            _vdev.trace(line(app, now))
+    except ImportError:
+        pass
+    try:
+        rt = Runtime(board, time, store, safe_mode, on_change)
         flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") \
             else asyncio.Event()
         if hasattr(asyncio, "run"):

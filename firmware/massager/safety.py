@@ -15,7 +15,7 @@ CONTINUOUS_RUN_MS = const(15 * 1000)  # strokes rest every breath; longer means 
 STUCK_BUTTON_MS = const(10 * 1000)  # held this long: ignore the button, motor off
 
 WATCHDOG_MS = const(5000)  # hardware watchdog timeout
-FEED_MS = const(1000)  # the main loop wakes at least this often to feed it
+FEED_MS = const(4000)  # the main loop wakes at least this often to feed it
 
 BATTERY_LOW_MV = const(3500)  # warn (LED) below this
 BATTERY_CUTOFF_MV = const(3300)  # stop the motor and power down below this

@@ -1,0 +1,139 @@
+# The whole device on CPython: the firmware's runtime loop, hal and app on the simulated
+# machine (simulator/board), a virtual clock and a flash directory.
+#
+# CPython only (tests and benchmarks). The firmware is not patched: `machine` and
+# `neopixel` are the simulated modules, and `time` gets MicroPython's ticks_ms/ticks_diff/
+# sleep_ms, answering from the virtual clock. The loop is driven like the device's: wake,
+# step(), sleep the delay step() returns, or less when a button edge comes first.
+import importlib.util
+import os
+import sys
+import time
+
+from massager import trace
+
+BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "board")
+TICKS_PERIOD = 1 << 30  # MicroPython's ticks wrap here
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(BOARD_DIR, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class VirtualClock:
+    """ticks_ms and friends for the firmware, in virtual ms."""
+
+    def __init__(self, start=0):
+        self.ms = start
+
+    def ticks_ms(self):
+        return self.ms % TICKS_PERIOD
+
+    def ticks_diff(self, a, b):
+        return (a - b + TICKS_PERIOD // 2) % TICKS_PERIOD - TICKS_PERIOD // 2
+
+    def ticks_add(self, a, b):
+        return (a + b) % TICKS_PERIOD
+
+    def sleep_ms(self, ms):
+        self.ms += ms  # the motor's soft start sleeps a few ms: virtual time passes
+
+
+class SimDevice:
+    """One simulated board running the firmware's Runtime.
+
+    `lines` collects the trace; `wakes` counts the loop's wake-ups; `resets` counts the
+    watchdog resets the simulated hardware performed.
+    """
+
+    def __init__(self, flash_dir, config=None, clock_start=0):
+        from massager.store import Store
+
+        # The hal modules bind `machine` when first imported: use that one if they were.
+        hal = sys.modules.get("massager.hal.board")
+        self.machine = hal.machine if hal is not None else sys.modules.get("machine")
+        if getattr(self.machine, "sim", None) is None:
+            self.machine = _load("machine")
+            _load("neopixel")
+        self.clock = VirtualClock(clock_start)
+        for name in ("ticks_ms", "ticks_diff", "ticks_add", "sleep_ms"):
+            setattr(time, name, getattr(self.clock, name))
+        self.sim = self.machine.sim
+        self.sim.reset_all()
+        self.sim.clock = self.clock.ticks_ms
+        self.store = Store(flash_dir)
+        self.config = config
+        self.lines = []
+        self.wakes = 0
+        self.resets = 0
+        self._boot()
+
+    def _boot(self):
+        from massager.hal.board import Board, load_config
+        from massager.runtime import Runtime
+
+        config = self.config or load_config()[0]
+        self.board = Board(config)
+        self.button_pin = config["button"]["pin"]
+        self.motor_pin = config["motor"]["pin"]
+        self.runtime = Runtime(self.board, self.clock, self.store, on_change=self._record)
+        self.runtime.begin()
+        self._next = self.clock.ms + self.runtime.step()
+        self.wakes += 1
+
+    def _record(self, app, now):
+        self.lines.append(trace.line(app, now))
+
+    @property
+    def app(self):
+        return self.runtime.app
+
+    def motor_duty(self):
+        return self.sim.duty(self.motor_pin)
+
+    def _wake(self):
+        if self.sim.wdt_expired():
+            self.watchdog_reset()
+            return
+        delay = self.runtime.step()
+        self.wakes += 1
+        self._next = self.clock.ms + delay
+
+    def run_until(self, t, hang=False):
+        """Run the loop to virtual time t. hang=True: the loop is stuck (no wakes), so
+        only the hardware acts: a started watchdog resets the board."""
+        while True:
+            if hang:
+                w = self.sim.wdt
+                due = None if w is None else w.last_feed + w.timeout + 1
+                if due is None or due > t:
+                    break
+                self.clock.ms = max(self.clock.ms, due)
+                self.watchdog_reset()
+                hang = False
+                continue
+            if self._next > t:
+                break
+            self.clock.ms = max(self.clock.ms, self._next)
+            self._wake()
+        self.clock.ms = max(self.clock.ms, t)
+
+    def press(self, pressed):
+        """The button moves now: its IRQ records the edge and the loop wakes at once."""
+        self.sim.press(self.button_pin, pressed)
+        self._wake()
+
+    def click(self, hold_ms=100):
+        self.press(True)
+        self.run_until(self.clock.ms + hold_ms)
+        self.press(False)
+
+    def watchdog_reset(self):
+        """What the hardware does when the watchdog bites: everything restarts."""
+        self.resets += 1
+        self.sim.reset_all()
+        self._boot()

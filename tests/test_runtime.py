@@ -1,0 +1,130 @@
+# The device as a whole: runtime loop, hal and app on the simulated machine, virtual time.
+import json
+
+import pytest
+
+from massager import safety
+from simulator.device import SimDevice
+
+
+@pytest.fixture
+def device(tmp_path):
+    return SimDevice(str(tmp_path))
+
+
+def records(dev):
+    return [json.loads(line) for line in dev.lines]
+
+
+def test_a_click_starts_the_routine_and_the_motor_follows_the_trace(device):
+    device.click()
+    device.run_until(20000)
+    assert device.app.state == "running"
+    assert device.motor_duty() == device.app.motor * 65535 // 100
+    assert device.sim.wdt is not None and device.sim.wdt.feeds > 0
+
+
+def test_start_pause_resume_skip_stop_on_the_weekly_routine(device):
+    device.app.selected = 1  # weekly
+    device.click()  # start
+    device.run_until(10000)
+    device.click()  # pause
+    device.run_until(40000)
+    assert device.app.state == "paused" and device.motor_duty() == 0
+    device.click()  # resume
+    device.run_until(50000)
+    assert device.app.state == "running"
+    step = device.app.step
+    device.press(True)
+    device.run_until(device.clock.ms + 80)
+    device.press(False)
+    device.run_until(device.clock.ms + 150)
+    device.press(True)
+    device.run_until(device.clock.ms + 80)
+    device.press(False)  # double: skip
+    device.run_until(60000)
+    assert device.app.step == step + 1
+    device.press(True)
+    device.run_until(62000)  # held 2 s: the long press stops at 1 s
+    assert device.app.state == "idle" and device.motor_duty() == 0
+    device.press(False)
+    recs = records(device)
+    paused = [r for r in recs if r["state"] == "paused"]
+    assert paused and all(r["motor"] == 0 for r in paused)
+    assert recs[-1]["state"] == "idle" and recs[-1]["motor"] == 0
+
+
+def test_the_loop_wakes_once_per_output_change(device):
+    device.click()
+    device.run_until(100000)
+    changes = len(device.lines)
+    # Every wake changes an output, except the few the button and its gesture timer need.
+    assert changes <= device.wakes <= changes + 6
+
+
+def test_a_hang_while_running_resets_the_board_with_the_motor_off(device):
+    device.click()
+    device.run_until(15000)
+    assert device.app.state == "running"
+    device.run_until(30000, hang=True)
+    assert device.resets == 1
+    assert device.motor_duty() == 0 and device.app.state == "idle"
+
+
+def test_a_hang_while_idle_changes_nothing(device):
+    device.run_until(30000, hang=True)  # the watchdog is only armed by a session
+    assert device.resets == 0
+
+
+def test_an_exception_mid_routine_stops_the_motor_and_falls_back(device):
+    device.click()
+    device.run_until(12000)
+    assert device.motor_duty() > 0 or device.app.state == "running"
+
+    def broken(now):
+        raise RuntimeError("boom")
+
+    device.app.seq.update = broken
+    device.run_until(device.runtime.app.seq.seg_end + 1)
+    assert device.motor_duty() == 0
+    assert device.app.state == "idle" and device.app.error
+    assert "fault 1: RuntimeError: boom" in open(device.store.root + "/error.log").read()
+
+
+def test_a_stuck_button_stops_the_session_and_is_ignored(device):
+    device.click()
+    device.run_until(5000)
+    device.press(True)
+    device.run_until(5000 + safety.STUCK_BUTTON_MS + 500)
+    # Held: the long press stopped it, the hold powered down, then it counts as stuck.
+    assert device.app.state == "off" and device.motor_duty() == 0
+    assert device.app.gestures.stuck
+    device.app.press("short", device.clock.ms)  # nothing acts while it is stuck
+    assert device.app.state == "off"
+
+
+def test_low_battery_warns_then_cuts_off(device, tmp_path):
+    pin = device.board.config["battery"]["pin"]
+    divider = device.board.config["battery"]["divider_x100"]
+
+    def raw_for(mv):
+        return mv * 100 // divider * 65535 // 3300
+
+    device.sim.set_adc(pin, raw_for(safety.BATTERY_LOW_MV - 50))
+    device.click()
+    device.run_until(40000)
+    assert device.app.low_battery and device.app.state == "running"
+    device.sim.set_adc(pin, raw_for(safety.BATTERY_CUTOFF_MV - 100))
+    device.run_until(80000)
+    assert device.app.state == "off" and device.motor_duty() == 0
+
+
+def test_intensity_level_survives_a_power_cycle(tmp_path):
+    dev = SimDevice(str(tmp_path))
+    before = dev.app.level
+    dev.press(True)
+    dev.run_until(1500)
+    dev.press(False)
+    assert dev.app.level == (before + 1) % 3
+    again = SimDevice(str(tmp_path))
+    assert again.app.level == dev.app.level
