@@ -116,6 +116,20 @@ class Runtime:
             self.board.show_error()
 
 
+def _trace_recorder():
+    """On the virtual device, a recorder for its --trace file; None on a board."""
+    try:
+        import _vdev  # pyright: ignore[reportMissingImports]
+    except ImportError:
+        return None
+    from massager.trace import line
+
+    def record(app, now):
+        _vdev.trace(line(app, now))
+
+    return record
+
+
 def main(safe_mode=False):
     """Entry point for /main.py on a board."""
     import asyncio
@@ -129,18 +143,8 @@ def main(safe_mode=False):
     if problem:
         store.log_error(problem)
     board = Board(config)
-    on_change = None
     try:
-        import _vdev  # only on the virtual device: the trace goes to its --trace file
-
-        from massager.trace import line
-
-        def on_change(app, now):
-            _vdev.trace(line(app, now))
-    except ImportError:
-        pass
-    try:
-        rt = Runtime(board, time, store, safe_mode, on_change)
+        rt = Runtime(board, time, store, safe_mode, _trace_recorder())
         flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") \
             else asyncio.Event()
         if hasattr(asyncio, "run"):
