@@ -30,6 +30,7 @@ from simulator.micropython import node_command
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = os.path.join(HERE, "vdev_host.mjs")
+BOARD = os.path.join(HERE, "board")  # the simulated machine and neopixel modules
 INTERRUPT_GRACE_S = 0.2  # a Ctrl-C waits this long for running code to finish by itself
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
 
@@ -39,7 +40,8 @@ class VirtualDevice:
         self.flash_dir = os.path.abspath(flash_dir)
         self.heap_kb = heap_kb
         self.trace = trace
-        self.libs = [os.path.abspath(p) for p in libs]
+        # The simulated board (machine, neopixel) always; extra lib dirs go before it.
+        self.libs = [os.path.abspath(p) for p in libs] + [BOARD]
         self.ready_timeout = ready_timeout
         self.port = None
         self.restarts = 0  # interpreter processes started (for tests and diagnostics)
@@ -47,6 +49,7 @@ class VirtualDevice:
         self._ready = threading.Event()
         self._stop = False
         self._proc = None
+        self._cmd_w = None
         self.error = None
 
     # ---- lifecycle ----
@@ -93,9 +96,18 @@ class VirtualDevice:
         self.stop()
 
     # ---- interpreter processes ----
+    def press(self, pressed=True):
+        """Press (or release) the board's button, as a finger would: the firmware's IRQ
+        runs inside the interpreter, between its own steps."""
+        proc = self._proc
+        if proc is not None and self._cmd_w is not None:
+            os.write(self._cmd_w, b"button %d\n" % (1 if pressed else 0))
+
     def _spawn(self, boot, mode, exec_interrupted=False):
         ctrl_r, ctrl_w = os.pipe()
+        cmd_r, self._cmd_w = os.pipe()  # host -> interpreter commands (the button)
         cmd = self._node + [HOST, "--flash", self.flash_dir, "--ctrl-fd", str(ctrl_w),
+                            "--cmd-fd", str(cmd_r),
                             "--heap-kb", str(self.heap_kb), "--boot", boot, "--mode", mode]
         if self.trace:
             cmd += ["--trace", os.path.abspath(self.trace)]
@@ -104,8 +116,9 @@ class VirtualDevice:
         if exec_interrupted:
             cmd.append("--exec-interrupted")
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      pass_fds=(ctrl_w,))
+                                      pass_fds=(ctrl_w, cmd_r))
         os.close(ctrl_w)
+        os.close(cmd_r)
         self.restarts += 1
         self._mode = mode
         self._state = "starting"  # -> busy -> idle (ready for input)
@@ -123,6 +136,9 @@ class VirtualDevice:
 
     def _kill(self):
         proc, self._proc = self._proc, None
+        if self._cmd_w is not None:
+            os.close(self._cmd_w)
+            self._cmd_w = None
         if not proc:
             return
         for f in (proc.stdout, self._ctrl_fd):

@@ -1,6 +1,6 @@
 // One life of the virtual device's interpreter (started and restarted by simulator/vdev.py).
 //
-//   node vdev_host.mjs --flash DIR --ctrl-fd N [--heap-kb N] [--mode friendly|raw]
+//   node vdev_host.mjs --flash DIR --ctrl-fd N [--cmd-fd N] [--heap-kb N] [--mode friendly|raw]
 //                      [--boot hard|soft|interrupt] [--exec-interrupted] [--trace FILE]
 //                      [--lib DIR]...
 //
@@ -16,6 +16,7 @@
 //   ask vdev.py for a fresh process (JS timers of the old interpreter die with it);
 // - output is "cooked" like a board's UART: a lone "\n" becomes "\r\n".
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { copyTree, loadEngine, writeAll } from "./mpy_run.mjs";
@@ -30,6 +31,7 @@ for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === "--flash") opt.flash = path.resolve(process.argv[++i]);
   else if (a === "--ctrl-fd") opt.ctrlFd = parseInt(process.argv[++i], 10);
+  else if (a === "--cmd-fd") opt.cmdFd = parseInt(process.argv[++i], 10);
   else if (a === "--heap-kb") opt.heapKb = parseInt(process.argv[++i], 10);
   else if (a === "--mode") opt.mode = process.argv[++i];
   else if (a === "--boot") opt.boot = process.argv[++i];
@@ -290,6 +292,25 @@ async function main() {
     idle();
   });
   process.stdin.on("end", () => process.exit(0));
+  // Commands from vdev.py, one per line: "button 1" / "button 0" press or release the
+  // simulated board's button; its IRQ handler runs here, between interpreter steps.
+  if (opt.cmdFd !== undefined) {
+    let pending = "";
+    // A net.Socket reads a pipe without tying up libuv's thread pool (a ReadStream would).
+    const cmds = new net.Socket({ fd: opt.cmdFd, readable: true, writable: false });
+    cmds.unref(); // it must not keep the process alive
+    cmds.on("data", (chunk) => {
+      pending += chunk.toString("latin1");
+      let nl;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const [verb, arg] = pending.slice(0, nl).split(" ");
+        pending = pending.slice(nl + 1);
+        if (verb === "button") {
+          mp.runPython(`import machine\nmachine.sim.press_button(${arg === "1" ? "True" : "False"})`);
+        }
+      }
+    }).on("error", () => {});
+  }
 }
 
 main().catch((e) => {

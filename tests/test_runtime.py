@@ -1,5 +1,6 @@
 # The device as a whole: runtime loop, hal and app on the simulated machine, virtual time.
 import json
+import os
 
 import pytest
 
@@ -128,3 +129,28 @@ def test_intensity_level_survives_a_power_cycle(tmp_path):
     assert dev.app.level == (before + 1) % 3
     again = SimDevice(str(tmp_path))
     assert again.app.level == dev.app.level
+
+
+def test_button_held_at_power_up_is_safe_mode_with_the_builtins_only(tmp_path):
+    import massager
+    from massager import routines
+    from massager.runtime import Runtime
+    from massager.store import Store
+
+    dev = SimDevice(str(tmp_path))  # the simulated machine and clock
+    store = Store(str(tmp_path))
+    store.ensure_dir()
+    (tmp_path / "routines" / "mine.json").write_text(
+        routines.text("daily").replace('"daily"', '"mine"'))
+    assert [p.name for p in store.programs()[0]] == ["daily", "weekly", "mine"]
+    dev.sim.reset_all()
+    dev.sim.press(dev.button_pin, True)  # held while the board powers up
+    boot = os.path.join(os.path.dirname(os.path.dirname(massager.__file__)), "boot.py")
+    try:
+        exec(compile(open(boot).read(), boot, "exec"), {"__name__": "__main__"})
+        assert massager.SAFE_MODE
+        assert dev.sim.duty(25) > 0  # the safe-mode light (mono LED on the Pico)
+        rt = Runtime(dev.board, dev.clock, store, safe_mode=massager.SAFE_MODE)
+        assert [p.name for p in rt.app.programs] == ["daily", "weekly"]
+    finally:
+        massager.SAFE_MODE = False

@@ -103,9 +103,13 @@ class Runtime:
     async def run(self, asyncio, flag):
         """The loop. `flag` is set by the button IRQ (ThreadSafeFlag on a board)."""
         self.board.button.notify = flag.set
+        clear = getattr(flag, "clear", None)
         self.begin()
         try:
             while True:
+                # Cleared before the step, so an edge arriving during it wakes the next wait.
+                if clear is not None:
+                    clear()
                 delay = self.step()
                 try:
                     await asyncio.wait_for_ms(flag.wait(), delay)

@@ -33,6 +33,7 @@ class _PinState:
         self.handler = None
         self.trigger = 0
         self.pin = None  # the Pin object the IRQ was registered on
+        self.driven = False  # set from outside (a finger on the button): pulls do not win
 
 
 class Sim:
@@ -69,6 +70,7 @@ class Sim:
     def set_level(self, pin_id, level):
         """Drive an input pin's level; runs its IRQ handler on a matching edge."""
         s = self.pin(pin_id)
+        s.driven = True
         level = 1 if level else 0
         if level == s.level:
             return
@@ -76,6 +78,14 @@ class Sim:
         trigger = Pin.IRQ_RISING if level else Pin.IRQ_FALLING
         if s.handler is not None and s.trigger & trigger:
             s.handler(s.pin)
+
+    def press_button(self, pressed=True):
+        """Press (or release) whichever input has an IRQ handler: the board's button."""
+        for pin_id in sorted(self.pins):
+            if self.pins[pin_id].handler is not None:
+                self.press(pin_id, pressed)
+                return pin_id
+        return None
 
     def press(self, pin_id, pressed=True):
         """Press (or release) a button: the level follows the pin's pull, as wired."""
@@ -142,7 +152,7 @@ class Pin:
             s.mode = mode
         if pull != -1:
             s.pull = pull
-            if s.mode == Pin.IN and pull is not None:
+            if s.mode == Pin.IN and pull is not None and not s.driven:
                 s.level = 1 if pull == Pin.PULL_UP else 0  # nothing pressed yet
         if value is not None:
             s.level = 1 if value else 0
@@ -273,14 +283,56 @@ def freq(hz=None):
     return None
 
 
-def reset():
+def _restart(kind):
     sim.resets += 1
-    raise Reset(False)
+    try:
+        import vdevhost  # on the virtual device, its host boots a fresh interpreter
+    except ImportError:
+        vdevhost = None
+    if vdevhost is None:
+        raise Reset(kind == "soft")
+    vdevhost.restart(kind)
+
+
+def reset():
+    _restart("hard")
 
 
 def soft_reset():
-    sim.resets += 1
-    raise Reset(True)
+    _restart("soft")
+
+
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+SOFT_RESET = 5
+
+
+def reset_cause():
+    return PWRON_RESET
+
+
+def idle():
+    pass
+
+
+def lightsleep(ms=0):
+    import time
+
+    time.sleep_ms(ms)
+
+
+deepsleep = lightsleep
+
+
+class RTC:
+    _dt = (2026, 1, 1, 3, 0, 0, 0, 0)
+
+    def datetime(self, dt=None):
+        if dt is None:
+            return RTC._dt
+        RTC._dt = tuple(dt)
+        return None
 
 
 def unique_id():

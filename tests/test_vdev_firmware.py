@@ -1,0 +1,98 @@
+# The firmware itself on the virtual device: boot.py and main.py run on real MicroPython
+# (WebAssembly), the simulated board's button starts a routine, the trace records it, and
+# mpremote still reaches the device.
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from simulator.vdev import VirtualDevice
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def install_firmware(flash):
+    # What `massager flash` puts on a board, as plain .py files.
+    shutil.copytree(os.path.join(ROOT, "firmware", "massager"),
+                    os.path.join(flash, "lib", "massager"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("main.py", "boot.py"):
+        shutil.copy(os.path.join(ROOT, "firmware", name), flash)
+    shutil.copy(os.path.join(ROOT, "boards", "pico", "board.json"), flash)
+
+
+def wait_for(predicate, timeout=30):
+    """Poll until predicate() is true; the device runs in real time."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in %ss" % timeout)
+
+
+def records(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f.read().splitlines() if line]
+
+
+@pytest.fixture
+def device(tmp_path):
+    flash = str(tmp_path / "flash")
+    os.makedirs(flash)
+    install_firmware(flash)
+    trace = str(tmp_path / "trace.jsonl")
+    with VirtualDevice(flash, trace=trace) as dev:
+        dev.trace_path = trace
+        yield dev
+
+
+def mpremote(port, *args):
+    return subprocess.run([sys.executable, "-m", "mpremote", "connect", port, *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_main_runs_at_boot_and_the_button_starts_a_routine(device):
+    wait_for(lambda: any(r["state"] == "idle" for r in records(device.trace_path)))
+    device.press(True)
+    time.sleep(0.1)
+    device.press(False)
+    recs = wait_for(lambda: [r for r in records(device.trace_path) if r["motor"] > 0])
+    assert recs[0]["state"] == "running" and recs[0]["cue"] == "start"
+    assert all(0 <= r["motor"] <= 90 for r in records(device.trace_path))
+
+
+def test_mpremote_reaches_a_running_firmware_and_reset_boots_it_again(device):
+    wait_for(lambda: records(device.trace_path))
+    r = mpremote(device.port, "exec", "print(1+1)")
+    assert r.returncode == 0 and r.stdout.strip() == "2"
+    before = len(records(device.trace_path))
+    r = mpremote(device.port, "reset")
+    assert r.returncode == 0
+    wait_for(lambda: len(records(device.trace_path)) > before)
+    assert records(device.trace_path)[-1]["state"] == "idle"
+
+
+def test_a_broken_user_routine_boots_with_the_builtins_and_the_error_light(device):
+    wait_for(lambda: records(device.trace_path))
+    r = mpremote(device.port, "exec",
+                 "import os\ntry:\n os.mkdir('/routines')\nexcept OSError:\n pass\n"
+                 "open('/routines/bad.json','w').write('{nope')")
+    assert r.returncode == 0, r.stderr
+    before = len(records(device.trace_path))
+    r = mpremote(device.port, "reset")
+    assert r.returncode == 0
+    booted = wait_for(lambda: records(device.trace_path)[before:])
+    assert booted[0]["state"] == "idle"
+    assert booted[0]["led"][0] > 0 and booted[0]["led"][1:] == [0, 0]  # the error light
+    with open(os.path.join(device.flash_dir, "error.log")) as f:
+        assert "routines/bad.json: not valid JSON" in f.read()
+    r = mpremote(device.port, "exec", "print(open('/routines/bad.json').read())")
+    assert r.stdout.strip() == "{nope"  # reported, never deleted or formatted
