@@ -6,7 +6,7 @@ PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 
-.PHONY: setup sim test lint clean
+.PHONY: setup sim test lint bench clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -29,9 +29,12 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(BIN)/ruff check firmware host_tools simulator tests boards
+	$(BIN)/ruff check firmware host_tools simulator tests boards bench
 	$(PY) -m host_tools.checks
 
+
+bench: setup
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) simulator/node_modules .pytest_cache .hypothesis

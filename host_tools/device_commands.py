@@ -1,5 +1,168 @@
 # Subcommands that talk to a device over USB (mpremote). Registered by cli.build_parser.
+#
+# Argument wiring and report lines only: the work is in device.py (the link), routine_sync,
+# flash, doctor and plot. Failures are DeviceError/RoutineError: one line from cli.main.
+import os
+import sys
+
+from host_tools.device import Device, DeviceError, candidate_ports, pick_port
+
+
+def _port_option(p, many=False):
+    p.add_argument("-p", "--port", action="append", default=[], metavar="PORT",
+                   help="serial port (default: the only connected device)"
+                   + ("; repeat it with --all" if many else ""))
+    if many:
+        p.add_argument("--all", action="store_true",
+                       help="every connected device (or every --port given)")
+
+
+def _each_device(args, work):
+    """Run work(dev) on one device, or on each with --all: one report line each."""
+    if not getattr(args, "all", False):
+        with Device(pick_port(args.port)) as dev:
+            return work(dev) or 0
+    ports = candidate_ports(args.port)
+    if not ports:
+        raise DeviceError("no device: connect one by USB or give --port PORT")
+    failed = 0
+    for port in ports:
+        lines = []
+        try:
+            with Device(port) as dev:
+                work(dev, lines.append)
+            print("%s: ok: %s" % (port, "; ".join(lines) or "nothing to do"))
+        except DeviceError as e:
+            failed += 1
+            print("%s: FAILED: %s" % (port, e))
+    return 1 if failed else 0
+
+
+def cmd_push(args):
+    from host_tools import routine_sync
+
+    items = routine_sync.prepare(args.routines)  # all valid before touching any device
+
+    def work(dev, out=print):
+        routine_sync.push(dev, items, out=out)
+
+    return _each_device(args, work)
+
+
+def cmd_pull(args):
+    from host_tools import routine_sync
+
+    routine_sync.check_name(args.name)
+    dest = args.output or args.name + ".json"
+    if os.path.exists(dest) and not args.force:
+        raise DeviceError("%s exists: add --force to overwrite it" % dest)
+    with Device(pick_port(args.port)) as dev:
+        data = routine_sync.pull(dev, args.name, dest, force=args.force)
+    print("%s: %d bytes -> %s" % (args.name, len(data), dest))
+    return 0
+
+
+def cmd_ls(args):
+    from host_tools import routine_sync
+
+    with Device(pick_port(args.port)) as dev:
+        rows = routine_sync.listing(dev)
+    widths = [max([len(r[i]) for r in rows] + [1]) for i in range(4)]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + (
+            "  " + row[4] if row[4] else ""))
+    return 0
+
+
+def cmd_rm(args):
+    from host_tools import routine_sync
+
+    with Device(pick_port(args.port)) as dev:
+        routine_sync.remove(dev, args.name)
+    print("%s: removed" % args.name)
+    return 0
+
+
+def cmd_flash(args):
+    from host_tools import flash
+
+    if args.board:
+        flash.board_config(args.board)  # an unknown board fails before any connection
+    tty = sys.stdout.isatty()
+
+    def work(dev, out=print):
+        # with --all only the one report line per device: no progress
+        out(flash.flash(dev, board=args.board, dry_run=args.dry_run, force=args.force,
+                        tty=tty, out=False if args.all else None))
+
+    return _each_device(args, work)
+
+
+def cmd_doctor(args):
+    from host_tools import doctor
+
+    with Device(pick_port(args.port)) as dev:
+        return doctor.run(dev)
+
+
+def cmd_devices(args):
+    from host_tools import doctor
+
+    return doctor.devices(candidate_ports(args.port))
+
+
+def cmd_plot(args):
+    from host_tools import plot, routines
+
+    prog = routines.load(args.routine)
+    out = args.output or prog.name + ".png"
+    plot.save(prog, out)
+    print("%s -> %s" % (prog.name, out))
+    return 0
 
 
 def add_parsers(sub):
     """Add the device subcommands to the `massager` parser."""
+    p = sub.add_parser("push", help="validate routines and install them on the device")
+    p.add_argument("routines", nargs="+", metavar="ROUTINE", help="routine JSON file")
+    _port_option(p, many=True)
+    p.set_defaults(func=cmd_push)
+
+    p = sub.add_parser("pull", help="copy a routine from the device")
+    p.add_argument("name", help="routine name (as `massager ls` shows)")
+    p.add_argument("-o", "--output", metavar="FILE", help="default NAME.json")
+    p.add_argument("--force", action="store_true", help="overwrite FILE")
+    _port_option(p)
+    p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser("ls", help="list the routines on the device")
+    _port_option(p)
+    p.set_defaults(func=cmd_ls)
+
+    p = sub.add_parser("rm", help="remove a routine from the device")
+    p.add_argument("name")
+    _port_option(p)
+    p.set_defaults(func=cmd_rm)
+
+    p = sub.add_parser("flash", help="install the firmware (.mpy), copying only what changed")
+    p.add_argument("--board", help="boards/<NAME> (default: the device's /board.json, "
+                                   "else pico)")
+    p.add_argument("--dry-run", action="store_true", help="list what would change")
+    p.add_argument("--force", action="store_true",
+                   help="replace the device's /board.json with another board's")
+    _port_option(p, many=True)
+    p.set_defaults(func=cmd_flash)
+
+    p = sub.add_parser("doctor", help="compare the device with the repo and say what to do")
+    _port_option(p)
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("devices", help="list connected devices with board, firmware, routines")
+    _port_option(p, many=False)
+    p.set_defaults(func=cmd_devices)
+
+    p = sub.add_parser("plot", help="draw a routine's timeline (motor, LED, steps) to PNG/SVG")
+    p.add_argument("routine", help="built-in name (daily, weekly) or a routine file")
+    p.add_argument("-o", "--output", metavar="FILE", help="FILE.png or FILE.svg "
+                                                          "(default NAME.png)")
+    p.set_defaults(func=cmd_plot)

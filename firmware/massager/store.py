@@ -121,10 +121,10 @@ class Store:
             return "%s: %s" % (name, errors[0] if errors else
                                "its name field is %r, not %r" % (prog.name, name))
         try:
-            os.remove(self._path(name))  # rename over an existing file fails on some ports
-        except OSError:
-            pass
-        os.rename(tmp, self._path(name))
+            os.rename(tmp, self._path(name))  # littlefs replaces the old file atomically
+        except OSError:  # FAT will not rename over a file: a short window without one
+            os.remove(self._path(name))
+            os.rename(tmp, self._path(name))
         return "ok"
 
     def remove(self, name):

@@ -1,0 +1,229 @@
+# A connection to one MicroPython device over mpremote's SerialTransport.
+#
+# Everything that can go wrong on the wire ends as a DeviceError (one line): the CLI prints
+# it like a routine error. A serial failure in the middle of a command is ConnectionLost,
+# so callers can say what state the device is left in.
+import binascii
+import contextlib
+import io
+import os
+
+import serial
+import serial.tools.list_ports
+from mpremote.transport import TransportError
+from mpremote.transport_serial import SerialTransport
+
+from host_tools.routines import RoutineError
+
+# USB vendor ids of boards that run MicroPython: Raspberry Pi (RP2040), Espressif, and the
+# usual USB-serial bridges on ESP32 dev kits (Silicon Labs, WCH, FTDI), MicroPython's own.
+MICROPYTHON_VIDS = (0x2E8A, 0x303A, 0x10C4, 0x1A86, 0x0403, 0xF055)
+CHUNK = 2048  # bytes per write command: small enough for an RP2040 heap, few round trips
+ANSWER_TIMEOUT = 10  # seconds a device may stay silent in the middle of a reply
+
+
+class DeviceError(RoutineError):
+    """One line about a device: printed by cli.main, exit 1."""
+
+
+class ConnectionLost(DeviceError):
+    """The serial link broke in the middle of a command."""
+
+
+def detected_ports():
+    """Serial ports that look like MicroPython boards, sorted by name."""
+    found = [p.device for p in serial.tools.list_ports.comports()
+             if p.vid is not None and p.vid in MICROPYTHON_VIDS]
+    return sorted(found)
+
+
+def candidate_ports(ports):
+    """The ports given with --port (used as is, e.g. a vdev pty), else the detected ones."""
+    return list(ports) if ports else detected_ports()
+
+
+def pick_port(ports):
+    """The one port to use: a given one, or the only connected device."""
+    if ports and len(ports) > 1:
+        raise DeviceError("give one --port for this command, got %d" % len(ports))
+    found = candidate_ports(ports)
+    if not found:
+        raise DeviceError("no device: connect one by USB or give --port PORT")
+    if len(found) > 1:
+        raise DeviceError("%d devices found, pick one with --port: %s" % (
+            len(found), ", ".join(found)))
+    return found[0]
+
+
+def _last_line(text):
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no output"
+
+
+class Device:
+    """`with Device(port) as dev:` -> raw REPL on the device, closed (and reset) at exit."""
+
+    def __init__(self, port, timeout=None, soft_reset=True):
+        self.port = port
+        self.timeout = timeout or ANSWER_TIMEOUT
+        self.soft_reset = soft_reset
+        self.reset_on_close = False  # set by `flash`: start the new firmware when done
+        self._t = None
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close(reset=self.reset_on_close and exc[0] is None)
+
+    def open(self):
+        if not os.path.exists(self.port):
+            raise DeviceError("no device at %s" % self.port)
+        try:
+            self._t = SerialTransport(self.port, exclusive=True)
+        except TransportError:
+            raise DeviceError("device busy: %s is open in another program (close mpremote, "
+                              "Thonny or a serial monitor)" % self.port) from None
+        # mpremote reads a pty with blocking read(1): a silent one would hang it forever.
+        # Bounded reads let its own timeouts (self.timeout of silence) apply.
+        self._t.serial.timeout = self.timeout
+        try:
+            # enter_raw_repl prints what it got when it fails: keep stdout to ourselves
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._t.enter_raw_repl(soft_reset=self.soft_reset,
+                                       timeout_overall=self.timeout)
+        except (TransportError, serial.SerialException, OSError):
+            self.close()
+            raise DeviceError("device busy or not MicroPython: no raw REPL on %s" %
+                              self.port) from None
+
+    def close(self, reset=False):
+        t, self._t = self._t, None
+        if t is None:
+            return
+        try:
+            if reset:
+                t.exit_raw_repl()  # friendly REPL: a soft reset there runs main.py too
+                t.serial.write(b"\x04")
+                t.read_until(1, b"soft reboot\r\n", timeout=self.timeout)
+            elif t.in_raw_repl:
+                t.exit_raw_repl()
+        except (TransportError, serial.SerialException, OSError):
+            pass  # closing a dead link: nothing left to tell the device
+        try:
+            t.close()
+        except (serial.SerialException, OSError):
+            pass
+
+    # -- commands ----------------------------------------------------------------------
+
+    def exec(self, code):
+        """Run code in the raw REPL; its stdout as str. A device exception is a
+        DeviceError with the exception's last line; a broken link is ConnectionLost."""
+        try:
+            out, err = self._t.exec_raw(code, timeout=self.timeout)
+        except (TransportError, serial.SerialException, OSError) as e:
+            raise ConnectionLost("connection to %s lost: %s" % (self.port,
+                                                                 _last_line(str(e)))) from None
+        if err:
+            raise DeviceError("%s: %s" % (self.port, _last_line(err.decode("utf-8",
+                                                                          "replace"))))
+        return out.decode("utf-8", "replace")
+
+    def eval(self, expr):
+        """The value of a Python literal the device prints with repr()."""
+        import ast
+
+        return ast.literal_eval(self.exec("print(repr(%s))" % expr).strip())
+
+    def write_file(self, path, data, tmp=None, progress=None):
+        """Write bytes to `path`; through `tmp` and a rename when given, so the file at
+        `path` is always whole. progress(n) is called after each chunk."""
+        target = tmp or path
+        self.exec("import binascii\n_f=open(%r,'wb')\n_w=_f.write" % target)
+        for i in range(0, len(data), CHUNK):
+            chunk = data[i:i + CHUNK]
+            self.exec("_w(binascii.a2b_base64(%r))" % binascii.b2a_base64(chunk, newline=False))
+            if progress:
+                progress(len(chunk))
+        finish = "_f.close()\ndel _f,_w\n"
+        if tmp:
+            finish += ("import os\ntry:\n os.remove(%r)\nexcept OSError:\n pass\n"
+                       "os.rename(%r,%r)\n" % (path, tmp, path))
+        self.exec(finish)
+
+    def read_file(self, path):
+        """The bytes of a file; DeviceError 'no such file' when it is missing."""
+        code = ("import binascii\ntry:\n _f=open(%r,'rb')\nexcept OSError:\n print('-')\n"
+                "else:\n while 1:\n  _b=_f.read(%d)\n  if not _b:\n   break\n"
+                "  print(binascii.b2a_base64(_b).decode(),end='')\n _f.close()\n print('.')"
+                % (path, CHUNK))
+        out = self.exec(code).split()
+        if out[:1] == ["-"]:
+            raise DeviceError("%s: no such file on the device" % path)
+        return b"".join(binascii.a2b_base64(line) for line in out[:-1])
+
+
+# One round trip for everything the commands want to know about a device. Never raises on
+# the device: a missing firmware or file is simply None.
+_PROBE = """
+import os, sys, json
+def _probe():
+    r = {'mpy': getattr(sys.implementation, '_mpy', 0),
+         'micropython': '.'.join(str(v) for v in sys.implementation.version[:3])}
+    def text(p):
+        try:
+            with open(p) as f:
+                return f.read()
+        except OSError:
+            return None
+    r['board_json'] = text('/board.json')
+    r['manifest'] = text('/lib/massager/manifest.json')
+    try:
+        import massager
+        r['version'] = massager.VERSION
+    except Exception:
+        r['version'] = None
+    try:
+        from massager import routines
+        r['builtins'] = list(routines.NAMES)
+    except Exception:
+        r['builtins'] = None
+    s = os.statvfs('/')
+    r['free'] = s[0] * s[4]
+    r['total'] = s[0] * s[2]
+    r['block'] = s[0]
+    files = []
+    try:
+        for e in os.ilistdir('/routines'):
+            files.append([e[0], os.stat('/routines/' + e[0])[6]])
+    except OSError:
+        pass
+    r['routine_files'] = files
+    print(json.dumps(r))
+_probe()
+del _probe
+"""
+
+
+def probe(dev):
+    """A dict: mpy, micropython, version, builtins, board_json, manifest, free, total,
+    block, routine_files ([name, size])."""
+    import json
+
+    out = dev.exec(_PROBE)
+    try:
+        return json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise DeviceError("%s: unexpected answer: %s" % (dev.port, _last_line(out))) from None
+
+
+def routine_files(info):
+    """{name: size} of the user routines (/routines/<name>.json) in a probe()."""
+    return {f[:-5]: size for f, size in info["routine_files"]
+            if f.endswith(".json") and not f.startswith(".")}
+
+
+def kb(n):
+    return "%.1f KB" % (n / 1024)

