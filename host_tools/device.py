@@ -137,21 +137,30 @@ class Device:
 
         return ast.literal_eval(self.exec("print(repr(%s))" % expr).strip())
 
-    def write_file(self, path, data, tmp=None, progress=None):
+    def write_file(self, path, data, tmp=None, progress=None, then=""):
         """Write bytes to `path`; through `tmp` and a rename when given, so the file at
-        `path` is always whole. progress(n) is called after each chunk."""
+        `path` is always whole. progress(n) is called after each chunk. `then` is code run
+        right after, in the same round trip; its output is returned."""
         target = tmp or path
-        self.exec("import binascii\n_f=open(%r,'wb')\n_w=_f.write" % target)
-        for i in range(0, len(data), CHUNK):
-            chunk = data[i:i + CHUNK]
-            self.exec("_w(binascii.a2b_base64(%r))" % binascii.b2a_base64(chunk, newline=False))
-            if progress:
-                progress(len(chunk))
+        chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
         finish = "_f.close()\ndel _f,_w\n"
         if tmp:
-            finish += ("import os\ntry:\n os.remove(%r)\nexcept OSError:\n pass\n"
-                       "os.rename(%r,%r)\n" % (path, tmp, path))
-        self.exec(finish)
+            finish += ("import os\ntry:\n os.rename(%r,%r)\nexcept OSError:\n os.remove(%r)\n"
+                       " os.rename(%r,%r)\n" % (tmp, path, path, tmp, path))
+        out = ""
+        # One round trip per chunk: the first also opens the file, the last also closes it
+        # (and runs `then`), so a small file costs a single exec.
+        for n, chunk in enumerate(chunks):
+            code = "import binascii\n_f=open(%r,'wb')\n_w=_f.write\n" % target if n == 0 else ""
+            if chunk:
+                code += "_w(binascii.a2b_base64(%r))\n" % binascii.b2a_base64(
+                    chunk, newline=False)
+            if n == len(chunks) - 1:
+                code += finish + then
+            out = self.exec(code)
+            if progress:
+                progress(len(chunk))
+        return out
 
     def read_file(self, path):
         """The bytes of a file; DeviceError 'no such file' when it is missing."""
@@ -207,12 +216,33 @@ del _probe
 """
 
 
-def probe(dev):
+# What `push` needs, in one round trip: firmware present and free space; and /routines
+# made if missing.
+PUSH_PROBE = """
+import os, json
+def _probe():
+    try:
+        import massager
+        v = massager.VERSION
+    except Exception:
+        v = None
+    try:
+        os.mkdir('/routines')
+    except OSError:
+        pass
+    s = os.statvfs('/')
+    print(json.dumps({'version': v, 'free': s[0] * s[4], 'block': s[0]}))
+_probe()
+del _probe
+"""
+
+
+def probe(dev, code=_PROBE):
     """A dict: mpy, micropython, version, builtins, board_json, manifest, free, total,
     block, routine_files ([name, size])."""
     import json
 
-    out = dev.exec(_PROBE)
+    out = dev.exec(code)
     try:
         return json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):

@@ -6,7 +6,7 @@ import hashlib
 import os
 
 from host_tools import routines
-from host_tools.device import ConnectionLost, DeviceError, kb, probe, routine_files
+from host_tools.device import PUSH_PROBE, ConnectionLost, DeviceError, kb, probe, routine_files
 from host_tools.routines import RoutineError
 from massager import program
 from massager.program import clock_text
@@ -37,10 +37,9 @@ def _blocks(n, block):
 
 def push(dev, items, out=print):
     """Install each (name, bytes, Program) on the device; one line per routine."""
-    info = probe(dev)
+    info = probe(dev, PUSH_PROBE)
     if info["version"] is None:
         raise DeviceError("no massager firmware on %s: run `massager flash` first" % dev.port)
-    have = routine_files(info)
     block = info["block"] or 4096
     # The temp file lives next to the old routine until the rename, so both must fit.
     need = sum(_blocks(len(data), block) for _, data, _ in items) + block
@@ -48,18 +47,13 @@ def push(dev, items, out=print):
         raise DeviceError("flash full: %s needs %s, %s free on %s (remove a routine with "
                           "`massager rm NAME`)" % (", ".join(n for n, _, _ in items),
                                                    kb(need), kb(info["free"]), dev.port))
-    if not have:  # maybe no /routines yet; mkdir of an existing one is harmless
-        dev.exec("import os\ntry:\n os.mkdir(%r)\nexcept OSError:\n pass" % STORE.dir)
     for name, data, prog in items:
         sha = hashlib.sha256(data).hexdigest()
+        # The install (hash check, validation, rename) rides on the last write.
+        install = "from massager.store import Store\nprint(Store('/').install(%r, %r))" % (
+            name, sha)
         try:
-            dev.write_file(STORE.temp_path(name), data)
-        except ConnectionLost:
-            raise ConnectionLost("connection lost during push of %s: the device keeps its "
-                                 "previous routine" % name) from None
-        try:
-            answer = dev.exec("from massager.store import Store\n"
-                              "print(Store('/').install(%r, %r))" % (name, sha)).strip()
+            answer = dev.write_file(STORE.temp_path(name), data, then=install).strip()
         except ConnectionLost:
             raise ConnectionLost("connection lost during push of %s: the device has its "
                                  "previous routine or the new one, whole (check with "
