@@ -16,6 +16,9 @@ EXAMPLES = """examples:
   massager sim weekly --headless --trace - --buttons 0:short,60000:short,90000:short
   massager sim weekly --headless --engine micropython --trace weekly.jsonl
   massager validate my-routine.json  check a routine file
+  massager flash                     install the firmware on the connected board
+  massager push my-routine.json      install a routine on it (atomically)
+  massager doctor                    compare the board with this repository
   massager schema > routine.schema.json
   massager vdev --flash ./flash            a virtual board; then: mpremote connect PORT fs ls
 """
