@@ -6,7 +6,7 @@ PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 
-.PHONY: setup sim test lint bench clean
+.PHONY: setup sim test test-long lint bench clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -27,6 +27,10 @@ sim: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The reliability suite in full: every cut point of a flash, 50,000 hostile files.
+test-long: setup
+	RELIABILITY_LONG=1 $(PY) -m pytest
 
 lint: setup
 	$(BIN)/ruff check firmware host_tools simulator tests boards bench

@@ -39,8 +39,10 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
     from simulator.micropython import run_file
 
     with tempfile.TemporaryDirectory(prefix="massager-mpy-") as tmp:
-        with open(os.path.join(tmp, "jobs.json"), "w") as f:
-            json.dump(jobs, f)
+        # UTF-8, not \u escapes: MicroPython reads an escaped surrogate pair (an emoji) as
+        # two characters, CPython as one, and the jobs must reach both engines the same.
+        with open(os.path.join(tmp, "jobs.json"), "w", encoding="utf-8") as f:
+            json.dump(jobs, f, ensure_ascii=False)
         try:
             result = run_file(os.path.join(HERE, "batch.py"), paths=[FIRMWARE, HERE, tmp],
                               heap_kb=heap_kb, timeout=timeout)

@@ -76,3 +76,11 @@ def hostile_files(draw):
 def test_validator_verdicts_are_identical(cases):
     cp, _ = both("validate", cases)
     assert all(lines[0] in ("ok", "invalid") for lines in cp)
+
+
+def test_text_outside_the_basic_plane_reaches_both_engines_the_same():
+    doc = json.loads(WEEKLY)
+    doc["title"] = "Massage 🌸 du soir"
+    cp, _ = both("validate", [json.dumps(doc, ensure_ascii=False), json.dumps(doc)])
+    assert cp[0] == ["ok"]  # the flower itself: fine
+    assert cp[1][0] == "invalid" and "surrogate" in cp[1][1]  # escaped: refused on both

@@ -53,6 +53,7 @@ class Runtime:
             self.faults = 0
         except Exception as e:  # noqa: BLE001 - any fault: motor off first, then recover
             self._fault(e)
+            self.board.watchdog.feed()  # recovered: a reset now would undo the fallback
         wake = self.app.next_wake()
         now = self.now()  # again: the motor's soft start may have taken a few ms
         # Once armed, the watchdog needs a wake every FEED_MS; before, only the app does.
