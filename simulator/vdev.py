@@ -31,7 +31,8 @@ from simulator.micropython import node_command
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = os.path.join(HERE, "vdev_host.mjs")
 BOARD = os.path.join(HERE, "board")  # the simulated machine and neopixel modules
-INTERRUPT_GRACE_S = 0.2  # a Ctrl-C waits this long for running code to finish by itself
+SPARES = 2  # interpreters kept loaded for the next restarts
+INTERRUPT_GRACE_S = 0.05  # a Ctrl-C waits this long for running code to finish by itself
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
 
 
@@ -50,6 +51,7 @@ class VirtualDevice:
         self._stop = False
         self._proc = None
         self._cmd_w = None
+        self._spares = []  # [(proc, ctrl fd, cmd fd)]: next interpreters, loaded, waiting
         self.error = None
 
     # ---- lifecycle ----
@@ -83,6 +85,7 @@ class VirtualDevice:
             self._thread.join(10)
             self._thread = None
         self._kill()
+        self._drop_spares()
         for fd in (self._master, self._slave, self._wake_r, self._wake_w):
             try:
                 os.close(fd)
@@ -103,22 +106,42 @@ class VirtualDevice:
         if proc is not None and self._cmd_w is not None:
             os.write(self._cmd_w, b"button %d\n" % (1 if pressed else 0))
 
-    def _spawn(self, boot, mode, exec_interrupted=False):
+    def _launch(self):
+        """A new interpreter process, loaded and waiting for "go" on its command pipe."""
         ctrl_r, ctrl_w = os.pipe()
-        cmd_r, self._cmd_w = os.pipe()  # host -> interpreter commands (the button)
+        cmd_r, cmd_w = os.pipe()  # host -> interpreter: "go ...", the button
         cmd = self._node + [HOST, "--flash", self.flash_dir, "--ctrl-fd", str(ctrl_w),
-                            "--cmd-fd", str(cmd_r),
-                            "--heap-kb", str(self.heap_kb), "--boot", boot, "--mode", mode]
+                            "--cmd-fd", str(cmd_r), "--standby", "--heap-kb", str(self.heap_kb)]
         if self.trace:
             cmd += ["--trace", os.path.abspath(self.trace)]
         for d in self.libs:
             cmd += ["--lib", d]
-        if exec_interrupted:
-            cmd.append("--exec-interrupted")
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                      pass_fds=(ctrl_w, cmd_r))
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                pass_fds=(ctrl_w, cmd_r))
         os.close(ctrl_w)
         os.close(cmd_r)
+        return proc, ctrl_r, cmd_w
+
+    def _drop_spares(self):
+        spares, self._spares = self._spares, []
+        for proc, ctrl_r, cmd_w in spares:
+            proc.kill()
+            proc.wait()
+            for f in (proc.stdin, proc.stdout):
+                f.close()
+            os.close(ctrl_r)
+            os.close(cmd_w)
+
+    def _spawn(self, boot, mode, exec_interrupted=False):
+        # Spares started earlier have their engine loaded already: a reset or a Ctrl-C then
+        # costs a pipe write instead of a Node and WebAssembly start. Two, because mpremote
+        # often interrupts and soft-resets in quick succession.
+        spare = self._spares.pop(0) if self._spares else self._launch()
+        self._proc, ctrl_r, self._cmd_w = spare
+        os.write(self._cmd_w, b"go %s %s %d\n" % (boot.encode(), mode.encode(),
+                                                  1 if exec_interrupted else 0))
+        while not self._stop and len(self._spares) < SPARES:
+            self._spares.append(self._launch())
         self.restarts += 1
         self._mode = mode
         self._state = "starting"  # -> busy -> idle (ready for input)

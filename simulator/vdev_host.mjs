@@ -1,6 +1,6 @@
 // One life of the virtual device's interpreter (started and restarted by simulator/vdev.py).
 //
-//   node vdev_host.mjs --flash DIR --ctrl-fd N [--cmd-fd N] [--heap-kb N] [--mode friendly|raw]
+//   node vdev_host.mjs --flash DIR --ctrl-fd N [--cmd-fd N] [--standby] [--heap-kb N] [--mode friendly|raw]
 //                      [--boot hard|soft|interrupt] [--exec-interrupted] [--trace FILE]
 //                      [--lib DIR]...
 //
@@ -38,6 +38,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === "--trace") opt.trace = process.argv[++i];
   else if (a === "--lib") opt.libs.push(process.argv[++i]);
   else if (a === "--exec-interrupted") opt.execInterrupted = true;
+  else if (a === "--standby") opt.standby = true;
 }
 
 const ctrl = (msg) => writeAll(opt.ctrlFd, Buffer.from(msg + "\n"));
@@ -244,7 +245,38 @@ function watch(bytes) {
   rawBannerSeen = tail.length === BANNER.length && Buffer.from(tail).equals(BANNER);
 }
 
+// Commands from vdev.py on --cmd-fd, one per line: "go BOOT MODE EI" starts a --standby
+// interpreter (a warm spare, loaded ahead so a reset or Ctrl-C costs no engine start);
+// "button 1" / "button 0" press or release the simulated board's button, whose IRQ handler
+// then runs here, between interpreter steps.
+let go = null;
+const started = new Promise((resolve) => { go = resolve; });
+function readCommands() {
+  if (opt.cmdFd === undefined) return;
+  // A net.Socket reads a pipe without tying up libuv's thread pool (a ReadStream would).
+  const cmds = new net.Socket({ fd: opt.cmdFd, readable: true, writable: false });
+  if (!opt.standby) cmds.unref(); // only a spare waiting for "go" is kept alive by it
+  let pending = "";
+  cmds.on("data", (chunk) => {
+    pending += chunk.toString("latin1");
+    let nl;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const words = pending.slice(0, nl).split(" ");
+      pending = pending.slice(nl + 1);
+      if (words[0] === "go") {
+        [opt.boot, opt.mode] = [words[1], words[2]];
+        opt.execInterrupted = words[3] === "1";
+        cmds.unref();
+        go();
+      } else if (words[0] === "button" && mp) {
+        mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
+      }
+    }
+  }).on("error", () => {});
+}
+
 async function main() {
+  readCommands();
   const outWatched = (b) => { watch(b); out(b); };
   mp = await loadEngine({ heapKb: opt.heapKb, out: outWatched, err: out });
   mp.registerJsModule("vdevhost", vdevhost);
@@ -256,6 +288,7 @@ async function main() {
     "import sys\nsys.path[:0] = ['/vdev']\nimport _vdev\n_vdev.setup()\n" +
       (libs ? `sys.path[3:3] = [${libs}]\n` : ""),
   );
+  if (opt.standby) await started;
   ctrl("loaded");
   busy();
   if (opt.boot === "interrupt") {
@@ -292,25 +325,6 @@ async function main() {
     idle();
   });
   process.stdin.on("end", () => process.exit(0));
-  // Commands from vdev.py, one per line: "button 1" / "button 0" press or release the
-  // simulated board's button; its IRQ handler runs here, between interpreter steps.
-  if (opt.cmdFd !== undefined) {
-    let pending = "";
-    // A net.Socket reads a pipe without tying up libuv's thread pool (a ReadStream would).
-    const cmds = new net.Socket({ fd: opt.cmdFd, readable: true, writable: false });
-    cmds.unref(); // it must not keep the process alive
-    cmds.on("data", (chunk) => {
-      pending += chunk.toString("latin1");
-      let nl;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const [verb, arg] = pending.slice(0, nl).split(" ");
-        pending = pending.slice(nl + 1);
-        if (verb === "button") {
-          mp.runPython(`import machine\nmachine.sim.press_button(${arg === "1" ? "True" : "False"})`);
-        }
-      }
-    }).on("error", () => {});
-  }
 }
 
 main().catch((e) => {
