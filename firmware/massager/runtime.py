@@ -24,6 +24,7 @@ class Runtime:
         self._ticks = clock.ticks_ms()
         self._battery_at = None
         self._watchdog_on = False
+        self._woken = False  # the button task cancelled the loop's sleep
         self.app = self._make_app(user=not safe_mode)
 
     def _make_app(self, user):
@@ -102,23 +103,39 @@ class Runtime:
         self.app.begin(self.now())
 
     async def run(self, asyncio, flag):
-        """The loop. `flag` is set by the button IRQ (ThreadSafeFlag on a board)."""
+        """The loop. `flag` is set by the button IRQ (ThreadSafeFlag on a board).
+
+        It sleeps with asyncio.sleep_ms, which allocates nothing; a button edge cancels
+        that sleep from a second task, so only a button event costs an allocation (the
+        cancellation), never an output change.
+        """
         self.board.button.notify = flag.set
-        clear = getattr(flag, "clear", None)
         self.begin()
+        waker = asyncio.create_task(self._wake_on_button(asyncio, flag,
+                                                         asyncio.current_task()))
         try:
             while True:
-                # Cleared before the step, so an edge arriving during it wakes the next wait.
-                if clear is not None:
-                    clear()
                 delay = self.step()
                 try:
-                    await asyncio.wait_for_ms(flag.wait(), delay)
-                except asyncio.TimeoutError:
-                    pass
+                    await asyncio.sleep_ms(delay)
+                except asyncio.CancelledError:
+                    if not self._woken:
+                        raise  # a real cancellation: stop
+                    self._woken = False  # a button edge: step at once
         finally:
+            waker.cancel()
             self.board.all_off()
             self.board.show_error()
+
+    async def _wake_on_button(self, asyncio, flag, loop_task):
+        clear = getattr(flag, "clear", None)  # an Event stays set; a ThreadSafeFlag does not
+        while True:
+            await flag.wait()
+            if clear is not None:
+                clear()
+            if not self._woken:
+                self._woken = True
+                loop_task.cancel()
 
 
 def _trace_recorder():

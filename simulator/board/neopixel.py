@@ -35,4 +35,5 @@ class NeoPixel:
     def write(self):
         self.writes += 1
         self.shown = [self[i] for i in range(self.n)]
-        machine.sim._log(("pixel", machine._pin_id(self.pin), self.shown[0]))
+        if machine.sim.log_writes:
+            machine.sim.log.append(("pixel", machine._pin_id(self.pin), self.shown[0]))
