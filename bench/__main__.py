@@ -174,9 +174,9 @@ def timing_error():
                "the schedule (%d changes, 2 runs of 20 s)" % len(late), [p99], "ms (p99)",
                "p99 at most 2 ms", p99 <= 2, "p50 %d ms, max %d ms: the real runtime loop, "
                "asyncio and ticks_ms on the WebAssembly build" % (p50, late[-1]),
-               why_not="Node's timers fire at least 1 ms late and ticks_ms counts whole ms "
-               "there, so 1-2 ms of the error is the host's; a board's asyncio wakes on a "
-               "microsecond timer: confirm on hardware, or time with ticks_us")
+               why_not="this is real time on a shared host: Node's timers fire at least 1 ms "
+               "late, ticks_ms counts whole ms, and other load delays single wakes (p50 stays "
+               "at 1 ms); a board's asyncio wakes on a microsecond timer: confirm on hardware")
 
 
 def import_speed():
