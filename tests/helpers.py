@@ -1,5 +1,8 @@
 # Shared by the tests: load built-ins, play a routine headless and read back its trace.
+import hashlib
 import json
+import subprocess
+import sys
 
 from massager import program, routines
 from simulator import headless
@@ -36,3 +39,14 @@ def routine_doc(**overrides):
     }
     doc.update(overrides)
     return doc
+
+
+def mpremote(port, *args, timeout=60):
+    """The real mpremote CLI against a (virtual) device: a CompletedProcess, text."""
+    return subprocess.run([sys.executable, "-m", "mpremote", "connect", port, *args],
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()

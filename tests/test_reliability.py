@@ -6,13 +6,10 @@
 #
 # RELIABILITY_LONG=1 (`make test-long`) runs the long variants: every write of the flash
 # cut, more hostile files.
-import hashlib
 import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
@@ -24,7 +21,7 @@ from test_differential import hostile_files
 from test_host_tools import run
 from test_vdev_firmware import install_firmware, records, wait_for
 
-from helpers import builtin, play, routine_doc
+from helpers import builtin, mpremote, play, routine_doc, sha
 from host_tools import device, flash
 from massager import program, routine, routines, safety
 from simulator.device import TICKS_PERIOD, SimDevice
@@ -51,10 +48,6 @@ def reliability_doc(request):
 def check(row):
     assert row.lost == 0 and row.unexpected == 0, "%s: %d lost, %d unexpected: %s" % (
         row.title, row.lost, row.unexpected, "; ".join(row.failures))
-
-
-def sha(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 # -- 3. hostile inputs ----------------------------------------------------------------------
@@ -528,12 +521,6 @@ def snapshot(root, skip=("error.log", "settings.json", "settings.json.tmp")):
                 with open(os.path.join(base, name), "rb") as f:
                     out[rel] = sha(f.read())
     return out
-
-
-def mpremote(port, *args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "mpremote", "connect", port, *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
 
 
 class PowerCut:

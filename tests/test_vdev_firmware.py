@@ -4,12 +4,11 @@
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 
+from helpers import mpremote
 from simulator.vdev import VirtualDevice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,11 +51,6 @@ def device(tmp_path):
     with VirtualDevice(flash, trace=trace) as dev:
         dev.trace_path = trace
         yield dev
-
-
-def mpremote(port, *args):
-    return subprocess.run([sys.executable, "-m", "mpremote", "connect", port, *args],
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_main_runs_at_boot_and_the_button_starts_a_routine(device):
