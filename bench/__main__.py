@@ -47,6 +47,8 @@ class Row:
 
 def _fmt(x):
     if isinstance(x, float) and not x.is_integer():
+        if abs(x) < 10:
+            return "%.4g" % x
         return "%.3g" % x if abs(x) < 100 else "{:,.0f}".format(x)
     return "{:,}".format(int(x))
 
