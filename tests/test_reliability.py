@@ -299,6 +299,15 @@ def _start_weekly(dev):
     assert dev.app.state == "running" or dev.app.gestures.deadline() is not None
 
 
+def _weekly_at(folder, t):
+    """A fresh simulated device on its own flash, playing weekly up to t ms."""
+    os.makedirs(folder)
+    dev = SimDevice(str(folder))
+    _start_weekly(dev)
+    dev.run_until(t)
+    return dev
+
+
 def _stays_idle(dev, ms=60000):
     """Nothing starts by itself after a reset or a fault: idle, motor off throughout."""
     n = len(dev.lines)
@@ -318,10 +327,7 @@ def test_hangs_mid_routine_reset_the_board_with_the_motor_off(tmp_path):
     motor_was_on = 0
     for i, t in enumerate(WEEKLY_POINTS):
         try:
-            os.makedirs(tmp_path / str(i))
-            dev = SimDevice(str(tmp_path / str(i)))
-            _start_weekly(dev)
-            dev.run_until(t)
+            dev = _weekly_at(tmp_path / str(i), t)
             assert dev.app.state == "running", dev.app.state
             motor_was_on += dev.motor_duty() > 0
             hang_at = dev.clock.ms  # a motor soft start may have slept past t
@@ -351,10 +357,7 @@ def test_faults_mid_routine_stop_the_motor_and_fall_back(tmp_path):
     resets = 0
     for i, t in enumerate(WEEKLY_POINTS):
         try:
-            os.makedirs(tmp_path / str(i))
-            dev = SimDevice(str(tmp_path / str(i)))
-            _start_weekly(dev)
-            dev.run_until(t)
+            dev = _weekly_at(tmp_path / str(i), t)
             err = RuntimeError("injected") if i % 2 else MemoryError("injected")
 
             def broken(now, err=err):
