@@ -50,10 +50,11 @@ def push_vs_cp():
                "raw cp: %.2f s" % statistics.median(cp), ratios, "x", "at most 1.2x",
                r <= 1.2, "push validates on the host, copies to a temp file, checks its hash "
                "on the device and renames it; both are whole CLI runs",
-               why_not="push makes two round trips where cp makes one (a probe for the "
-               "firmware and free space, then the write with the install, which imports the "
-               "validator on the device); on the virtual device a round trip is most of a "
-               "run. Folding the probe into the first write would close the gap")
+               why_not="push is one round trip like cp, but that round trip also checks "
+               "the hash and validates the routine again on the device before the rename "
+               "(importing and running the validator on the WebAssembly interpreter), "
+               "which is most of the difference on the virtual device; skipping the "
+               "device-side check would meet the goal and lose the safety")
 
 
 def second_flash():

@@ -137,10 +137,11 @@ class Device:
 
         return ast.literal_eval(self.exec("print(repr(%s))" % expr).strip())
 
-    def write_file(self, path, data, tmp=None, progress=None, then=""):
+    def write_file(self, path, data, tmp=None, progress=None, then="", before=""):
         """Write bytes to `path`; through `tmp` and a rename when given, so the file at
-        `path` is always whole. progress(n) is called after each chunk. `then` is code run
-        right after, in the same round trip; its output is returned."""
+        `path` is always whole. progress(n) is called after each chunk. `before` is code
+        run first (it may raise to stop the write), `then` code run right after, both in
+        the same round trips; the last one's output is returned."""
         target = tmp or path
         chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
         finish = "_f.close()\ndel _f,_w\n"
@@ -151,7 +152,8 @@ class Device:
         # One round trip per chunk: the first also opens the file, the last also closes it
         # (and runs `then`), so a small file costs a single exec.
         for n, chunk in enumerate(chunks):
-            code = "import binascii\n_f=open(%r,'wb')\n_w=_f.write\n" % target if n == 0 else ""
+            code = before + "import binascii\n_f=open(%r,'wb')\n_w=_f.write\n" % target \
+                if n == 0 else ""
             if chunk:
                 code += "_w(binascii.a2b_base64(%r))\n" % binascii.b2a_base64(
                     chunk, newline=False)
@@ -211,27 +213,6 @@ def _probe():
         pass
     r['routine_files'] = files
     print(json.dumps(r))
-_probe()
-del _probe
-"""
-
-
-# What `push` needs, in one round trip: firmware present and free space; and /routines
-# made if missing.
-PUSH_PROBE = """
-import os, json
-def _probe():
-    try:
-        import massager
-        v = massager.VERSION
-    except Exception:
-        v = None
-    try:
-        os.mkdir('/routines')
-    except OSError:
-        pass
-    s = os.statvfs('/')
-    print(json.dumps({'version': v, 'free': s[0] * s[4], 'block': s[0]}))
 _probe()
 del _probe
 """

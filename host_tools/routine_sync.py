@@ -6,7 +6,7 @@ import hashlib
 import os
 
 from host_tools import routines
-from host_tools.device import PUSH_PROBE, ConnectionLost, DeviceError, kb, probe, routine_files
+from host_tools.device import ConnectionLost, DeviceError, kb, probe, routine_files
 from host_tools.routines import RoutineError
 from massager import program
 from massager.program import clock_text
@@ -31,36 +31,56 @@ def prepare(refs):
     return items
 
 
-def _blocks(n, block):
-    return (n + block - 1) // block * block
+# Run on the device before the first bytes of a routine are written, in the same round
+# trip: is the firmware there, is there room for the temp file beside the old routine?
+# It raises to stop the write; push() turns that into a one-line error.
+_PRECHECK = """import os
+try:
+    import massager
+except ImportError:
+    raise OSError('PUSH:nofw')
+try:
+    os.mkdir(%r)
+except OSError:
+    pass
+_s = os.statvfs('/')
+if _s[0] * _s[4] < (%d + _s[0] - 1) // _s[0] * _s[0] + _s[0]:
+    raise OSError('PUSH:full %%d' %% (_s[0] * _s[4]))
+del _s
+"""
 
 
 def push(dev, items, out=print):
-    """Install each (name, bytes, Program) on the device; one line per routine."""
-    info = probe(dev, PUSH_PROBE)
-    if info["version"] is None:
-        raise DeviceError("no massager firmware on %s: run `massager flash` first" % dev.port)
-    block = info["block"] or 4096
-    # The temp file lives next to the old routine until the rename, so both must fit.
-    need = sum(_blocks(len(data), block) for _, data, _ in items) + block
-    if need > info["free"]:
-        raise DeviceError("flash full: %s needs %s, %s free on %s (remove a routine with "
-                          "`massager rm NAME`)" % (", ".join(n for n, _, _ in items),
-                                                   kb(need), kb(info["free"]), dev.port))
+    """Install each (name, bytes, Program) on the device; one line per routine.
+
+    A routine of one chunk is a single round trip: the check, the write to a temp file and
+    the install (hash check, validation, rename) travel together."""
     for name, data, prog in items:
         sha = hashlib.sha256(data).hexdigest()
-        # The install (hash check, validation, rename) rides on the last write.
         install = "from massager.store import Store\nprint(Store('/').install(%r, %r))" % (
             name, sha)
         try:
-            answer = dev.write_file(STORE.temp_path(name), data, then=install).strip()
+            answer = dev.write_file(STORE.temp_path(name), data, then=install,
+                                    before=_PRECHECK % (STORE.dir, len(data))).strip()
         except ConnectionLost:
             raise ConnectionLost("connection lost during push of %s: the device has its "
                                  "previous routine or the new one, whole (check with "
                                  "`massager ls`)" % name) from None
+        except DeviceError as e:
+            raise _precheck_error(str(e), dev.port, name, len(data)) from None
         if answer != "ok":
             raise DeviceError("%s: the device refused it: %s" % (name, answer))
         out("%s: installed (%s, %s)" % (name, clock_text(prog.total_ms), kb(len(data))))
+
+
+def _precheck_error(message, port, name, size):
+    if "PUSH:nofw" in message:
+        return DeviceError("no massager firmware on %s: run `massager flash` first" % port)
+    if "PUSH:full" in message:
+        free = int(message.rsplit("PUSH:full", 1)[1].split()[0].strip("'\")"))
+        return DeviceError("flash full: %s needs %s, %s free on %s (remove a routine with "
+                           "`massager rm NAME`)" % (name, kb(size), kb(free), port))
+    return DeviceError(message)
 
 
 def pull(dev, name, dest, force=False):
