@@ -13,6 +13,7 @@ import sys
 import tempfile
 
 from host_tools.device import DeviceError, kb, probe
+from massager.hal.config import check_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
@@ -56,8 +57,9 @@ def board_config(name):
         config = json.loads(data)
     except ValueError as e:
         raise DeviceError("%s: not JSON: %s" % (path, e)) from None
-    if not isinstance(config, dict) or config.get("arch") not in ARCH_NUMBERS.values():
-        raise DeviceError("%s: \"arch\" must be an mpy-cross -march name" % path)
+    problem = check_config(config)  # the firmware's own rule for a pin map
+    if problem:
+        raise DeviceError("%s: %s" % (path, problem))
     return config, data
 
 
