@@ -25,19 +25,24 @@ def _load(name):
 
 
 class VirtualClock:
-    """ticks_ms and friends for the firmware, in virtual ms."""
+    """ticks_ms and friends for the firmware, in virtual ms. Like a chip's, ticks count
+    from the last chip reset (boot_at), not from the start of the simulation."""
 
     def __init__(self, start=0):
         self.ms = start
+        self.boot_at = 0
 
     def ticks_ms(self):
-        return self.ms % TICKS_PERIOD
+        return (self.ms - self.boot_at) % TICKS_PERIOD
 
     def ticks_diff(self, a, b):
         return (a - b + TICKS_PERIOD // 2) % TICKS_PERIOD - TICKS_PERIOD // 2
 
     def ticks_add(self, a, b):
         return (a + b) % TICKS_PERIOD
+
+    def ms_now(self):
+        return self.ms  # the hardware's own time (watchdog, timers): never wraps here
 
     def sleep_ms(self, ms):
         self.ms += ms  # the motor's soft start sleeps a few ms: virtual time passes
@@ -63,8 +68,11 @@ class SimDevice:
         for name in ("ticks_ms", "ticks_diff", "ticks_add", "sleep_ms"):
             setattr(time, name, getattr(self.clock, name))
         self.sim = self.machine.sim
+        from massager.hal.config import load_config
+
+        self.sim.set_port(self.machine.port_for_arch((config or load_config()[0])["arch"]))
         self.sim.reset_all()
-        self.sim.clock = self.clock.ticks_ms
+        self.sim.clock = self.clock.ms_now
         self.store = Store(flash_dir)
         self.config = config
         self.lines = []
@@ -96,6 +104,7 @@ class SimDevice:
         return self.sim.duty(self.motor_pin)
 
     def _wake(self):
+        self.sim.run_timers()
         if self.sim.wdt_expired():
             self.watchdog_reset()
             return
@@ -133,7 +142,32 @@ class SimDevice:
         self.press(False)
 
     def watchdog_reset(self):
-        """What the hardware does when the watchdog bites: everything restarts."""
+        """What the hardware does when the watchdog bites: the chip restarts."""
         self.resets += 1
-        self.sim.reset_all()
+        self.sim.reset_all(self.machine.WDT_RESET)
+        self.clock.boot_at = self.clock.ms
         self._boot()
+
+    def soft_reset(self):
+        """Ctrl-D (mpremote does one on connecting): the port's soft reset, then the
+        firmware starts again. The watchdog, if armed, keeps counting."""
+        self.sim.soft_reset()
+        self._boot()
+
+    def stopped(self, ms):
+        """The firmware stopped by Ctrl-C for `ms` (a host at the REPL): nothing feeds the
+        watchdog but the firmware's keeper timer, if it started one."""
+        self.runtime.halt()
+        end = self.clock.ms + ms
+        while True:
+            due = self.sim.next_timer()
+            w = self.sim.wdt
+            bite = None if w is None else w.last_feed + w.timeout + 1
+            t = min(x for x in (due, bite, end) if x is not None)
+            self.clock.ms = max(self.clock.ms, t)
+            if bite is not None and t == bite and self.sim.wdt_expired():
+                self.watchdog_reset()
+                return False
+            if t == end:
+                return True
+            self.sim.run_timers()

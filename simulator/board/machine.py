@@ -4,15 +4,21 @@
 # WebAssembly engine. Put simulator/board first on sys.path; the firmware imports it as
 # `machine` unchanged. Only what the firmware uses, with MicroPython's signatures.
 #
+# It plays one port at a time, as strictly as that port (sim.set_port("rp2"|"esp32"),
+# picked from board.json's arch by port_for_arch()). Each modelled behaviour cites the
+# MicroPython 1.29 source it follows. Where a port is vague, the model takes the case that
+# hurts the firmware most (a frozen PWM pin is high, a floating ADC is noisy).
+#
 # Tests and the simulator drive it through `sim` (see Sim below):
-#     machine.sim.press(14, True)    # the button on GPIO14 goes down; its IRQ runs
-#     machine.sim.duty(15)           # the motor PWM's duty_u16 now
-#     machine.sim.set_adc(29, 40000) # what the battery ADC reads
-#     machine.sim.pixel(16)          # the NeoPixel colour on GPIO16, (r, g, b)
-#     machine.sim.wdt.feeds          # how often the watchdog was fed
-#     machine.sim.reset_all()        # forget every pin between tests
-# The clock: WDT expiry is judged on sim.now(), which calls sim.clock (set it to the
-# simulator's virtual clock) or falls back to time.ticks_ms.
+#     machine.sim.press(14, True)      # the button on GPIO14 goes down; its IRQ runs
+#     machine.sim.duty(15)             # what drives the motor pin now, 0..65535
+#     machine.sim.set_adc_mv(29, 1300) # the voltage on an ADC pin; float_adc(29): nothing wired
+#     machine.sim.pixel(16)            # the NeoPixel colour on GPIO16, (r, g, b)
+#     machine.sim.wdt.feeds            # how often the watchdog was fed
+#     machine.sim.soft_reset()         # what Ctrl-D does to the hardware (the WDT stays)
+#     machine.sim.reset_all()          # a chip reset: forget every pin, the WDT too
+# The clock: WDT expiry and timers are judged on sim.now(), which calls sim.clock (set it
+# to the simulator's virtual clock) or falls back to time.ticks_ms.
 
 
 class Reset(SystemExit):
@@ -23,6 +29,55 @@ class Reset(SystemExit):
         self.soft = soft
 
 
+# Reset causes, as each port numbers them (ports/rp2/modmachine.h: PWRON 1, WDT 3 only;
+# ports/esp32/modmachine.c: PWRON 1, HARD 2, WDT 3, DEEPSLEEP 4, SOFT 5).
+PWRON_RESET = 1
+HARD_RESET = 2
+WDT_RESET = 3
+DEEPSLEEP_RESET = 4
+SOFT_RESET = 5
+
+
+class Port:
+    """What the firmware can tell apart between two ports."""
+
+    def __init__(self, name, wdt_max_ms, hard_irq, sched_depth, pwm_slices, pwm_deinit,
+                 causes, reset_cause, soft_reset_cause, adc_uv, rtc_memory):
+        self.name = name
+        self.wdt_max_ms = wdt_max_ms  # None: no upper limit known
+        self.hard_irq = hard_irq  # Pin.irq takes hard=
+        self.sched_depth = sched_depth  # MICROPY_SCHEDULER_DEPTH: soft IRQs queued at most
+        self.pwm_slices = pwm_slices  # two pins share a slice, its frequency, its enable
+        self.pwm_deinit = pwm_deinit  # "freeze": pin holds its level; "inactive": low + raise
+        self.causes = causes  # the reset-cause constants the port's machine module has
+        self.reset_cause = reset_cause  # what reset_cause() says after machine.reset()
+        self.soft_reset_cause = soft_reset_cause  # after Ctrl-D; None: the last chip cause
+        self.adc_uv = adc_uv  # ADC.read_uv() exists (calibrated microvolts)
+        self.rtc_memory = rtc_memory  # RTC().memory() exists, survives soft and WDT resets
+
+
+PORTS = {
+    # ports/rp2: machine_wdt.c (8388 ms), machine_pin.c (hard= accepted), machine_pwm.c
+    # (slices, deinit only disables), modmachine.c (reset() is a watchdog reboot, so
+    # reset_cause() says WDT after it; a soft reset leaves the cause as it was).
+    "rp2": Port("rp2", 8388, True, 4, True, "freeze", ("PWRON_RESET", "WDT_RESET"),
+                WDT_RESET, None, False, False),
+    # ports/esp32: machine_wdt.c (task WDT, no upper limit), machine_pin.c (no hard=:
+    # handlers are mp_sched_schedule'd, depth 8 in mpconfigport.h), machine_pwm.c
+    # (deinit -> idle level low, then "PWM is inactive"), modmachine.c (reset() is
+    # esp_restart: HARD_RESET; is_soft_reset: SOFT_RESET), machine_adc.c (read_uv).
+    "esp32": Port("esp32", None, False, 8, False, "inactive",
+                  ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"),
+                  HARD_RESET, SOFT_RESET, True, True),
+}
+ARCH_PORT = {"armv6m": "rp2", "xtensa": "esp32", "xtensawin": "esp32", "rv32imc": "esp32"}
+
+
+def port_for_arch(arch):
+    """The profile for a board.json "arch" (RP2040 is armv6m; the ESP32s are the rest)."""
+    return ARCH_PORT.get(arch, "rp2")
+
+
 class _PinState:
     # One per pin number, shared by every Pin object made for it (as on hardware).
     def __init__(self, pin_id):
@@ -30,10 +85,20 @@ class _PinState:
         self.mode = -1
         self.pull = -1
         self.level = 0
+        self.func = "in"  # "in", "out" or "pwm": what drives the pad
         self.handler = None
         self.trigger = 0
+        self.hard = False
         self.pin = None  # the Pin object the IRQ was registered on
         self.driven = False  # set from outside (a finger on the button): pulls do not win
+
+
+class _Slice:
+    # rp2: one PWM slice = two channels (pins 2k and 2k+1 of a bank of 16) with one
+    # counter: one frequency and one enable for both (ports/rp2/machine_pwm.c).
+    def __init__(self):
+        self.freq = None  # None: slice_freq_set false
+        self.enabled = False
 
 
 class Sim:
@@ -41,19 +106,72 @@ class Sim:
 
     def __init__(self):
         self.clock = None  # callable -> ms; None: time.ticks_ms
+        self.host = None  # the virtual device's vdevhost: told of the watchdog and RTC
         # Record every output write in `log`. Writers test this before building the entry,
         # so with it off the firmware's output path allocates nothing here either.
         self.log_writes = True
+        self.port = PORTS["rp2"]
+        self.cause = PWRON_RESET
+        self.rtc_memory = b""
         self.reset_all()
 
-    def reset_all(self):
+    def set_port(self, name):
+        """Play `name` ("rp2" or "esp32") from now on; call before the firmware starts."""
+        self.port = PORTS[name]
+        g = globals()
+        for const in ("HARD_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"):
+            if const in self.port.causes:
+                g[const] = _CAUSES[const]
+            else:
+                g.pop(const, None)
+        if self.port.adc_uv:
+            ADC.read_uv = ADC._read_uv
+        elif "read_uv" in ADC.__dict__:
+            del ADC.read_uv
+        if self.port.rtc_memory:
+            RTC.memory = RTC._memory
+        elif "memory" in RTC.__dict__:
+            del RTC.memory
+
+    def reset_all(self, cause=PWRON_RESET):
+        """A chip reset: every pin back to an input, PWM off, no watchdog, no timers."""
         self.pins = {}  # pin id -> _PinState
         self.pwm = {}  # pin id -> PWM
-        self.adc_raw = {}  # pin id -> read_u16() value
+        self.slices = {}  # rp2 slice number -> _Slice
+        self.adc_mv = {}  # pin id -> millivolts on the pin (absent: nothing wired)
         self.pixels = {}  # pin id -> neopixel.NeoPixel
         self.wdt = None  # the WDT, once the firmware made one
+        self.timers = []  # running machine.Timer objects
+        self.scheduled = []  # soft IRQ handlers waiting for the VM: (handler, pin)
+        self.sched_dropped = 0  # soft IRQs lost to a full schedule queue
+        self.busy = False  # True: the VM is in a long C call, scheduled handlers wait
         self.log = []  # ("duty", pin, value), ("pixel", pin, (r, g, b)), ("wdt", ms)...
         self.resets = 0
+        self._noise = 0x2545F491
+        self.cause = cause
+        if cause == PWRON_RESET:
+            self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
+
+    def soft_reset(self):
+        """What Ctrl-D (or machine.soft_reset) does to the hardware, per port.
+
+        Both ports (ports/rp2/main.c, ports/esp32/main.c): PWM deinit_all, pin IRQs
+        removed, timers stopped; the watchdog is not touched and keeps counting. rp2's
+        deinit only disables the slices, so a pin that was high stays high.
+        """
+        for p in list(self.pwm.values()):
+            p._deinit_hw()
+        self.pwm = {}
+        for s in self.slices.values():
+            s.freq = None
+            s.enabled = False
+        for s in self.pins.values():
+            s.handler = None
+            s.trigger = 0
+        self.timers = []
+        self.scheduled = []
+        if self.port.soft_reset_cause is not None:
+            self.cause = self.port.soft_reset_cause
 
     def now(self):
         if self.clock is not None:
@@ -69,8 +187,15 @@ class Sim:
             s = self.pins[pin_id] = _PinState(pin_id)
         return s
 
+    def slice_of(self, pin_id):
+        n = (pin_id >> 1) & 7
+        s = self.slices.get(n)
+        if s is None:
+            s = self.slices[n] = _Slice()
+        return s
+
     def set_level(self, pin_id, level):
-        """Drive an input pin's level; runs its IRQ handler on a matching edge."""
+        """Drive an input pin's level; its IRQ handler runs (or is scheduled) on an edge."""
         s = self.pin(pin_id)
         s.driven = True
         level = 1 if level else 0
@@ -78,8 +203,30 @@ class Sim:
             return
         s.level = level
         trigger = Pin.IRQ_RISING if level else Pin.IRQ_FALLING
-        if s.handler is not None and s.trigger & trigger:
-            s.handler(s.pin)
+        if s.handler is None or not s.trigger & trigger:
+            return
+        if s.hard:
+            _run_hard(s.handler, s.pin)
+        elif len(self.scheduled) >= self.port.sched_depth:
+            self.sched_dropped += 1  # mp_sched_schedule returns false: the edge is lost
+        else:
+            self.scheduled.append((s.handler, s.pin))
+            if not self.busy:
+                self.run_scheduled()
+
+    def run_scheduled(self):
+        """The VM reaches a bytecode boundary: run the soft IRQs it queued. They read the
+        pin now, not at the edge (ports/esp32/machine_pin.c: machine_pin_isr_handler)."""
+        while self.scheduled:
+            handler, pin = self.scheduled.pop(0)
+            handler(pin)
+
+    def set_busy(self, busy):
+        """True: the VM is stuck in C code (a flash write, a long sleep_us); soft IRQs
+        wait in the queue. False: they run, late."""
+        self.busy = busy
+        if not busy:
+            self.run_scheduled()
 
     def press_button(self, pressed=True):
         """Press (or release) whichever input has an IRQ handler: the board's button."""
@@ -98,16 +245,50 @@ class Sim:
         return self.pin(pin_id).level
 
     def duty(self, pin_id):
-        """The duty_u16 of the PWM on a pin (0 when none or deinitialised)."""
+        """What drives the pin now, as a duty_u16: what a motor on it feels.
+
+        A plain output is 0 or 65535; a PWM pin its duty while its slice runs, and on rp2
+        after deinit the level it froze at (taken as high when the duty was not 0: pico-sdk
+        #488, micropython #9007); an input drives nothing (the gate's pull-down wins).
+        """
+        s = self.pins.get(pin_id)
+        if s is None:
+            return 0
+        if s.func == "out":
+            return 65535 if s.level else 0
+        if s.func == "pwm":
+            return s.level
+        return 0
+
+    def freq(self, pin_id):
+        """The PWM frequency the pin runs at (rp2: its slice's), or None."""
         p = self.pwm.get(pin_id)
-        return 0 if p is None or p._deinit else p._duty
+        return None if p is None else p.freq()
 
     def duties(self, pin_id):
         """Every duty written to the pin's PWM, in order (from the log)."""
         return [e[2] for e in self.log if e[0] == "duty" and e[1] == pin_id]
 
+    def set_adc_mv(self, pin_id, mv):
+        """The voltage on an ADC pin, in millivolts (0: shorted to ground)."""
+        self.adc_mv[pin_id] = mv
+
+    def float_adc(self, pin_id):
+        """Nothing wired to the pin: it floats, and reads noise."""
+        self.adc_mv.pop(pin_id, None)
+
     def set_adc(self, pin_id, raw):
-        self.adc_raw[pin_id] = raw
+        """The pin voltage that makes rp2's read_u16() return `raw` (3.3 V full scale)."""
+        self.adc_mv[pin_id] = raw * 3300 / 65535
+
+    def noise(self):
+        # xorshift32: a floating pin's readings, the same on every engine and every run.
+        x = self._noise
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self._noise = x
+        return x
 
     def pixel(self, pin_id, i=0):
         """The colour last written out to the NeoPixel on a pin, (r, g, b)."""
@@ -121,6 +302,44 @@ class Sim:
             return False
         return (self.now() if now is None else now) - w.last_feed > w.timeout
 
+    def run_timers(self, now=None):
+        """Run every timer callback due by `now` (the simulator calls this as time goes)."""
+        now = self.now() if now is None else now
+        for t in list(self.timers):
+            while t in self.timers and t._due <= now:
+                t._due = t._due + t._period if t._mode == Timer.PERIODIC else None
+                if t._due is None:
+                    self.timers.remove(t)
+                t._callback(t)
+                if t._due is None:
+                    break
+
+    def next_timer(self):
+        """When the next timer callback is due, or None."""
+        dues = [t._due for t in self.timers]
+        return min(dues) if dues else None
+
+
+_CAUSES = {"HARD_RESET": HARD_RESET, "DEEPSLEEP_RESET": DEEPSLEEP_RESET,
+           "SOFT_RESET": SOFT_RESET}
+
+
+def _run_hard(handler, pin):
+    # A hard IRQ runs at once with the heap locked (py/gc.c: an allocation raises
+    # MemoryError). MicroPython engines can lock it; CPython cannot, so there it just runs.
+    try:
+        import micropython
+
+        lock = micropython.heap_lock
+        unlock = micropython.heap_unlock
+    except (ImportError, AttributeError):
+        handler(pin)
+        return
+    lock()
+    try:
+        handler(pin)
+    finally:
+        unlock()
 
 
 sim = Sim()
@@ -149,6 +368,13 @@ class Pin:
         s = self._s
         if mode != -1:
             s.mode = mode
+            # Pin(IN/OUT) takes the pad back from the PWM (rp2: gpio_set_function SIO).
+            s.func = "out" if mode in (Pin.OUT, Pin.OPEN_DRAIN) else "in"
+            p = sim.pwm.get(self.id)
+            if p is not None and s.func != "pwm":
+                sim.pwm.pop(self.id)
+            if s.func == "out" and value is None:
+                s.level = 0
         if pull != -1:
             s.pull = pull
             if s.mode == Pin.IN and pull is not None and not s.driven:
@@ -158,23 +384,28 @@ class Pin:
 
     def value(self, x=None):
         if x is None:
-            return self._s.level
-        self._s.level = 1 if x else 0
+            return self._s.level if self._s.func != "pwm" else (1 if self._s.level else 0)
+        if self._s.func == "out":
+            self._s.level = 1 if x else 0
         return None
 
     def __call__(self, x=None):
         return self.value(x)
 
     def on(self):
-        self._s.level = 1
+        self.value(1)
 
     def off(self):
-        self._s.level = 0
+        self.value(0)
 
-    def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, hard=False):
+    def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, **kw):
+        for key in kw:
+            if key != "hard" or not sim.port.hard_irq:
+                raise TypeError("unexpected keyword argument '%s'" % key)
         s = self._s
         s.handler = handler
         s.trigger = trigger
+        s.hard = bool(kw.get("hard", False))
         s.pin = self
         return None
 
@@ -185,40 +416,95 @@ class Pin:
 class PWM:
     def __init__(self, dest, freq=None, duty_u16=None, duty_ns=None, invert=False):
         self.pin = _pin_id(dest)
-        self._freq = 1000
         self._duty = 0
-        self._deinit = False
+        self._duty_set = False
+        self._own_freq = None  # esp32: each channel has its own timer here
+        self._active = True
+        if not sim.port.pwm_slices:
+            self._own_freq = 5000  # esp32's PWM_FREQ default
         sim.pwm[self.pin] = self
+        sim.pin(self.pin).func = "pwm"
         self.init(freq, duty_u16)
 
     def init(self, freq=None, duty_u16=None, duty_ns=None, invert=False):
-        self._deinit = False
+        if not self._active:
+            self._active = True  # esp32: init() sets the channel up again
         if freq is not None:
             self.freq(freq)
         if duty_u16 is not None:
             self.duty_u16(duty_u16)
 
+    def _check_active(self):
+        if not self._active:
+            raise RuntimeError("PWM is inactive")  # esp32 machine_pwm.c: pwm_is_active
+
     def freq(self, value=None):
+        self._check_active()
+        if sim.port.pwm_slices:
+            sl = sim.slice_of(self.pin)
+            if value is None:
+                return sl.freq if sl.freq is not None else 0
+            sl.freq = value  # the other pin of the slice changes with it
+            self._start()
+            return None
         if value is None:
-            return self._freq
-        self._freq = value
+            return self._own_freq
+        self._own_freq = value
         return None
 
     def duty_u16(self, value=None):
+        self._check_active()
         if value is None:
             return self._duty
         if not 0 <= value <= 65535:
             raise ValueError("duty_u16 must be 0..65535")
         self._duty = value
+        self._duty_set = True
+        self._start()
         if sim.log_writes:
             sim.log.append(("duty", self.pin, value))
         return None
 
+    def _start(self):
+        # rp2 machine_pwm_start: the slice runs once its frequency and a duty are set,
+        # and duty_u16() after deinit() starts it again.
+        if sim.port.pwm_slices:
+            sl = sim.slice_of(self.pin)
+            if sl.freq is not None and self._duty_set:
+                sl.enabled = True
+        self._drive()
+
+    def _drive(self):
+        s = sim.pin(self.pin)
+        if sim.pwm.get(self.pin) is not self or s.func != "pwm":
+            return  # the pad belongs to someone else now
+        if sim.port.pwm_slices:
+            if sim.slice_of(self.pin).enabled:
+                s.level = self._duty
+            # a stopped slice: the pin keeps the level it had
+        else:
+            s.level = self._duty if self._active else 0
+
     def deinit(self):
-        self._deinit = True
-        self._duty = 0
+        self._deinit_hw()
         if sim.log_writes:
-            sim.log.append(("duty", self.pin, 0))
+            sim.log.append(("deinit", self.pin, 0))
+
+    def _deinit_hw(self):
+        s = sim.pin(self.pin)
+        if sim.port.pwm_deinit == "freeze":
+            # rp2 mp_machine_pwm_deinit: pwm_set_enabled(slice, false) and nothing else;
+            # the pin holds its level, which for a running PWM may be high.
+            sim.slice_of(self.pin).enabled = False
+            for pin_id in (self.pin & ~1, self.pin | 1):  # both channels of the slice
+                other = sim.pins.get(pin_id)
+                if other is not None and other.func == "pwm" and other.level:
+                    other.level = 65535
+        else:
+            # esp32 pwm_deinit: ledc_stop(idle level 0), channel unregistered.
+            self._active = False
+            if sim.pwm.get(self.pin) is self and s.func == "pwm":
+                s.level = 0
 
 
 class ADC:
@@ -226,7 +512,6 @@ class ADC:
     ATTN_2_5DB = 1
     ATTN_6DB = 2
     ATTN_11DB = 3
-    default_raw = 40000  # about 2.0 V: a healthy cell behind a 2:1 divider
 
     def __init__(self, id, atten=None):
         self.pin = _pin_id(id)
@@ -235,43 +520,128 @@ class ADC:
     def atten(self, value):
         self._atten = value
 
+    def _mv(self):
+        mv = sim.adc_mv.get(self.pin)
+        if mv is None:  # floating: wanders over the whole range from one read to the next
+            return (sim.noise() % 3300) * 1.0
+        return mv
+
     def read_u16(self):
-        return sim.adc_raw.get(self.pin, self.default_raw)
+        mv = self._mv()
+        if sim.port.adc_uv:
+            # esp32 at 11 dB: the raw reading is not a 3.3 V full scale; it saturates near
+            # 3.1 V and has an offset (ports/esp32/machine_adc.c; only read_uv() is
+            # calibrated, by esp_adc_cal).
+            raw = int((mv - 100) * 65535 / 3000)
+        else:
+            raw = int(mv * 65535 / 3300)  # rp2: 12 bits, 3.3 V reference, scaled to 16
+        return 0 if raw < 0 else 65535 if raw > 65535 else raw
+
+    def _read_uv(self):
+        mv = self._mv()
+        return int((mv if mv < 3100 else 3100) * 1000)
+
+
+class _Watchdog:
+    # The one watchdog of the chip, whatever WDT handle the firmware holds.
+    def __init__(self):
+        self.timeout = 0
+        self.last_feed = 0
+        self.feeds = 0
 
 
 class WDT:
+    """The watchdog. Once made it cannot be stopped, and a soft reset keeps it running."""
+
     def __init__(self, id=0, timeout=5000):
-        if timeout <= 0:
-            raise ValueError("WDT timeout too short")
-        self.timeout = timeout
-        self.feeds = 0
-        self.last_feed = sim.now()
-        sim.wdt = self
+        # extmod/machine_wdt.c: id and timeout, positional or keyword.
+        if id != 0:
+            raise ValueError("WDT(%d) doesn't exist" % id)
+        lim = sim.port.wdt_max_ms
+        if lim is not None and (timeout > lim or timeout < 0):
+            raise ValueError("timeout exceeds %d" % lim)  # ports/rp2/machine_wdt.c
+        if lim is None and timeout <= 0:
+            raise ValueError("WDT timeout too short")  # ports/esp32/machine_wdt.c
+        if sim.wdt is None:
+            sim.wdt = _Watchdog()
+        # A second WDT() re-arms the one watchdog with its timeout (watchdog_enable).
+        sim.wdt.timeout = timeout
+        sim.wdt.last_feed = sim.now()
+        if sim.host is not None:
+            sim.host.wdt(timeout)
 
     def feed(self):
-        self.feeds += 1
-        self.last_feed = sim.now()
+        w = sim.wdt
+        if w is None:
+            return  # the chip was reset under this handle: nothing left to feed
+        w.feeds += 1
+        w.last_feed = sim.now()
+        if sim.host is not None:
+            sim.host.fed()
         if sim.log_writes:
-            sim.log.append(("wdt", self.last_feed))
+            sim.log.append(("wdt", w.last_feed))
 
-    def expired(self, now=None):
-        return sim.wdt_expired(now)
+
+class _Mem32:
+    # rp2: the watchdog's CTRL register (RP2040 datasheet 4.7.6, 0x40058000): bit 30 is
+    # ENABLE, set by watchdog_enable() and cleared only by a chip reset. Other addresses
+    # are not modelled: reading them is an error here, not a silent 0.
+    WATCHDOG_CTRL = 0x40058000
+
+    def __getitem__(self, addr):
+        if sim.port.name == "rp2" and addr == self.WATCHDOG_CTRL:
+            return (1 << 30) if sim.wdt is not None else 0
+        raise ValueError("mem32[0x%08x] is not modelled by the simulated board" % addr)
+
+
+mem32 = _Mem32()
 
 
 class Timer:
-    """Accepted and ignored: the firmware's timing comes from the injected clock."""
+    """A periodic or one-shot callback. On the virtual device a host interval runs it;
+    elsewhere sim.run_timers() does, on the simulated clock. A soft reset stops every
+    timer (rp2 soft_timer_deinit, esp32 machine_timer_deinit_all)."""
 
     ONE_SHOT = 0
     PERIODIC = 1
 
     def __init__(self, id=-1, mode=PERIODIC, period=-1, freq=-1, callback=None):
-        self.callback = callback
+        if id != -1 and not (sim.port.name == "esp32" and 0 <= id <= 3):
+            raise ValueError("Timer doesn't exist")
+        self._callback = None
+        self._due = None
+        self._host_id = None
+        if callback is not None:
+            self.init(mode=mode, period=period, freq=freq, callback=callback)
 
     def init(self, mode=PERIODIC, period=-1, freq=-1, callback=None):
-        self.callback = callback
+        if freq > 0:
+            period = 1000 // freq
+        if period < 0:
+            raise ValueError("period")
+        self.deinit()
+        self._mode = mode
+        self._period = period
+        self._callback = callback
+        self._due = sim.now() + period
+        sim.timers.append(self)
+        if sim.host is not None:
+            self._host_id = sim.host.every(period, self._fire)
+
+    def _fire(self):
+        callback = self._callback
+        if self._mode == Timer.ONE_SHOT:
+            self.deinit()
+        if callback is not None:
+            callback(self)
 
     def deinit(self):
-        self.callback = None
+        if self in sim.timers:
+            sim.timers.remove(self)
+        if self._host_id is not None:
+            sim.host.cancel(self._host_id)
+            self._host_id = None
+        self._callback = None
 
 
 _freq = 125000000
@@ -304,14 +674,8 @@ def soft_reset():
     _restart("soft")
 
 
-PWRON_RESET = 1
-HARD_RESET = 2
-WDT_RESET = 3
-SOFT_RESET = 5
-
-
 def reset_cause():
-    return PWRON_RESET
+    return sim.cause
 
 
 def idle():
@@ -336,6 +700,18 @@ class RTC:
         RTC._dt = tuple(dt)
         return None
 
+    def _memory(self, data=None):
+        # esp32 machine_rtc.c: RTC_NOINIT user memory, kept through soft, WDT and deep
+        # sleep resets, lost with the power.
+        if data is None:
+            return sim.rtc_memory
+        sim.rtc_memory = bytes(data)
+        if sim.host is not None:
+            import binascii
+
+            sim.host.rtc(binascii.hexlify(sim.rtc_memory).decode())
+        return None
+
 
 def unique_id():
     return b"\xe6\x61\x40\x43\x87\x3c\x2a\x2b"  # 8 bytes, like an RP2040's flash id
@@ -347,3 +723,6 @@ def disable_irq():
 
 def enable_irq(state=0):
     pass
+
+
+sim.set_port("rp2")
