@@ -6,10 +6,13 @@
 # virtual one with ticks_ms/ticks_diff) are passed in.
 from massager import safety
 from massager.app import OFF, RUNNING, App
+from massager.hal.watchdog import release_keeper
 
 MAX_FAULTS = 3  # exceptions in a row before the loop gives up (motor off, REPL free)
 BATTERY_EVERY_MS = 30000
 IDLE_WAIT_MS = 60000  # nothing scheduled and no watchdog: sleep until the button
+
+current = None  # the Runtime main() runs (a REPL user or the virtual device may stop it)
 
 
 class Runtime:
@@ -24,7 +27,9 @@ class Runtime:
         self._ticks = clock.ticks_ms()
         self._battery_at = None
         self._watchdog_on = False
+        self._battery_seen = None  # None: not measured yet; False: no battery there
         self._woken = False  # the button task cancelled the loop's sleep
+        self._task = None  # run()'s task, while it runs
         self.app = self._make_app(user=not safe_mode)
 
     def _make_app(self, user):
@@ -45,6 +50,13 @@ class Runtime:
 
     def begin(self):
         self.board.all_off()
+        if self.board.watchdog_reset_at_boot(self.clock.ticks_ms()):
+            self.store.log_error("boot: watchdog reset")  # `massager doctor` shows it
+        release_keeper()  # from here the loop feeds the watchdog
+        if self.board.watchdog.armed_before():
+            # Armed in a session before a soft reset (mpremote, Ctrl-D): it still runs.
+            self.board.watchdog.start()
+            self._watchdog_on = True
         self.app.begin(self.now())
 
     def step(self):
@@ -87,6 +99,13 @@ class Runtime:
             return
         self._battery_at = now
         mv = battery.millivolts()
+        if mv is None:  # nothing plausible on the pin (a bench board, USB power)
+            if self._battery_seen is None:
+                self.store.log_error("battery: no plausible reading, running without")
+            self._battery_seen = False
+            self.app.low_battery = False
+            return
+        self._battery_seen = True
         self.app.low_battery = mv < safety.BATTERY_LOW_MV
         if mv < safety.BATTERY_CUTOFF_MV and self.app.state != OFF:
             self.app.power_off(now)
@@ -109,10 +128,23 @@ class Runtime:
         that sleep from a second task, so only a button event costs an allocation (the
         cancellation), never an output change.
         """
-        self.board.button.notify = flag.set
+        if hasattr(flag, "clear"):
+            # An Event (no ThreadSafeFlag on this build) must not be set from a hard IRQ,
+            # where the heap is locked: the IRQ schedules the set instead (no allocation).
+            import micropython
+
+            schedule = micropython.schedule
+            set_flag = flag.set
+
+            def set_soon(_):
+                set_flag()
+
+            self.board.button.notify = lambda: schedule(set_soon, None)
+        else:
+            self.board.button.notify = flag.set
         self.begin()
-        waker = asyncio.create_task(self._wake_on_button(asyncio, flag,
-                                                         asyncio.current_task()))
+        self._task = asyncio.current_task()
+        waker = asyncio.create_task(self._wake_on_button(asyncio, flag, self._task))
         try:
             while True:
                 delay = self.step()
@@ -123,9 +155,25 @@ class Runtime:
                         raise  # a real cancellation: stop
                     self._woken = False  # a button edge: step at once
         finally:
+            self._task = None
             waker.cancel()
-            self.board.all_off()
-            self.board.show_error()
+            self.halt()
+
+    def halt(self):
+        """The loop is over (Ctrl-C, a fault it gave up on): motor off, the error light,
+        and the watchdog fed by its keeper, so the REPL is free and no reset cuts a host."""
+        self.board.all_off()
+        self.board.show_error()
+        self.board.watchdog.keep()
+
+    def interrupt(self):
+        """Stop run() as a Ctrl-C would, through its cleanup. False when not running."""
+        task = self._task
+        if task is None:
+            return False
+        self._woken = False
+        task.cancel()
+        return True
 
     async def _wake_on_button(self, asyncio, flag, loop_task):
         clear = getattr(flag, "clear", None)  # an Event stays set; a ThreadSafeFlag does not
@@ -165,8 +213,9 @@ def main(safe_mode=False):
     if problem:
         store.log_error(problem)
     board = Board(config)
+    global current
     try:
-        rt = Runtime(board, time, store, safe_mode, _trace_recorder())
+        rt = current = Runtime(board, time, store, safe_mode, _trace_recorder())
         flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") \
             else asyncio.Event()
         if hasattr(asyncio, "run"):
@@ -175,6 +224,7 @@ def main(safe_mode=False):
             asyncio.create_task(rt.run(asyncio, flag))
     except BaseException as e:  # Ctrl-C from mpremote included: motor off, REPL free
         board.all_off()
+        board.watchdog.keep()  # an armed watchdog must not reset the board under mpremote
         if not isinstance(e, KeyboardInterrupt):
             store.log_error("stopped: %s: %s" % (type(e).__name__, e))
             board.show_error()

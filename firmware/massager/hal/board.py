@@ -13,6 +13,7 @@ from massager.hal.motor import Motor
 from massager.hal.watchdog import Watchdog
 
 _WHITE = (255, 255, 255)  # a look that names the routine's colour: there is none here
+FRESH_BOOT_MS = 10000  # main.py starts within this of a chip reset; mpremote's come later
 
 
 class Board:
@@ -23,7 +24,7 @@ class Board:
         # Drive the pin low before the PWM takes it: the motor never twitches at power-up.
         pin = machine.Pin(m["pin"], machine.Pin.OUT, value=0)
         self.motor = Motor(machine.PWM(pin, freq=m.get("freq", Motor.freq), duty_u16=0),
-                           m.get("freq"))
+                           m.get("freq"), pin)
         led = config["led"]
         if led["kind"] == "neopixel":
             import neopixel
@@ -44,7 +45,8 @@ class Board:
             if atten is not None and hasattr(adc, "atten"):
                 adc.atten(atten)  # esp32: full range up to about 3.1 V instead of 1.1 V
             self.battery = Battery(adc, bat["divider_x100"])
-        self.watchdog = Watchdog(config.get("watchdog_ms"))
+        self.watchdog = Watchdog(config.get("watchdog_ms", DEFAULT["watchdog_ms"]),
+                                 config["arch"])
 
     def show(self, motor, r, g, b):
         """The App's output: motor strength (already clamped by safety), LED colour."""
@@ -71,13 +73,23 @@ class Board:
     def all_off(self):
         """Motor and LED off. Never raises: it is what error paths call."""
         try:
-            self.motor.off()
-        except Exception:  # the last line of defence must not fail: try harder
+            self.motor.release()  # the pin itself low: safe whatever the PWM is doing
+        except Exception:  # the last line of defence must not fail: try the PWM
             try:
-                self.motor.pwm.deinit()
+                self.motor.off()
             except Exception:
                 pass
         try:
             self.led.set(0, 0, 0)
         except Exception:
             pass
+
+    def watchdog_reset_at_boot(self, uptime_ms):
+        """True when this boot follows a watchdog reset. The cause outlives soft resets
+        (rp2 keeps its reset reason; so does esp32 for the chip): only a boot in the first
+        seconds after the chip reset counts, so each bite is reported once."""
+        try:
+            return (machine.reset_cause() == machine.WDT_RESET
+                    and uptime_ms < FRESH_BOOT_MS)
+        except Exception:  # a port without reset_cause
+            return False

@@ -3,6 +3,8 @@
 # No hardware import: the host tools check boards/*/board.json with the same code.
 import json
 
+from massager import safety
+
 CONFIG_FILE = "/board.json"
 CONFIG_MODULE = "board_config"  # a frozen module with CONFIG = {...} wins over the file
 
@@ -50,13 +52,40 @@ def check_config(config):
             return err
         if not 100 <= config["battery"]["divider_x100"] <= 10000:
             return "battery.divider_x100: must be 100..10000"
-    wd = config.get("watchdog_ms")
-    if wd is not None and not (_is_int(wd) and 0 <= wd <= 60000):
-        return "watchdog_ms: must be null or 0..60000"
+    if "watchdog_ms" in config:
+        # A motor device always has one. Its timeout must leave the loop, which feeds it
+        # every FEED_MS, a second to spare, and fit the port (rp2: at most 8388 ms).
+        wd = config["watchdog_ms"]
+        lo = safety.FEED_MS + 1000
+        hi = wdt_max_ms(config["arch"])
+        if not (_is_int(wd) and lo <= wd <= hi):
+            return "watchdog_ms: must be %d..%d ms (the loop feeds it every %d ms), got %s" % (
+                lo, hi, safety.FEED_MS, _show(wd))
+    if config["arch"] == "armv6m" and config["led"]["kind"] == "pwm":
+        # rp2: pins 2k and 2k+1 share a PWM slice, and with it one frequency: the LED's
+        # 1 kHz would retune the motor into an audible whine (ports/rp2/machine_pwm.c).
+        motor, led = config["motor"]["pin"], config["led"]["pin"]
+        if (motor >> 1) & 7 == (led >> 1) & 7:
+            return ("led.pin: GP%d shares PWM slice %d with the motor's GP%d; "
+                    "use a pin of another slice" % (led, (led >> 1) & 7, motor))
     for key in config:
         if key not in DEFAULT:
             return "%s: unknown key" % key
     return None
+
+
+# The longest watchdog timeout each port accepts, by arch (rp2: a 24-bit counter at 2
+# ticks per us, 8388 ms on the RP2040; ports/rp2/machine_wdt.c). Others: a minute.
+WDT_MAX_MS = {"armv6m": 8388}
+WDT_DEFAULT_MAX_MS = 60000
+
+
+def wdt_max_ms(arch):
+    return WDT_MAX_MS.get(arch, WDT_DEFAULT_MAX_MS)
+
+
+def _show(v):
+    return "null" if v is None else repr(v)
 
 
 def _is_int(v):
