@@ -17,6 +17,7 @@ node process (asked for by vdev_host.mjs on its control pipe).
 """
 
 import argparse
+import json
 import os
 import selectors
 import signal
@@ -31,14 +32,72 @@ from simulator.micropython import node_command
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = os.path.join(HERE, "vdev_host.mjs")
 BOARD = os.path.join(HERE, "board")  # the simulated machine and neopixel modules
+BOARDS = os.path.join(os.path.dirname(HERE), "boards")
 SPARES = 2  # interpreters kept loaded for the next restarts
 INTERRUPT_GRACE_S = 0.05  # a Ctrl-C waits this long for running code to finish by itself
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
+BATTERY_MV = 3900  # a charged Li-ion cell, unless --battery says otherwise
+# Reset causes (simulator/board/machine.py): what machine.reset() leaves per port.
+PWRON_RESET, HARD_RESET, WDT_RESET, SOFT_RESET = 1, 2, 3, 5
+RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
+
+
+def board_config(board):
+    """A board's pin map: a name under boards/ or a path to a board.json."""
+    path = board if board.endswith(".json") else os.path.join(BOARDS, board, "board.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise RuntimeError("board %s: %s" % (board, e)) from None
+
+
+class Chip:
+    """What lives in the hardware, not in the interpreter: it outlives soft resets and
+    Ctrl-C, which start a new interpreter here. The watchdog is enforced from here, so it
+    bites even between two interpreter lives."""
+
+    def __init__(self, config, battery_mv):
+        from simulator.board.machine import port_for_arch
+
+        self.port = port_for_arch(config["arch"])
+        self.adc = {}
+        bat = config.get("battery")
+        if bat is not None:  # the pin sees the battery through the divider; None floats
+            self.adc[str(bat["pin"])] = (None if battery_mv is None
+                                         else battery_mv * 100 // bat["divider_x100"])
+        self.power_on()
+
+    def power_on(self, cause=PWRON_RESET):
+        self.boot = time.monotonic()
+        self.cause = cause
+        self.wdt = None  # [timeout ms, monotonic time of the last feed]
+        if cause == PWRON_RESET:
+            self.rtc = ""
+
+    def soft_reset(self):
+        if self.port == "esp32":
+            self.cause = SOFT_RESET  # ports/esp32/modmachine.c: is_soft_reset
+
+    def expires(self):
+        """When an armed watchdog bites (monotonic), or None."""
+        return None if self.wdt is None else self.wdt[1] + self.wdt[0] / 1000
+
+    def state(self):
+        now = time.monotonic()
+        wdt = None if self.wdt is None else [self.wdt[0], int((now - self.wdt[1]) * 1000)]
+        return {"port": self.port, "cause": self.cause, "ticks": int((now - self.boot) * 1000),
+                "wdt": wdt, "rtc": self.rtc, "adc": self.adc}
 
 
 class VirtualDevice:
-    def __init__(self, flash_dir, heap_kb=192, trace=None, libs=(), ready_timeout=30):
+    def __init__(self, flash_dir, heap_kb=192, trace=None, libs=(), ready_timeout=30,
+                 board="pico", battery_mv=BATTERY_MV, frozen=None):
         self.flash_dir = os.path.abspath(flash_dir)
+        self.config = board_config(board) if isinstance(board, str) else board
+        self.chip = Chip(self.config, battery_mv)
+        self.watchdog_resets = 0  # chip resets the watchdog caused
+        self.frozen = frozen and os.path.abspath(frozen)  # modules frozen into the image
         self.heap_kb = heap_kb
         self.trace = trace
         # The simulated board (machine, neopixel) always; extra lib dirs go before it.
@@ -116,6 +175,8 @@ class VirtualDevice:
             cmd += ["--trace", os.path.abspath(self.trace)]
         for d in self.libs:
             cmd += ["--lib", d]
+        if self.frozen:
+            cmd += ["--frozen", self.frozen]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 pass_fds=(ctrl_w, cmd_r))
         os.close(ctrl_w)
@@ -138,8 +199,10 @@ class VirtualDevice:
         # often interrupts and soft-resets in quick succession.
         spare = self._spares.pop(0) if self._spares else self._launch()
         self._proc, ctrl_r, self._cmd_w = spare
-        os.write(self._cmd_w, b"go %s %s %d\n" % (boot.encode(), mode.encode(),
-                                                  1 if exec_interrupted else 0))
+        os.write(self._cmd_w, b"chip %s\ngo %s %s %d\n" % (
+            json.dumps(self.chip.state()).encode(), boot.encode(), mode.encode(),
+            1 if exec_interrupted else 0))
+        self._interrupting = False
         while not self._stop and len(self._spares) < SPARES:
             self._spares.append(self._launch())
         self.restarts += 1
@@ -196,6 +259,18 @@ class VirtualDevice:
             self._ready.set()
         elif words[0] == "restart":
             self._next = (words[1], words[2])
+            if words[1] == "soft":
+                self.chip.soft_reset()
+            else:  # machine.reset(): the chip restarts, its watchdog with it
+                self.chip.power_on(RESET_CAUSE[self.chip.port])
+        elif words[0] == "wdt":
+            self.chip.wdt = [int(words[1]), time.monotonic()]
+        elif words[0] == "fed" and self.chip.wdt is not None:
+            self.chip.wdt[1] = time.monotonic()
+        elif words[0] == "rtc":
+            self.chip.rtc = words[1] if len(words) > 1 else ""
+        elif words[0] == "interrupted" and words[1] == "0":
+            self._deadline = time.monotonic()  # no firmware loop to stop: restart instead
 
     def _on_exit(self):
         nxt = self._next
@@ -227,6 +302,12 @@ class VirtualDevice:
         if i >= 0 and self._busy():
             if self._state == "starting" and not self._loaded:
                 return  # still loading the wasm: nothing to interrupt yet
+            if self._bg and self._state == "idle" and not self._interrupting:
+                # The firmware's loop runs on timers: let it stop through its cleanup.
+                self._interrupting = True
+                os.write(self._cmd_w, b"interrupt\n")
+                self._deadline = time.monotonic() + 1.0
+                return
             if self._deadline is None:
                 grace = 0 if self._bg and self._state == "idle" else INTERRUPT_GRACE_S
                 self._deadline = time.monotonic() + grace
@@ -251,11 +332,22 @@ class VirtualDevice:
         self._spawn("interrupt", mode, exec_interrupted=in_exec)
 
     # ---- the loop ----
+    def _watchdog_reset(self):
+        """The armed watchdog was not fed in time: the chip resets, as it would."""
+        self.watchdog_resets += 1
+        self.chip.power_on(WDT_RESET)
+        self._kill()
+        self._spawn("hard", "friendly")
+
     def _loop(self):
         while not self._stop:
             timeout = None
             if self._deadline is not None:
                 timeout = max(0, self._deadline - time.monotonic())
+            bite = self.chip.expires()
+            if bite is not None:
+                wait = max(0, bite - time.monotonic())
+                timeout = wait if timeout is None else min(timeout, wait)
             if self._out:
                 self._flush_out()
                 timeout = 0.01 if timeout is None else min(timeout, 0.01)
@@ -289,6 +381,9 @@ class VirtualDevice:
                         self._on_ctrl(line.decode())
             if self._proc and self._eof >= {"stdout", "ctrl"}:
                 self._on_exit()
+            bite = self.chip.expires()
+            if bite is not None and time.monotonic() > bite and self._proc:
+                self._watchdog_reset()
             if self._deadline is not None and time.monotonic() >= self._deadline:
                 self._deadline = None
                 if self._pending.find(b"\x03") >= 0 and self._busy():
@@ -314,17 +409,31 @@ def main(argv=None):
     ap.add_argument("--trace", help="append trace lines (_vdev.trace) to this file")
     ap.add_argument("--lib", action="append", default=[],
                     help="directory of modules (e.g. a fake machine) put on sys.path")
+    ap.add_argument("--board", default="pico",
+                    help="the board it plays, a name under boards/ or a board.json; its "
+                         "arch picks the port profile (rp2 or esp32). Default: pico")
+    ap.add_argument("--battery", default=str(BATTERY_MV), metavar="MV|none",
+                    help="battery voltage in mV (0: a flat or shorted cell), or none: "
+                         "nothing wired, the pin floats. Default: %d" % BATTERY_MV)
     args = ap.parse_args(argv)
+    if args.battery == "none":
+        battery = None
+    elif args.battery.isdigit():
+        battery = int(args.battery)
+    else:
+        ap.error("--battery: a voltage in mV or none, got %r" % args.battery)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
         dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
-                            libs=args.lib).start()
+                            libs=args.lib, board=args.board, battery_mv=battery).start()
     except (RuntimeError, OSError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
     print(dev.port, flush=True)
+    print("vdev: %s (%s port profile); Ctrl-C to stop" % (dev.config["name"], dev.chip.port),
+          file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
             pass

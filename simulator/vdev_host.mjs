@@ -37,11 +37,22 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === "--boot") opt.boot = process.argv[++i];
   else if (a === "--trace") opt.trace = process.argv[++i];
   else if (a === "--lib") opt.libs.push(process.argv[++i]);
+  else if (a === "--frozen") opt.frozen = process.argv[++i];
   else if (a === "--exec-interrupted") opt.execInterrupted = true;
   else if (a === "--standby") opt.standby = true;
 }
 
 const ctrl = (msg) => writeAll(opt.ctrlFd, Buffer.from(msg + "\n"));
+
+// ---- the chip under the interpreter: what outlives a soft reset (vdev.py keeps it) ----
+// The engine's ticks_ms is Date.now() minus the moment it loaded: shifting Date.now makes
+// ticks count from the chip's boot, across interpreter lives, as on a board.
+const realNow = Date.now;
+let nowShift = 0;
+Date.now = () => realNow() + nowShift;
+const intervals = new Map();
+let intervalIds = 0;
+let chip = null; // {port, cause, ticks, wdt: [timeout, msSinceFeed] | null, rtc, adc}
 
 // ---- output: cooked "\n" -> "\r\n", raw-paste "OK" hiding, muting ----
 let lastByte = 0;
@@ -147,6 +158,23 @@ const vdevhost = {
   }),
   rename: guard((a, b) => { fs.renameSync(hostPath(a), hostPath(b)); return 0; }),
   trace: (line) => { if (opt.trace) fs.appendFileSync(opt.trace, String(line) + "\n"); },
+  // The simulated machine reports the watchdog and RTC memory: vdev.py enforces the
+  // watchdog even while no interpreter runs, and hands both to the next life.
+  wdt: (timeout) => ctrl(`wdt ${timeout}`),
+  fed: () => ctrl("fed"),
+  rtc: (hex) => ctrl(`rtc ${hex}`),
+  // machine.Timer: a JS interval, not counted as the program's background work (a board's
+  // timers run under the REPL too). Returns an id for cancel().
+  every: (ms, fn) => {
+    const id = ++intervalIds;
+    intervals.set(id, setInterval(() => {
+      busy();
+      try { fn(); } catch (e) { /* a timer callback's error is the program's, not ours */ }
+      finally { idle(); }
+    }, Math.max(1, ms)));
+    return id;
+  },
+  cancel: (id) => { clearInterval(intervals.get(id)); intervals.delete(id); },
   // a hard reset boots into the friendly REPL (and runs main.py); a soft one keeps the mode
   restart: (kind) => restart(kind, kind === "soft" && raw ? "raw" : "friendly", kind === "soft"),
 };
@@ -263,7 +291,14 @@ function readCommands() {
     while ((nl = pending.indexOf("\n")) >= 0) {
       const words = pending.slice(0, nl).split(" ");
       pending = pending.slice(nl + 1);
-      if (words[0] === "go") {
+      if (words[0] === "chip") {
+        chip = JSON.parse(words.slice(1).join(" "));
+      } else if (words[0] === "interrupt" && mp) {
+        // Ctrl-C while the firmware runs as asyncio tasks: a board raises
+        // KeyboardInterrupt in it, and its cleanup runs. Cancel its task the same way.
+        const stopped = mp.pyimport("_vdev").interrupt();
+        ctrl(`interrupted ${stopped ? 1 : 0}`);
+      } else if (words[0] === "go") {
         [opt.boot, opt.mode] = [words[1], words[2]];
         opt.execInterrupted = words[3] === "1";
         cmds.unref();
@@ -283,12 +318,21 @@ async function main() {
   mp.FS.mkdir("/vdev");
   copyTree(mp.FS, path.join(HERE, "vdev_fs"), "/vdev");
   opt.libs.forEach((d, n) => copyTree(mp.FS, d, "/vdev/lib" + n));
+  if (opt.frozen) { mp.FS.mkdir("/vdev/frozen"); copyTree(mp.FS, opt.frozen, "/vdev/frozen"); }
   const libs = opt.libs.map((_, n) => `'/.vdev/lib${n}'`).join(",");
   mp.runPython(
     "import sys\nsys.path[:0] = ['/vdev']\nimport _vdev\n_vdev.setup()\n" +
-      (libs ? `sys.path[3:3] = [${libs}]\n` : ""),
+      (libs ? `sys.path[3:3] = [${libs}]\n` : "") +
+      // A frozen image: its modules stand where .frozen does, before /lib; its boot.py
+      // and main.py run instead of the files (shared/runtime/pyexec.c).
+      (opt.frozen ? "sys.path[1:2] = ['/.vdev/frozen']\n_vdev.FROZEN = '/.vdev/frozen/'\n" : ""),
   );
   if (opt.standby) await started;
+  if (chip) {
+    nowShift = 0;
+    nowShift = chip.ticks - Number(mp.pyimport("time").ticks_ms());
+    mp.pyimport("_vdev").restore_chip(JSON.stringify(chip));
+  }
   ctrl("loaded");
   busy();
   if (opt.boot === "interrupt") {

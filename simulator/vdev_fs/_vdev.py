@@ -206,14 +206,24 @@ def setup():
     sys.path[:] = ["", ".frozen", "/lib", "/.vdev"]
 
 
+FROZEN = None  # a --frozen image's directory: its boot.py and main.py win over files
+
+
 def run_file(name):
     # Run /boot.py or /main.py in __main__'s globals, like a board's pyexec_file.
     import __main__
 
-    try:
-        with open(name) as f:
-            src = f.read()
-    except OSError:
+    src = None
+    for path in ((FROZEN + name) if FROZEN else None, name):
+        if path is None:
+            continue
+        try:
+            with open(path) as f:
+                src = f.read()
+            break
+        except OSError:
+            pass
+    if src is None:
         return
     try:
         exec(compile(src, name, "exec"), __main__.__dict__)
@@ -228,3 +238,40 @@ def run_file(name):
 
 def trace(line):
     vdevhost.trace(line)
+
+
+def restore_chip(text):
+    # What outlives this interpreter's start on a board: the port, the reset cause, the
+    # watchdog (armed, and how long since its last feed), RTC memory and the ADC inputs.
+    import binascii
+
+    import machine
+    import vdevhost
+
+    state = json.loads(text)
+    sim = machine.sim
+    sim.set_port(state["port"])
+    sim.cause = state["cause"]
+    sim.rtc_memory = binascii.unhexlify(state["rtc"])
+    for pin, mv in state["adc"].items():
+        if mv is None:
+            sim.float_adc(int(pin))
+        else:
+            sim.set_adc_mv(int(pin), mv)
+    if state["wdt"]:
+        timeout, since = state["wdt"]
+        sim.wdt = machine._Watchdog()
+        sim.wdt.timeout = timeout
+        sim.wdt.last_feed = sim.now() - since
+    sim.host = vdevhost
+
+
+def interrupt():
+    # Ctrl-C reaching a firmware that runs as asyncio tasks: stop it the way a board's
+    # KeyboardInterrupt would, through its own cleanup. False: no firmware loop to stop.
+    try:
+        from massager import runtime
+    except ImportError:
+        return False
+    rt = getattr(runtime, "current", None)
+    return rt is not None and rt.interrupt()
