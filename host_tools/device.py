@@ -67,7 +67,11 @@ class Device:
         self.port = port
         self.timeout = timeout or ANSWER_TIMEOUT
         self.soft_reset = soft_reset
-        self.reset_on_close = False  # set by `flash`: start the new firmware when done
+        # Every command leaves the firmware running again: a soft reset in the friendly
+        # REPL runs main.py (mpremote alone would leave the board at its REPL). Not after
+        # a flash that failed half-way: `writing_firmware` holds that back.
+        self.reset_on_close = True
+        self.writing_firmware = False
         self._t = None
 
     def __enter__(self):
@@ -75,7 +79,7 @@ class Device:
         return self
 
     def __exit__(self, *exc):
-        self.close(reset=self.reset_on_close and exc[0] is None)
+        self.close(reset=self.reset_on_close and (exc[0] is None or not self.writing_firmware))
 
     def open(self):
         if not os.path.exists(self.port):
@@ -194,8 +198,13 @@ def _probe():
     try:
         import massager
         r['version'] = massager.VERSION
+        # Frozen into the image: .frozen comes before /lib on sys.path, so it wins.
+        r['frozen'] = not getattr(massager, '__file__', '/lib/').startswith('/lib/')
     except Exception:
         r['version'] = None
+        r['frozen'] = False
+    log = text('/error.log') or ''
+    r['watchdog_resets'] = log.count('boot: watchdog reset')
     try:
         from massager import routines
         r['builtins'] = list(routines.NAMES)

@@ -54,6 +54,10 @@ def check(dev, out=print):
             ok("board %s (%s)" % (board, config["arch"]))
     _check_firmware(dev, info, board, ok, fix)
     _check_routines(dev, info, ok, fix)
+    if info.get("watchdog_resets"):
+        fix("the watchdog reset the board %d time(s) (a hang; /error.log has the lines "
+            "around it): `massager pull` cannot fetch it, read it with `mpremote fs cat "
+            ":error.log`" % info["watchdog_resets"])
     if info["free"] < LOW_FLASH:
         fix("flash almost full: %s free of %s: remove routines with `massager rm NAME`" % (
             kb(info["free"]), kb(info["total"])))
@@ -64,6 +68,10 @@ def check(dev, out=print):
 
 def _check_firmware(dev, info, board, ok, fix):
     version = flash.firmware_version()
+    if info.get("frozen"):
+        ok("firmware %s frozen into the MicroPython image (the repo has %s): update it by "
+           "rebuilding the image" % (info["version"], version))
+        return
     manifest = flash.read_manifest(info)
     if manifest is None:
         fix("no firmware manifest (never flashed, or the last flash was interrupted): run "

@@ -244,6 +244,12 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
     Progress and dry-run lines go to `out` (default stdout; False: nowhere)."""
     out = sys.stdout if out is None else out or io.StringIO()
     info = probe(dev)
+    if info.get("frozen"):
+        raise DeviceError(
+            "%s runs a MicroPython image with massager %s frozen in: frozen modules come "
+            "before /lib, so copying files would change nothing. Flash a stock MicroPython "
+            "1.29 first, or rebuild the image with the new boards/*/manifest.py (routines: "
+            "`massager push` works either way)" % (dev.port, info["version"]))
     recorded = device_board(info)
     if board and recorded and board != recorded and not force:
         raise DeviceError("board mismatch: the device is set up as %s (/board.json), not %s; "
@@ -276,7 +282,7 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
         raise DeviceError("flash full: the firmware needs %s more, %s free on %s" % (
             kb(need), kb(info["free"]), dev.port))
     if changed or stale or board_changed or meta_changed:
-        dev.reset_on_close = True
+        dev.writing_firmware = True  # a failure from here on: no restart into a mix
         keep = {p: h for p, h in manifest["files"].items() if p not in changed
                 and p not in stale}
         _mkdirs(dev, changed)
@@ -296,6 +302,7 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
         files = {p: sha(data) for p, data in built.items()}
         dev.write_file(MANIFEST, manifest_text(files, version, board).encode(),
                        tmp=MANIFEST + ".tmp")
+        dev.writing_firmware = False
     return "%s %s on %s: %d files copied (%s), %d removed, %d unchanged%s" % (
         board, version, dev.port, len(changed), kb(nbytes), len(stale),
         len(built) - len(changed), ", /board.json written" if board_changed else "")
