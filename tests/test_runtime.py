@@ -8,9 +8,13 @@ from massager import safety
 from simulator.device import SimDevice
 
 
-@pytest.fixture
-def device(tmp_path):
-    return SimDevice(str(tmp_path))
+@pytest.fixture(params=["pico", "esp32-devkit"])
+def device(tmp_path, request):
+    """The whole device on each port profile (rp2 for the Pico, esp32 for the devkit)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "boards", request.param, "board.json")
+    with open(path) as f:
+        return SimDevice(str(tmp_path), config=json.load(f))
 
 
 def records(dev):

@@ -14,14 +14,14 @@ from simulator.vdev import VirtualDevice
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def install_firmware(flash):
+def install_firmware(flash, board="pico"):
     # What `massager flash` puts on a board, as plain .py files.
     shutil.copytree(os.path.join(ROOT, "firmware", "massager"),
                     os.path.join(flash, "lib", "massager"),
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("main.py", "boot.py"):
         shutil.copy(os.path.join(ROOT, "firmware", name), flash)
-    shutil.copy(os.path.join(ROOT, "boards", "pico", "board.json"), flash)
+    shutil.copy(os.path.join(ROOT, "boards", board, "board.json"), flash)
 
 
 def wait_for(predicate, timeout=30):
@@ -42,13 +42,14 @@ def records(path):
         return [json.loads(line) for line in f.read().splitlines() if line]
 
 
-@pytest.fixture
-def device(tmp_path):
+@pytest.fixture(params=["pico", "esp32-devkit"])
+def device(tmp_path, request):
+    """The virtual device playing each port profile, with that board's pin map."""
     flash = str(tmp_path / "flash")
     os.makedirs(flash)
-    install_firmware(flash)
+    install_firmware(flash, request.param)
     trace = str(tmp_path / "trace.jsonl")
-    with VirtualDevice(flash, trace=trace) as dev:
+    with VirtualDevice(flash, trace=trace, board=request.param) as dev:
         dev.trace_path = trace
         yield dev
 
