@@ -11,29 +11,13 @@ import subprocess
 import time
 
 import pytest
+from test_vdev_firmware import records, wait_for
 
 from helpers import mpremote, routine_doc
 from host_tools import cli
 from simulator.vdev import VirtualDevice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def records(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f.read().splitlines() if line]
-
-
-def wait_for(predicate, timeout=40):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in %ss" % timeout)
 
 
 def massager(*argv):
