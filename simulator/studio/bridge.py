@@ -8,9 +8,9 @@ import json
 
 import batch
 import headless
-from massager import program, routines, safety
+
 from massager import app as device
-from massager import sequencer
+from massager import program, routines, safety, sequencer
 
 _ACTIVE = (device.RUNNING, device.PAUSED)
 _SIDES = {sequencer.LEFT: "left", sequencer.RIGHT: "right"}
@@ -41,13 +41,18 @@ def check(text):
     _checked = (text, prog)
     lines = []
     headless.play([prog], headless.parse_buttons(headless.DEFAULT_BUTTONS), lines.append)
-    steps = [{"name": s.name, "zone": s.zone, "direction": s.direction, "reps": s.reps}
-             for s in prog.steps]
-    head = {"errors": [], "name": prog.name, "title": prog.title, "rounds": prog.rounds,
-            "total_ms": prog.total_ms, "total": program.clock_text(prog.total_ms),
-            "steps": steps}
+    head = _summary(prog)
+    head["errors"] = []
     lines.insert(0, json.dumps(head))
     return "\n".join(lines)
+
+
+def _summary(prog):
+    steps = [{"name": s.name, "zone": s.zone, "direction": s.direction, "reps": s.reps}
+             for s in prog.steps]
+    return {"name": prog.name, "title": prog.title, "rounds": prog.rounds,
+            "total_ms": prog.total_ms, "total": program.clock_text(prog.total_ms),
+            "steps": steps}
 
 
 def power_up(text, level):
@@ -63,7 +68,7 @@ def power_up(text, level):
     _left_key = None
     progs = batch.device_programs(_checked[1])
     _player = headless.Player(progs, _lines.append, level)
-    return json.dumps({"error": "", "routines": [p.name for p in progs],
+    return json.dumps({"error": "", "routines": [_summary(p) for p in progs],
                        "levels": len(safety.INTENSITY_LEVELS)})
 
 

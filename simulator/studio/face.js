@@ -137,15 +137,17 @@ export class Face {
       }
       const stroke = el("path", { d: "", class: "stroke", "marker-end": "url(#arrowhead)" }, g);
       const finger = el("circle", { r: 7, class: "finger" }, g);
+      const ring = el("circle", { r: 8, class: "press-ring" }, g);
       const pulse = el("circle", { r: 14, class: "pulse" }, g);
-      this.sides[side] = { g, zones, points, stroke, finger, pulse };
+      this.sides[side] = { g, zones, points, stroke, finger, ring, pulse };
     }
     this.zone = null;
     this.shown = "";
   }
 
-  // session: the page's status.session (or null); progress: 0..1 through the stroke.
-  show(session, progress) {
+  // session: the page's status.session (or null); progress: 0..1 through the stroke, or
+  // null; pressing: an acupressure pulse is on now.
+  show(session, progress, pressing) {
     const key = session ? [session.zone, session.direction, session.side].join() : "";
     if (key !== this.shown) {
       this.shown = key;
@@ -170,6 +172,7 @@ export class Face {
       }
     }
     for (const s of Object.values(this.sides)) {
+      s.ring.style.display = s.on && pressing ? "" : "none";
       if (!s.on || progress === null) {
         s.finger.style.display = "none";
         continue;
@@ -195,8 +198,10 @@ export class Face {
         x = s.finger.getAttribute("cx") || z.anchor[0];
         y = s.finger.getAttribute("cy") || z.anchor[1];
       }
-      s.pulse.setAttribute("cx", x);
-      s.pulse.setAttribute("cy", y);
+      for (const c of [s.pulse, s.ring]) {
+        c.setAttribute("cx", x);
+        c.setAttribute("cy", y);
+      }
       s.pulse.animate([{ opacity: 0.95, transform: "scale(0.3)" },
         { opacity: 0, transform: "scale(1.5)" }], { duration: ms, easing: "ease-out" });
     }

@@ -181,7 +181,9 @@ function render() {
     swatch.style.boxShadow = `0 0 14px 3px ${led}`;
     swatch.title = `LED ${led}`;
   }
-  setText("routine", S.routines.map((n, i) => (i === st.selected ? `[${n}]` : n)).join("  "));
+  setText("routine", S.routines.map((r, i) => (i === st.selected ? `[${r.name}]` : r.name))
+    .join("  "));
+  showSteps(S.routines[st.selected], session);
   setText("motor", `${rec.motor} %`);
   setText("cue", rec.cue);
   setText("f-level", `${st.level + 1}/3`);
@@ -206,7 +208,7 @@ function render() {
   } else if (!session || !session.rep) {
     S.progress = null;
   }
-  face.show(session, S.progress);
+  face.show(session, S.progress, rec.cue === "press" && rec.motor > 0);
   const breath = $("breath");
   const b = S.progress === null ? 0 : Math.sin(Math.PI * Math.min(1, S.progress));
   breath.style.transform = `scale(${(0.45 + 0.55 * b).toFixed(3)})`;
@@ -221,9 +223,32 @@ function render() {
   drawPlotMark(st);
 }
 
+// The selected routine's steps, the one playing marked.
+function showSteps(routine, session) {
+  const list = $("steps");
+  if (list.routine !== routine) {
+    list.routine = routine;
+    setText("steps-title", `${routine.title} · ${routine.total}`);
+    list.replaceChildren(...routine.steps.map((step) => {
+      const li = document.createElement("li");
+      const what = document.createElement("span");
+      what.textContent = step.name;
+      const how = document.createElement("small");
+      how.textContent = `${step.zone} · ${step.direction} · ${step.reps}×`;
+      li.append(what, how);
+      return li;
+    }));
+  }
+  const current = session ? session.step - 1 : -1;
+  if (list.current !== current) {
+    list.current = current;
+    [...list.children].forEach((li, i) => li.classList.toggle("current", i === current));
+  }
+}
+
 function drawPlotMark(st) {
   const playing = S.checked && S.deviceText === S.checked.text && st.session &&
-    S.routines[st.selected] === S.checked.head.name;
+    S.routines[st.selected].name === S.checked.head.name;
   const current = playing ? { round: st.session.round, step: st.session.step } : null;
   const key = current ? `${current.round}:${current.step}` : "";
   if (key !== S.plotKey) {
@@ -428,6 +453,7 @@ window.studio = {
   get ready() { return S.ready; },
   get status() { return S.status; },
   get trace() { return S.trace.slice(); },
+  get last() { return S.last; },
   get deviceText() { return S.deviceText; },
   snapshot() { return { t: S.status.t, trace: S.trace.slice() }; },
   restart(buttons) { powerUp(S.deviceText, buttons || ""); render(); },
