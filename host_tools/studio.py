@@ -197,11 +197,12 @@ def main(port=0, browser=True, out=sys.stdout):
         print("massager studio: %s" % e, file=sys.stderr)
         return 1
     with studio:
-        print("massager studio: serving %s (Ctrl-C to stop)" % studio.url, file=out, flush=True)
-        if browser and not open_browser(studio.url):
-            print("massager studio: no browser found here: open the address above in one",
-                  file=out, flush=True)
         try:
+            print("massager studio: serving %s (Ctrl-C to stop)" % studio.url, file=out,
+                  flush=True)
+            if browser and not open_browser(studio.url):
+                print("massager studio: no browser found here: open the address above in one",
+                      file=out, flush=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             pass

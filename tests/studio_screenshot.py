@@ -6,7 +6,6 @@ studio-screenshot` writes docs/studio.png). The tests write their own screenshot
 import sys
 
 import studio_browser as sb
-
 from host_tools.studio import Studio
 
 

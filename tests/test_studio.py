@@ -273,6 +273,7 @@ def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device
         sb.wait(page, "() => studio.status.state === 'idle' && studio.deviceText !== %s"
                 % json.dumps(on_device), what="the edit on the device")
         assert page.evaluate("() => studio.deviceText") == mine
+        assert page.inner_text("#verdict") == "valid · on the device"
         assert program.clock_text(program.load(mine)[0].total_ms) in page.inner_text("#total")
         assert page.problems == []
     finally:

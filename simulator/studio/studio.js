@@ -45,6 +45,7 @@ const S = {
   last: null,  // the last trace record
   trace: [],  // trace lines, exactly as the firmware formats them
   routines: [],
+  levels: 0,
   deviceText: null,  // the routine on the device (it passed the validator)
   pending: null,  // a checked routine waiting for the session to end
   checked: null,  // {text, head} of the editor's text when valid
@@ -121,6 +122,7 @@ function powerUp(text, buttons) {
   S.deviceText = text;
   S.pending = null;
   S.routines = answer.routines;
+  S.levels = answer.levels;
   S.trace = [];
   S.last = null;
   S.strokeKey = null;
@@ -186,7 +188,7 @@ function render() {
   showSteps(S.routines[st.selected], session);
   setText("motor", `${rec.motor} %`);
   setText("cue", rec.cue);
-  setText("f-level", `${st.level + 1}/3`);
+  setText("f-level", `${st.level + 1}/${S.levels}`);
   if (session) {
     setText("step-name", session.name);
     setText("f-step", `${session.step}/${session.steps}`);
@@ -259,7 +261,10 @@ function drawPlotMark(st) {
 
 function tick() {
   try {
-    if (S.pending && !ACTIVE.has(S.status.state)) powerUp(S.pending);
+    if (S.pending && !ACTIVE.has(S.status.state)) {
+      powerUp(S.pending);
+      showVerdict();
+    }
     advance(clock());
     render();
   } catch (e) {
@@ -296,6 +301,7 @@ function check() {
   plot.set(out.slice(1).map((l) => JSON.parse(l)));
   S.plotKey = "-";
   setText("total", `${head.title} · ${head.total} · ${head.steps.length} steps × ${head.rounds} rounds`);
+  S.pending = null;
   if (text !== S.deviceText) {
     if (S.status && ACTIVE.has(S.status.state)) {
       S.pending = text;
@@ -303,9 +309,14 @@ function check() {
       powerUp(text);
     }
   }
+  showVerdict();
+}
+
+function showVerdict() {
+  if (!S.checked) return;
   $("verdict").className = "verdict good";
   $("verdict").textContent = S.pending ? "valid · plays when this session ends (long press stops)" :
-    "valid · on the device";
+    S.deviceText === S.checked.text ? "valid · on the device" : "valid";
 }
 
 let checkTimer = 0;
