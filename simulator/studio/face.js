@@ -169,6 +169,7 @@ export class Face {
           s.length = s.stroke.getTotalLength();
         }
         s.on = on;
+        for (const a of s.pulse.getAnimations()) a.cancel();  // a press of the last zone
       }
     }
     for (const s of Object.values(this.sides)) {
