@@ -274,21 +274,32 @@ def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device
                 % json.dumps(on_device), what="the edit on the device")
         assert page.evaluate("() => studio.deviceText") == mine
         assert page.inner_text("#verdict") == "valid · on the device"
+        with page.expect_download() as download:
+            page.click("#download")
+        assert download.value.suggested_filename == "weekly.json"
+        with open(download.value.path(), encoding="utf-8") as f:
+            assert f.read() == mine
         assert program.clock_text(program.load(mine)[0].total_ms) in page.inner_text("#total")
         assert page.problems == []
     finally:
         page.close()
 
 
-def test_a_built_in_plays_to_the_end(browser, server, shots):
+def test_a_built_in_or_a_file_plays_to_the_end(browser, server, shots, tmp_path):
     page = browser.page(server.url)
     try:
         page.select_option("#builtin", "daily")
         assert page.evaluate("() => studio.deviceText") == routines.text("daily")
+        mine = routines.text("daily").replace('"Daily quick massage"', '"From a file"')
+        path = tmp_path / "mine.json"
+        path.write_text(mine, encoding="utf-8")
+        page.set_input_files("#file", str(path))
+        sb.wait(page, "() => studio.deviceText.includes('From a file')", what="the file")
+        assert page.evaluate("() => studio.deviceText") == mine
         page.evaluate("() => studio.restart('0:short')")
         sb.step_to(page, "status.state === 'done'")
         assert page.inner_text("#hint-short") == "back to idle"
-        expected = engines.trace(routines.text("daily"), "0:short")
+        expected = engines.trace(mine, "0:short")
         assert page.evaluate("() => studio.trace") == expected
         _shot(page, shots, "done")
         assert page.problems == []
