@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import studio_browser as sb
 from helpers import builtin
 from host_tools import studio
-from massager import program, routines
+from massager import program, routine, routines
 from simulator import batch, engines, headless
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -175,6 +175,9 @@ def test_page_loads_clean_and_fits_the_screen(browser, server, shots, viewport):
             assert box and box["width"] > 0 and box["x"] >= 0 and box["x"] + box["width"] <= \
                 width, part
         _shot(page, shots, "idle-%dx%d" % (width, viewport["height"]))
+        # The face draws every zone the validator accepts.
+        drawn = page.evaluate("async () => Object.keys((await import('/studio/face.js')).ZONES)")
+        assert sorted(drawn) == sorted(routine.ZONES)
         assert page.problems == []
     finally:
         page.close()
