@@ -6,7 +6,7 @@ PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 
-.PHONY: setup sim test test-long lint bench clean
+.PHONY: setup sim test test-long lint bench studio-screenshot clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -39,6 +39,10 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The README's picture of `massager studio` (needs chromium, as the tests do).
+studio-screenshot: setup
+	$(PY) tests/studio_screenshot.py docs/studio.png
 
 clean:
 	rm -rf $(VENV) simulator/node_modules .pytest_cache .hypothesis

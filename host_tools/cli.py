@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   massager push my-routine.json      install a routine on it (atomically)
   massager doctor                    compare the board with this repository
   massager schema > routine.schema.json
+  massager studio                    see, edit and feel a routine in the browser
   massager vdev --flash ./flash            a virtual board; then: mpremote connect PORT fs ls
 """
 
@@ -87,6 +88,12 @@ def cmd_sim(args):
     return run_live(programs, script, speed=args.speed, trace_path=args.trace)
 
 
+def cmd_studio(args):
+    from host_tools import studio
+
+    return studio.main(port=args.port, browser=not args.no_browser)
+
+
 def cmd_vdev(args):
     from simulator import vdev
 
@@ -129,6 +136,13 @@ def build_parser():
     p.add_argument("--until", type=int, metavar="MS",
                    help="headless: run to this time instead of stopping when the session ends")
     p.set_defaults(func=cmd_sim)
+
+    p = sub.add_parser("studio", help="edit and play routines in a local web page where the "
+                                      "firmware runs (MicroPython WebAssembly)")
+    p.add_argument("--port", type=int, default=0,
+                   help="port on 127.0.0.1 (default: a free one, printed)")
+    p.add_argument("--no-browser", action="store_true", help="only print the address")
+    p.set_defaults(func=cmd_studio)
 
     from host_tools import device_commands
 

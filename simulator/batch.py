@@ -16,15 +16,21 @@ except ImportError:  # inside the MicroPython engine, simulator/ itself is on sy
 from massager import program, routines
 
 
+def device_programs(prog):
+    """`prog` first (selected at power-up), then the other built-ins, as on a device."""
+    progs = [prog]
+    for name in routines.NAMES:
+        if name != prog.name:
+            progs.append(program.load(routines.text(name))[0])
+    return progs
+
+
 def _trace(case, out):
     prog, errors = program.load(case["routine"])
     if errors:
         out("!invalid " + errors[0])
         return
-    progs = [prog]
-    for name in routines.NAMES:
-        if name != prog.name:
-            progs.append(program.load(routines.text(name))[0])
+    progs = device_programs(prog)
     script = headless.parse_buttons(case.get("buttons") or headless.DEFAULT_BUTTONS)
     headless.play(progs, script, out, until=case.get("until"))
 

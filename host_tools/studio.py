@@ -1,0 +1,209 @@
+# `massager studio`: a local web page where the firmware itself runs in the browser.
+#
+# A small static server on 127.0.0.1: the page (simulator/studio/), the firmware's Python
+# files as they are in firmware/ right now (no copies: edit a file, reload the page), the
+# headless driver from simulator/, and the pinned MicroPython WebAssembly engine from
+# simulator/node_modules. Nothing else is served and the page loads nothing from elsewhere
+# (its Content-Security-Policy says so to the browser).
+import errno
+import http.server
+import json
+import os
+import sys
+import threading
+import webbrowser
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PAGE = os.path.join(ROOT, "simulator", "studio")
+FIRMWARE = os.path.join(ROOT, "firmware")
+ENGINE = os.path.join(ROOT, "simulator", "node_modules", "@micropython",
+                      "micropython-webassembly-pyscript")
+ENGINE_FILES = ("micropython.mjs", "micropython.wasm")
+# The simulator's MicroPython-compatible driver, shared with `massager sim --headless`.
+DRIVER_FILES = ("headless.py", "batch.py")
+PAGE_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
+              ".py": "text/plain", ".svg": "image/svg+xml", ".png": "image/png"}
+TYPES = dict(PAGE_TYPES, **{".mjs": "text/javascript", ".wasm": "application/wasm",
+                            ".json": "application/json"})
+# 'wasm-unsafe-eval' lets the engine compile its WebAssembly; everything else is this server.
+POLICY = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+          "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+          "connect-src 'self'; base-uri 'none'; form-action 'none'")
+
+
+class StudioError(Exception):
+    """Cannot serve: one line."""
+
+
+def python_files():
+    """{path in the engine's /lib: URL} for every file the page's Python imports."""
+    files = {}
+    package = os.path.join(FIRMWARE, "massager")
+    for folder, dirs, names in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+        for name in sorted(names):
+            if name.endswith(".py"):
+                rel = os.path.relpath(os.path.join(folder, name), FIRMWARE).replace(os.sep, "/")
+                files[rel] = "/firmware/" + rel
+    for name in DRIVER_FILES:
+        files[name] = "/simulator/" + name
+    files["bridge.py"] = "/studio/bridge.py"
+    return files
+
+
+def resolve(url_path):
+    """The file behind a URL path, or None: only what the page needs is reachable."""
+    path = url_path.split("?", 1)[0].split("#", 1)[0]
+    if path == "/":
+        return os.path.join(PAGE, "index.html")
+    parts = path.lstrip("/").split("/")
+    if any(p in ("", ".", "..") or "\\" in p for p in parts):
+        return None
+    head, rest = parts[0], parts[1:]
+    if head == "studio" and len(rest) == 1 and os.path.splitext(rest[0])[1] in PAGE_TYPES:
+        found = os.path.join(PAGE, rest[0])
+    elif head == "engine" and len(rest) == 1 and rest[0] in ENGINE_FILES:
+        found = os.path.join(ENGINE, rest[0])
+    elif head == "simulator" and len(rest) == 1 and rest[0] in DRIVER_FILES:
+        found = os.path.join(ROOT, "simulator", rest[0])
+    elif head == "firmware" and rest[:1] == ["massager"] and rest[-1].endswith(".py"):
+        found = os.path.join(FIRMWARE, *rest)
+    else:
+        return None
+    return found if os.path.isfile(found) else None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server_version = "massager-studio"
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self._answer(head_only=False)
+
+    def do_HEAD(self):
+        self._answer(head_only=True)
+
+    def _answer(self, head_only):
+        if not self._local_host():
+            return self._fail(403, "this server answers only to 127.0.0.1 and localhost")
+        if self.path.split("?", 1)[0] == "/files.json":
+            body = json.dumps(python_files()).encode()
+            kind = ".json"
+        else:
+            path = resolve(self.path)
+            if path is None:
+                return self._fail(404, "not part of the studio: " + self.path)
+            with open(path, "rb") as f:
+                body = f.read()
+            kind = os.path.splitext(path)[1]
+        self.send_response(200)
+        ctype = TYPES.get(kind, "application/octet-stream")
+        if ctype.startswith("text/") or ctype == "application/json":
+            ctype += "; charset=utf-8"
+        self._headers(ctype, len(body))
+        if not head_only:
+            self.wfile.write(body)
+
+    def _local_host(self):
+        # A page elsewhere could point a DNS name at 127.0.0.1; such requests are refused.
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "localhost")
+
+    def _fail(self, code, message):
+        body = (message + "\n").encode()
+        self.send_response(code)
+        self._headers("text/plain; charset=utf-8", len(body))
+        self.wfile.write(body)
+
+    def _headers(self, ctype, length):
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        # Always fresh: a firmware file edited in the tree shows on the next reload.
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Security-Policy", POLICY)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+
+    def log_message(self, format, *args):
+        pass  # quiet: the terminal shows the address and errors only
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A browser that closes a connection it no longer needs is not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class Studio:
+    """The server on 127.0.0.1, in a background thread: `with Studio() as s: s.url`."""
+
+    def __init__(self, port=0):
+        if not 0 <= port <= 65535:
+            raise StudioError("--port must be 0..65535, got %d" % port)
+        missing = [f for f in ENGINE_FILES if not os.path.isfile(os.path.join(ENGINE, f))]
+        if missing:
+            raise StudioError("MicroPython WebAssembly is not installed (%s missing): run "
+                              "`make setup` (npm ci --prefix simulator)" % ", ".join(missing))
+        try:
+            self.httpd = Server(("127.0.0.1", port), Handler)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise StudioError("port %d is in use: choose another --port, or leave it out "
+                                  "for a free one" % port) from None
+            raise StudioError("cannot listen on 127.0.0.1:%d: %s" % (
+                port, e.strerror or e)) from None
+        self.port = self.httpd.server_address[1]
+        self.url = "http://127.0.0.1:%d/" % self.port
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self):
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self._thread.join()
+        self.httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_browser(url):
+    """Open `url` in a graphical browser where there is one; False when there is none."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        return False  # only text browsers could start here, and they would take the terminal
+    try:
+        return webbrowser.open(url)
+    except webbrowser.Error:
+        return False
+
+
+def main(port=0, browser=True, out=sys.stdout):
+    """Serve until Ctrl-C. Returns the exit code; problems are one line on stderr."""
+    try:
+        studio = Studio(port)
+    except StudioError as e:
+        print("massager studio: %s" % e, file=sys.stderr)
+        return 1
+    with studio:
+        try:
+            print("massager studio: serving %s (Ctrl-C to stop)" % studio.url, file=out,
+                  flush=True)
+            if browser and not open_browser(studio.url):
+                print("massager studio: no browser found here: open the address above in one",
+                      file=out, flush=True)
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -1,0 +1,475 @@
+// The studio page: the firmware's own Python (validator, compiler, sequencer, app) runs on
+// MicroPython WebAssembly through bridge.py; this file only draws and feeds the button.
+//
+// Time: the device runs on a virtual clock (wall time x speed). Every output change and
+// button edge happens at its own virtual ms inside the firmware's driver, however frames
+// slice time, so the page's trace is the one `massager sim --headless` gives.
+import { loadMicroPython } from "/engine/micropython.mjs";
+import { RoutinePlot, StripChart } from "/studio/charts.js";
+import { Face } from "/studio/face.js";
+
+const $ = (id) => document.getElementById(id);
+const ACTIVE = new Set(["running", "paused"]);
+const GESTURE_NAMES = ["short", "double", "long", "hold"];
+
+// What each gesture does, by state (the README's table): the hints beside the button.
+const HINTS = {
+  idle: { short: "start", double: "next routine", long: "next intensity level",
+    hold: "power off" },
+  running: { short: "pause", double: "skip to the next step", long: "stop",
+    hold: "stop, then power off" },
+  paused: { short: "resume", double: "next intensity level", long: "stop",
+    hold: "stop, then power off" },
+  done: { short: "back to idle", double: "back to idle", long: "back to idle",
+    hold: "back to idle" },
+  off: { short: "wake up", double: "wake up", long: "wake up", hold: "wake up" },
+};
+// The gesture buttons press the device's button as a hand would: raw edges at these
+// device-ms offsets, decoded by the firmware's own gesture decoder.
+const GESTURES = {
+  short: [[0, "down"], [120, "up"]],
+  double: [[0, "down"], [100, "up"], [220, "down"], [320, "up"]],
+  long: [[0, "down"], [1300, "up"]],
+  hold: [[0, "down"], [3300, "up"]],
+};
+const READ_LIMIT = 1 << 20;  // a file is cut here; the validator then names the real limit
+
+const S = {
+  bridge: null,
+  ready: false,
+  speed: 1,
+  frozen: false,
+  vclock: 0,  // device ms, fractional
+  wall: 0,
+  status: null,
+  last: null,  // the last trace record
+  trace: [],  // trace lines, exactly as the firmware formats them
+  routines: [],
+  levels: 0,
+  deviceText: null,  // the routine on the device (it passed the validator)
+  pending: null,  // a checked routine waiting for the session to end
+  checked: null,  // {text, head} of the editor's text when valid
+  strokeKey: null,
+  strokeStart: 0,
+  pressed: false,
+  held: false,  // the on-screen button or the space bar is down
+  realtimeUntil: 0,
+  progress: null,
+  plotKey: "",
+  shown: {},
+};
+
+const face = new Face($("face"));
+const strip = new StripChart($("strip"));
+const plot = new RoutinePlot($("plot"));
+
+function fatal(error) {
+  const box = $("fatal");
+  box.hidden = false;
+  box.textContent = `studio: ${error && error.message ? error.message : error}`;
+  console.error(error);
+}
+
+// Call the bridge; a Python exception becomes one visible line (and a console error).
+function py(name, ...args) {
+  try {
+    return S.bridge[name](...args);
+  } catch (e) {
+    fatal(e);
+    throw e;
+  }
+}
+
+// ---- the clock and the device -------------------------------------------------------
+
+function clock() {
+  const w = performance.now();
+  const dt = Math.min(250, Math.max(0, w - S.wall));  // a hidden tab does not race ahead
+  S.wall = w;
+  // While a finger is on the button (and a moment after), the device runs in real time,
+  // so a press means on screen what it means on the device at any speed.
+  const speed = S.held || w < S.realtimeUntil ? 1 : S.speed;
+  if (!S.frozen) S.vclock += dt * speed;
+  return Math.floor(S.vclock);
+}
+
+function advance(to) {
+  const lines = py("frame", to).split("\n");
+  S.status = JSON.parse(lines[0]);
+  for (let i = 1; i < lines.length; i++) record(lines[i]);
+}
+
+function record(line) {
+  S.trace.push(line);
+  const rec = JSON.parse(line);
+  strip.add(rec);
+  const key = [rec.state, rec.round, rec.step, rec.rep].join();
+  if (key !== S.strokeKey) {  // a new stroke, cue, or a resume (the stroke starts over)
+    S.strokeKey = key;
+    S.strokeStart = rec.t;
+    face.stroke();
+  }
+  const pressing = rec.cue === "press" && rec.motor > 0;
+  if (pressing && !(S.last && S.last.cue === "press" && S.last.motor > 0)) S.pressed = true;
+  if (!S.last || rec.motor !== S.last.motor) vibrate(rec.motor);
+  S.last = rec;
+}
+
+function powerUp(text, buttons) {
+  const level = S.status ? S.status.level : -1;
+  const answer = JSON.parse(py("power_up", text, level));
+  if (answer.error) throw new Error(answer.error);
+  S.deviceText = text;
+  S.pending = null;
+  S.routines = answer.routines;
+  S.levels = answer.levels;
+  S.trace = [];
+  S.last = null;
+  S.strokeKey = null;
+  strip.clear();
+  if (buttons) py("script", buttons);
+  S.vclock = 0;
+  S.wall = performance.now();
+  advance(0);
+}
+
+function push(events) {
+  const now = clock();
+  advance(now);
+  for (const [dt, edge] of events) py("push", now + dt, edge);
+  advance(now);
+  render();
+}
+
+function vibrate(motor) {
+  if (!$("vibrate").checked || !navigator.vibrate) return;
+  // PWM as on/off: a 40 ms period with the motor's share of it on.
+  if (motor <= 0) {
+    navigator.vibrate(0);
+  } else if (motor >= 90) {
+    navigator.vibrate(5000);
+  } else {
+    const on = Math.max(4, Math.round(motor * 0.4));
+    navigator.vibrate(Array.from({ length: 120 }, (_, i) => (i % 2 ? 40 - on : on)));
+  }
+}
+
+// ---- drawing ---------------------------------------------------------------------------
+
+function setText(id, text) {
+  if (S.shown[id] !== text) {
+    S.shown[id] = text;
+    $(id).textContent = text;
+  }
+}
+
+function clockText(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function render() {
+  const st = S.status;
+  if (!st) return;
+  const session = st.session;
+  const rec = S.last || { motor: 0, led: [0, 0, 0], cue: "" };
+  setText("state", st.state);
+  $("state").dataset.state = st.state;
+  const led = `rgb(${rec.led.join(", ")})`;
+  const swatch = $("led");
+  if (swatch.dataset.rgb !== led) {
+    swatch.dataset.rgb = led;
+    swatch.style.background = led;
+    swatch.style.boxShadow = `0 0 14px 3px ${led}`;
+    swatch.title = `LED ${led}`;
+  }
+  setText("routine", S.routines.map((r, i) => (i === st.selected ? `[${r.name}]` : r.name))
+    .join("  "));
+  showSteps(S.routines[st.selected], session);
+  setText("motor", `${rec.motor} %`);
+  setText("cue", rec.cue);
+  setText("f-level", `${st.level + 1}/${S.levels}`);
+  if (session) {
+    setText("step-name", session.name);
+    setText("f-step", `${session.step}/${session.steps}`);
+    setText("f-round", `${session.round}/${session.rounds}`);
+    setText("f-stroke", session.rep ? `${session.rep}/${session.reps}` : "cue");
+    setText("f-left", clockText(session.left_ms));
+    setText("f-breath", `${(session.breath_ms / 1000).toFixed(1)} s`);
+    const side = session.side === "both" ? "both sides" : `${session.side} side`;
+    setText("zone-caption", `${session.zone} · ${session.direction} · ${side}`);
+  } else {
+    setText("step-name", st.state === "idle" ? "Press the button to start" :
+      st.state === "done" ? "Done" : st.state === "off" ? "Off: a press wakes it" : " ");
+    for (const id of ["f-step", "f-round", "f-stroke", "f-left", "f-breath"]) setText(id, "–");
+    setText("zone-caption", "as in a mirror");
+  }
+  // The finger moves along the stroke over one breath; cues show no finger.
+  if (session && session.rep && st.state === "running") {
+    S.progress = (st.t - S.strokeStart) / session.breath_ms;
+  } else if (!session || !session.rep) {
+    S.progress = null;
+  }
+  face.show(session, S.progress, rec.cue === "press" && rec.motor > 0);
+  const breath = $("breath");
+  const b = S.progress === null ? 0 : Math.sin(Math.PI * Math.min(1, S.progress));
+  breath.style.transform = `scale(${(0.45 + 0.55 * b).toFixed(3)})`;
+  if (S.pressed) {
+    S.pressed = false;
+    face.press(session, S.speed > 5 ? 160 : 420);
+  }
+  const hints = HINTS[st.state] || {};
+  for (const g of GESTURE_NAMES) setText(`hint-${g}`, hints[g] || "");
+  setText("trace-count", `${S.trace.length} changes · t = ${clockText(st.t)}`);
+  strip.draw(st.t, Math.min(600000, Math.max(20000, 10000 * S.speed)));
+  drawPlotMark(st);
+}
+
+// The selected routine's steps, the one playing marked.
+function showSteps(routine, session) {
+  const list = $("steps");
+  if (list.routine !== routine) {
+    list.routine = routine;
+    setText("steps-title", `${routine.title} · ${routine.total}`);
+    list.replaceChildren(...routine.steps.map((step) => {
+      const li = document.createElement("li");
+      const what = document.createElement("span");
+      what.textContent = step.name;
+      const how = document.createElement("small");
+      how.textContent = `${step.zone} · ${step.direction} · ${step.reps}×`;
+      li.append(what, how);
+      return li;
+    }));
+  }
+  const current = session ? session.step - 1 : -1;
+  if (list.current !== current) {
+    list.current = current;
+    [...list.children].forEach((li, i) => li.classList.toggle("current", i === current));
+  }
+}
+
+function drawPlotMark(st) {
+  const playing = S.checked && S.deviceText === S.checked.text && st.session &&
+    S.routines[st.selected].name === S.checked.head.name;
+  const current = playing ? { round: st.session.round, step: st.session.step } : null;
+  const key = current ? `${current.round}:${current.step}` : "";
+  if (key !== S.plotKey) {
+    S.plotKey = key;
+    plot.draw(current);
+  }
+}
+
+function tick() {
+  try {
+    if (S.pending && !ACTIVE.has(S.status.state)) {
+      powerUp(S.pending);
+      showVerdict();
+    }
+    advance(clock());
+    render();
+  } catch (e) {
+    fatal(e);
+    return;  // stop the loop: the page says what broke
+  }
+  requestAnimationFrame(tick);
+}
+
+// ---- the editor --------------------------------------------------------------------------
+
+function check() {
+  const text = $("source").value;
+  const out = py("check", text).split("\n");
+  const head = JSON.parse(out[0]);
+  const problems = $("problems");
+  problems.replaceChildren(...head.errors.map((m) => {
+    const li = document.createElement("li");
+    li.textContent = m;
+    return li;
+  }));
+  $("download").disabled = head.errors.length > 0;
+  if (head.errors.length) {
+    S.checked = null;
+    S.pending = null;  // an invalid routine never reaches the device
+    $("verdict").className = "verdict bad";
+    $("verdict").textContent = `${head.errors.length} problem${head.errors.length > 1 ? "s" : ""}` +
+      " · the device keeps its routine";
+    $("plot").classList.add("stale");
+    return;
+  }
+  S.checked = { text, head };
+  $("plot").classList.remove("stale");
+  plot.set(out.slice(1).map((l) => JSON.parse(l)));
+  S.plotKey = "-";
+  setText("total", `${head.title} · ${head.total} · ${head.steps.length} steps × ${head.rounds} rounds`);
+  S.pending = null;
+  if (text !== S.deviceText) {
+    if (S.status && ACTIVE.has(S.status.state)) {
+      S.pending = text;
+    } else {
+      powerUp(text);
+    }
+  }
+  showVerdict();
+}
+
+function showVerdict() {
+  if (!S.checked) return;
+  $("verdict").className = "verdict good";
+  $("verdict").textContent = S.pending ? "valid · plays when this session ends (long press stops)" :
+    S.deviceText === S.checked.text ? "valid · on the device" : "valid";
+}
+
+let checkTimer = 0;
+function checkSoon() {
+  clearTimeout(checkTimer);
+  checkTimer = setTimeout(() => { try { check(); } catch (e) { fatal(e); } }, 120);
+}
+
+function load(text) {
+  $("source").value = text;
+  check();
+}
+
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+// ---- wiring ----------------------------------------------------------------------------
+
+function wire() {
+  const button = $("button");
+  const hand = (ev) => {
+    clock();
+    S.held = ev === "down";
+    if (!S.held) S.realtimeUntil = performance.now() + 600;  // the double-press window
+    button.classList.toggle("down", S.held);
+    push([[0, ev]]);
+  };
+  const edge = (e, ev) => {
+    e.preventDefault();
+    if (ev === "down") button.setPointerCapture(e.pointerId);
+    hand(ev);
+  };
+  button.addEventListener("pointerdown", (e) => edge(e, "down"));
+  button.addEventListener("pointerup", (e) => edge(e, "up"));
+  button.addEventListener("pointercancel", (e) => edge(e, "up"));
+  button.addEventListener("contextmenu", (e) => e.preventDefault());
+  const typing = (t) => t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT" ||
+    t.tagName === "SELECT");
+  window.addEventListener("keydown", (e) => {
+    if (e.code !== "Space" || typing(e.target)) return;
+    e.preventDefault();
+    if (!e.repeat) hand("down");
+  });
+  window.addEventListener("keyup", (e) => {
+    if (e.code !== "Space" || typing(e.target)) return;
+    e.preventDefault();
+    hand("up");
+  });
+  for (const b of $("gestures").querySelectorAll("button")) {
+    b.querySelector("span").id = `hint-${b.dataset.gesture}`;
+    b.addEventListener("click", () => push(GESTURES[b.dataset.gesture]));
+  }
+  $("speed").addEventListener("change", () => {
+    clock();
+    S.speed = Number($("speed").value);
+  });
+  $("freeze").addEventListener("click", () => freeze(!S.frozen));
+  $("next").addEventListener("click", () => nextChange());
+  if (!navigator.vibrate) {
+    $("vibrate").disabled = true;
+    $("vibrate-label").title = "this browser has no Vibration API";
+  } else {
+    $("vibrate").addEventListener("change", () => vibrate($("vibrate").checked && S.last ?
+      S.last.motor : 0));
+  }
+  $("source").addEventListener("input", checkSoon);
+  $("builtin").addEventListener("change", () => {
+    const name = $("builtin").value;
+    $("builtin").value = "";
+    if (name) load(py("builtin", name));
+  });
+  $("file").addEventListener("change", async () => {
+    const file = $("file").files[0];
+    $("file").value = "";
+    if (file) load(await file.slice(0, READ_LIMIT).text());
+  });
+  $("download").addEventListener("click", () => {
+    if (S.checked) download(`${S.checked.head.name}.json`, S.checked.text, "application/json");
+  });
+  $("save-trace").addEventListener("click", () => {
+    download("trace.jsonl", S.trace.map((l) => l + "\n").join(""), "application/x-ndjson");
+  });
+  window.addEventListener("resize", () => { S.plotKey = "-"; });
+}
+
+function freeze(on) {
+  clock();
+  S.frozen = on;
+  $("freeze").setAttribute("aria-pressed", String(on));
+  $("next").disabled = !on;
+}
+
+function nextChange() {
+  const t = py("next_time");
+  if (t < 0) return false;
+  S.vclock = Math.max(S.vclock, t);
+  advance(t);
+  render();
+  return true;
+}
+
+async function boot() {
+  wire();
+  freeze(false);
+  const files = await (await fetch("/files.json")).json();
+  const sources = await Promise.all(Object.entries(files).map(async ([path, url]) => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`${url}: ${r.status} ${r.statusText}`);
+    return [path, await r.text()];
+  }));
+  const mp = await loadMicroPython({
+    heapsize: 4 * 1024 * 1024,
+    stdout: (line) => console.log(line),
+    stderr: (line) => console.error(line),
+  });
+  for (const [path, text] of sources) {
+    const parts = ("/lib/" + path).split("/");
+    for (let i = 2; i < parts.length; i++) {
+      try { mp.FS.mkdir(parts.slice(0, i).join("/")); } catch (e) { /* exists */ }
+    }
+    mp.FS.writeFile("/lib/" + path, text);
+  }
+  mp.runPython("import sys\nsys.path.insert(0, '/lib')");
+  S.bridge = mp.pyimport("bridge");
+  $("engine").textContent = `${py("engine")} (WebAssembly) · firmware from this tree`;
+  const names = JSON.parse(py("builtin_names"));
+  $("builtin").replaceChildren(new Option("load a built-in…", ""),
+    ...names.map((n) => new Option(n, n)));
+  const start = names.includes("weekly") ? "weekly" : names[0];
+  load(py("builtin", start));
+  S.ready = true;
+  requestAnimationFrame(tick);
+}
+
+// For tests and the curious (the browser console): the device as the page drives it.
+window.studio = {
+  get ready() { return S.ready; },
+  get status() { return S.status; },
+  get trace() { return S.trace.slice(); },
+  get last() { return S.last; },
+  get deviceText() { return S.deviceText; },
+  snapshot() { return { t: S.status.t, trace: S.trace.slice() }; },
+  restart(buttons) { powerUp(S.deviceText, buttons || ""); render(); },
+  freeze,
+  nextChange,
+};
+
+boot().catch(fatal);

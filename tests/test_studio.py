@@ -1,0 +1,310 @@
+# `massager studio`: the player it rests on, its server, and the page in a real browser.
+#
+# The browser tests run Debian's chromium (tests/studio_browser.py). Where it or Playwright
+# is missing they fail and say what to install: CI installs chromium in .ci/run.
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import studio_browser as sb
+from helpers import builtin
+from host_tools import studio
+from massager import program, routine, routines
+from simulator import batch, engines, headless
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# ---- the stepped player: any slicing of time gives the full-speed trace -------------------
+
+scripts = st.lists(st.tuples(st.integers(0, 90000), st.sampled_from(headless.EVENTS)),
+                   max_size=12)
+cuts = st.lists(st.integers(1, 15000), min_size=1, max_size=30)
+
+
+def _script_text(script):
+    return ",".join("%d:%s" % item for item in script)
+
+
+@given(scripts, cuts)
+def test_the_player_in_slices_gives_the_full_speed_trace(script, slices):
+    progs = batch.device_programs(builtin("daily"))
+    events = headless.parse_buttons(_script_text(script))
+    end = sum(slices)
+    expected = []
+    headless.play(progs, events, expected.append, until=end)
+
+    queued, live = [], []  # all events queued up front / each pushed just before it is due
+    p_queued = headless.Player(progs, queued.append)
+    p_live = headless.Player(progs, live.append)
+    for ms, event in events:
+        p_queued.push(ms, event)
+    waiting = list(events)
+    t = 0
+    for cut in slices:
+        t += cut
+        p_queued.advance(t)
+        while waiting and waiting[0][0] <= t:
+            p_live.push(*waiting.pop(0))
+        p_live.advance(t)
+    assert queued == expected
+    assert live == expected
+
+
+# ---- the server ---------------------------------------------------------------------------
+
+
+def _get(url_base, path, host=None):
+    port = int(url_base.rsplit(":", 1)[1].strip("/"))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.putrequest("GET", path, skip_host=True)
+    conn.putheader("Host", host or "127.0.0.1:%d" % port)
+    conn.endheaders()
+    r = conn.getresponse()
+    body = r.read()
+    conn.close()
+    return r.status, dict(r.getheaders()), body
+
+
+def test_the_server_gives_the_firmware_as_it_is_and_nothing_else():
+    with studio.Studio() as s:
+        assert s.url.startswith("http://127.0.0.1:")
+        code, headers, body = _get(s.url, "/")
+        assert code == 200 and b"massager studio" in body
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        code, _, body = _get(s.url, "/files.json")
+        files = json.loads(body)
+        for name in ("massager/app.py", "massager/button.py", "massager/routine.py",
+                     "massager/program.py", "massager/sequencer.py", "headless.py",
+                     "bridge.py"):
+            assert name in files
+        on_disk = {"headless.py": "simulator/headless.py", "batch.py": "simulator/batch.py",
+                   "bridge.py": "simulator/studio/bridge.py"}
+        for name, url in files.items():
+            code, _, body = _get(s.url, url)
+            with open(os.path.join(ROOT, on_disk.get(name, "firmware/" + name)), "rb") as f:
+                assert (code, body) == (200, f.read()), url
+        code, headers, body = _get(s.url, "/engine/micropython.wasm")
+        assert code == 200 and headers["Content-Type"] == "application/wasm"
+        assert body[:4] == b"\0asm"
+        for path in ("/firmware/../host_tools/cli.py", "/firmware/massager/../../pyproject.toml",
+                     "/firmware/main.py", "/simulator/vdev.py", "/engine/package.json",
+                     "/studio/../../README.md", "/.git/HEAD", "/studio/missing.js"):
+            assert _get(s.url, path)[0] == 404, path
+        # A name that merely points at 127.0.0.1 is another site: refused.
+        assert _get(s.url, "/", host="studio.example:80")[0] == 403
+
+
+def test_studio_command_prints_its_address_and_stops_on_ctrl_c():
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "studio", "--no-browser"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("massager studio: serving http://127.0.0.1:"), line
+        url = line.split()[3]
+        assert _get(url, "/")[0] == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and err == ""
+
+
+def test_studio_command_on_a_busy_port_says_so_in_one_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "host_tools", "studio", "--no-browser",
+                            "--port", str(port)], capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+    assert r.returncode == 1
+    assert r.stderr == "massager studio: port %d is in use: choose another --port, or leave " \
+                       "it out for a free one\n" % port
+
+
+# ---- the page in chromium -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    problem = sb.missing()
+    if problem:
+        pytest.fail("the studio's browser tests cannot run: " + problem, pytrace=False)
+    with sb.Browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def server():
+    with studio.Studio() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Screenshots of each state, outside the tree."""
+    return tmp_path_factory.mktemp("studio-screenshots")
+
+
+def _shot(page, shots, name):
+    path = shots / (name + ".png")
+    page.screenshot(path=str(path), full_page=True)
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("viewport", [sb.WIDE, sb.PHONE], ids=["1280x800", "390x844"])
+def test_page_loads_clean_and_fits_the_screen(browser, server, shots, viewport):
+    page = browser.page(server.url, viewport)
+    try:
+        assert sb.status(page)["state"] == "idle"
+        assert "MicroPython 1.29" in page.inner_text("#engine")
+        assert all(url.startswith(server.url) for url in page.requests), page.requests
+        width = viewport["width"]
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        for part in ("#face", "#button", "#gestures", "#strip", "#source", "#plot"):
+            box = page.locator(part).bounding_box()
+            assert box and box["width"] > 0 and box["x"] >= 0 and box["x"] + box["width"] <= \
+                width, part
+        _shot(page, shots, "idle-%dx%d" % (width, viewport["height"]))
+        # The face draws every zone the validator accepts.
+        drawn = page.evaluate("async () => Object.keys((await import('/studio/face.js')).ZONES)")
+        assert sorted(drawn) == sorted(routine.ZONES)
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_the_button_starts_the_weekly_routine_and_the_space_bar_pauses_it(browser, server,
+                                                                          shots):
+    weekly = builtin("weekly")
+    page = browser.page(server.url)
+    try:
+        assert page.inner_text("#hint-short") == "start"
+        sb.at_a_press(page)
+        session = sb.status(page)["session"]
+        assert (session["name"], session["steps"]) == (weekly.steps[0].name, len(weekly.steps))
+        assert (session["step"], session["round"], session["rep"]) == (1, 1, 1)
+        assert sb.trace_records(page)[1]["cue"] == "start"
+        # The jaw lights on both sides and the press pulses there.
+        lit = page.evaluate("() => document.querySelectorAll("
+                            "'.half.lit .zone.current[data-zone=jaw]').length")
+        assert lit == 2
+        assert page.evaluate("() => document.querySelector('.pulse').getAnimations().length")
+        assert page.inner_text("#hint-short") == "pause"
+        _shot(page, shots, "running-press")
+
+        page.evaluate("() => studio.freeze(false)")
+        page.keyboard.down("Space")
+        page.wait_for_timeout(120)
+        page.keyboard.up("Space")
+        sb.wait(page, "() => studio.status.state === 'paused'", what="the pause")
+        assert page.evaluate("() => studio.last.motor") == 0
+        assert page.inner_text("#hint-short") == "resume"
+        _shot(page, shots, "paused")
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+# Raw edges and whole gestures: pause, resume, skip, a double press of raw edges, a stop.
+SCRIPT = ("0:short,21000:down,21140:up,29000:short,47000:double,80000:down,80100:up,"
+          "80230:down,80330:up,96000:short,97500:short,120000:long,126000:short")
+
+
+def test_the_page_at_60x_gives_the_cpython_trace_byte_for_byte(browser, server):
+    page = browser.page(server.url)
+    try:
+        page.select_option("#speed", "60")
+        page.evaluate("(script) => studio.restart(script)", SCRIPT)
+        sb.wait(page, "() => studio.status.t >= 150000", what="150 s of device time")
+        snap = page.evaluate("() => studio.snapshot()")
+        expected = engines.trace(routines.text("weekly"), SCRIPT, until=snap["t"])
+        assert snap["trace"] == expected
+        states = {json.loads(line)["state"] for line in expected}
+        assert {"running", "paused", "idle"} <= states
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def _weekly_with(**change):
+    doc = json.loads(routines.text("weekly"))
+    for path, value in change.items():
+        target = doc
+        keys = path.split("__")
+        for key in keys[:-1]:
+            target = target[int(key) if key.isdigit() else key]
+        target[keys[-1]] = value
+    return json.dumps(doc, indent=2)
+
+
+def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device(browser,
+                                                                                 server):
+    page = browser.page(server.url)
+    try:
+        on_device = page.evaluate("() => studio.deviceText")
+        assert on_device == routines.text("weekly")
+        sb.press_button(page)
+        sb.wait(page, "() => studio.status.state === 'running'", what="the routine to start")
+        broken_json = routines.text("weekly").replace('"rounds": 6,', '"rounds": 6,,')
+        for text in (_weekly_with(steps__3__reps=0), broken_json):
+            errors = program.load(text)[1]
+            assert errors
+            page.fill("#source", text)
+            sb.wait(page, "() => [...document.querySelectorAll('#problems li')]"
+                          ".map((li) => li.textContent).join('\\n') === %s"
+                    % json.dumps("\n".join(errors)), what="the validator's messages")
+            assert "problem" in page.inner_text("#verdict")
+            assert page.evaluate("() => studio.deviceText") == on_device
+            assert sb.status(page)["state"] == "running"
+            assert page.locator("#download").is_disabled()
+        # A good edit goes to the device once the session ends (a long press stops it).
+        mine = _weekly_with(title="Mine", rounds=2)
+        page.fill("#source", mine)
+        sb.wait(page, "() => document.querySelector('#verdict.good')", what="the verdict")
+        assert page.evaluate("() => studio.deviceText") == on_device
+        page.click("[data-gesture=long]")
+        sb.wait(page, "() => studio.status.state === 'idle' && studio.deviceText !== %s"
+                % json.dumps(on_device), what="the edit on the device")
+        assert page.evaluate("() => studio.deviceText") == mine
+        assert page.inner_text("#verdict") == "valid · on the device"
+        with page.expect_download() as download:
+            page.click("#download")
+        assert download.value.suggested_filename == "weekly.json"
+        with open(download.value.path(), encoding="utf-8") as f:
+            assert f.read() == mine
+        assert program.clock_text(program.load(mine)[0].total_ms) in page.inner_text("#total")
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_a_built_in_or_a_file_plays_to_the_end(browser, server, shots, tmp_path):
+    page = browser.page(server.url)
+    try:
+        page.select_option("#builtin", "daily")
+        assert page.evaluate("() => studio.deviceText") == routines.text("daily")
+        mine = routines.text("daily").replace('"Daily quick massage"', '"From a file"')
+        path = tmp_path / "mine.json"
+        path.write_text(mine, encoding="utf-8")
+        page.set_input_files("#file", str(path))
+        sb.wait(page, "() => studio.deviceText.includes('From a file')", what="the file")
+        assert page.evaluate("() => studio.deviceText") == mine
+        page.evaluate("() => studio.restart('0:short')")
+        sb.step_to(page, "status.state === 'done'")
+        assert page.inner_text("#hint-short") == "back to idle"
+        expected = engines.trace(mine, "0:short")
+        assert page.evaluate("() => studio.trace") == expected
+        _shot(page, shots, "done")
+        assert page.problems == []
+    finally:
+        page.close()
