@@ -41,6 +41,19 @@ def test_contact_bounce_is_ignored():
     assert feed(edges, 5000) == [(550, button.SHORT)]
 
 
+def test_a_tap_quicker_than_the_debounce_is_a_click_never_a_held_button():
+    # Released 30 ms after the press: the release lands in the debounce window. The
+    # decoder takes the released level when the window ends, instead of believing the
+    # button held (which became a long press that stopped a session, then power off).
+    assert feed([(10000, True), (10030, False)], 20000) == [(10450, button.SHORT)]
+    assert feed([(0, True), (30, False), (200, True), (230, False)], 5000) == [
+        (250, button.DOUBLE)]
+
+
+def test_a_bounce_that_settles_pressed_stays_a_press():
+    assert feed([(0, True), (10, False), (20, True)], 1500) == [(1000, button.LONG)]
+
+
 def test_long_hold_and_stuck_fire_while_held_and_release_is_quiet():
     assert feed([(0, True), (12000, False)], 20000) == [
         (1000, button.LONG), (3000, button.HOLD), (10000, button.STUCK)]

@@ -27,11 +27,17 @@ class Gestures:
         self._fired = 0  # how many of LONG, HOLD, STUCK this press has reached
         self._clicks = 0
         self._click_until = 0
+        self._settle = None  # the level the pin showed last inside a debounce window
 
     def edge(self, pressed, now):
         """A raw edge (True = pressed). Returns a gesture or None."""
         if self._edge_at is not None and now - self._edge_at < self.debounce_ms:
-            return None  # contact bounce
+            # Contact bounce, or a tap quicker than the window: remember where the pin
+            # went, and take that level once the window is over (poll()), so a quick tap
+            # is a click and never a button the decoder believes held (a long press).
+            self._settle = pressed
+            return None
+        self._settle = None
         if pressed == self.down:
             return None
         self._edge_at = now
@@ -54,6 +60,11 @@ class Gestures:
 
     def poll(self, now):
         """Gestures that time decides. Call when deadline() is reached."""
+        settle = self._settle
+        if settle is not None and now >= self._edge_at + self.debounce_ms:
+            self._settle = None
+            if settle != self.down:
+                return self.edge(settle, self._edge_at + self.debounce_ms)
         if self.down:
             if self._fired < 3 and now - self._down_at >= self._limit(self._fired):
                 self._clicks = 0
@@ -66,6 +77,8 @@ class Gestures:
 
     def deadline(self):
         """When poll() next has something to decide, or None."""
+        if self._settle is not None and self._settle != self.down:
+            return self._edge_at + self.debounce_ms
         if self.down:
             if self._fired < 3:
                 return self._down_at + self._limit(self._fired)
