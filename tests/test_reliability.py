@@ -881,10 +881,10 @@ def test_power_cut_during_flash_upgrade(tmp_path, monkeypatch):
                     rc2, _, err2 = run("flash", "-p", d.port)  # what a user does next
                     if rc2:
                         problems.append("next flash failed: %s" % err2.strip())
-                rc3, out3, _ = run("doctor", "-p", d.port)
+                rc3, out3, err3 = run("doctor", "-p", d.port)
                 if rc3:
-                    problems.append("doctor: %s" % [ln for ln in out3.splitlines()
-                                                     if ln.startswith("FIX")])
+                    problems.append("doctor: %s %s" % ([ln for ln in out3.splitlines()
+                                                        if ln.startswith("FIX")], err3.strip()))
             if not _booted_again(flash_dir, tmp_path / ("again%d%s" % (cut, after))):
                 problems.append("does not boot after the repair")
             now = snapshot(flash_dir)
