@@ -32,7 +32,7 @@ class Sequencer:
         self.scale = scale  # user intensity level, % of the routine's strengths
         n = feel.REP_SEGMENTS_MAX
         self._dur = array("i", [0] * n)
-        self._motor = bytearray(n)  # % before the user's scale
+        self._motor = bytearray(n)  # % before the user's scale (cues: of the routine's)
         self._led = bytearray(n)  # LED brightness %
         self._color = bytearray(n)  # index into feel.COLORS
         self._press = bytearray(n)  # 1 where the segment is an acupressure pulse
@@ -170,7 +170,14 @@ class Sequencer:
 
     def _apply(self):
         i = self._seg
-        self.motor = self._motor[i] * self.scale // 100
+        motor = self._motor[i]
+        if self._block == _REP:
+            self.motor = motor * self.scale // 100
+        elif motor:  # a cue: as strong as the routine and the user's level, but felt
+            motor = motor * self.program.level * self.scale // 10000
+            self.motor = motor if motor > feel.CUE_FLOOR else feel.CUE_FLOOR
+        else:
+            self.motor = 0
         c = self._color[i]
         rgb = self.program.color if c == feel.ROUTINE else feel.COLORS[c]
         level = self._led[i]
