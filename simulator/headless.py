@@ -2,8 +2,8 @@
 #
 # MicroPython-compatible: the same driver runs on CPython and inside the MicroPython
 # WebAssembly engine, which is how the two give byte-identical traces.
-from massager import app as device
 from massager import trace
+from massager.app import PAUSED, RUNNING, App
 
 EVENTS = ("down", "up", "short", "double", "long")
 DEFAULT_BUTTONS = "0:short"
@@ -45,15 +45,14 @@ def play(programs, script, emit, until=None, level=None):
     with it, runs to that time. Returns the App.
     """
     kwargs = {} if level is None else {"level": level}
-    a = device.App(programs, NoHardware(), on_change=lambda app, now: emit(trace.line(app, now)),
-                   **kwargs)
+    a = App(programs, NoHardware(), on_change=lambda app, now: emit(trace.line(app, now)),
+            **kwargs)
     a.begin(0)
     now = 0
     i = 0
     while True:
         script_time = script[i][0] if i < len(script) else None
-        if until is None and script_time is None and a.state not in (device.RUNNING,
-                                                                      device.PAUSED):
+        if until is None and script_time is None and a.state not in (RUNNING, PAUSED):
             if a.gestures.deadline() is None:
                 break
         wake = a.next_wake()
