@@ -63,7 +63,12 @@ def cmd_sim(args):
         raise UsageError(str(e)) from None
     if args.speed <= 0:
         raise UsageError("--speed must be above 0, got %g" % args.speed)
+    if args.until is not None and (args.until < 0 or not args.headless):
+        raise UsageError("--until needs --headless and 0 or more ms, got %d" % args.until)
     chosen = routines.load(args.routine)
+    from host_tools.sim import trace_file_path
+
+    args.trace = trace_file_path(args.trace, chosen.name)
     if args.headless:
         from host_tools.sim import run_headless
         from simulator.engines import EngineError

@@ -17,9 +17,10 @@ class NoHardware:
 
 
 def parse_buttons(text):
-    """'0:short,30000:down,30100:up' -> [(0, 'short'), ...], sorted by time.
+    """'0:short,30000:down,30100:up' -> [(0, 'short'), ...], in time order as written.
 
-    Raises ValueError with a one-line message naming the bad item.
+    Raises ValueError with a one-line message naming the bad item (a time before the one
+    of the item ahead of it is one: the script reads as a timeline).
     """
     script = []
     for i, item in enumerate(text.split(",")):
@@ -32,10 +33,12 @@ def parse_buttons(text):
         if not sep or not ms.isdigit() or event not in EVENTS:
             raise ValueError("--buttons item %d %s: expected MS:EVENT with EVENT one of %s" % (
                 i + 1, repr(item), ", ".join(EVENTS)))
-        script.append((int(ms), i, event))
-    # MicroPython's sort is not stable: the item number keeps same-time events in order.
-    script.sort()
-    return [(ms, event) for ms, _, event in script]
+        if script and int(ms) < script[-1][0]:
+            raise ValueError("--buttons item %d %s: %s ms is before the %d ms of the item ahead "
+                             "of it; list the events in time order" % (
+                                 i + 1, repr(item), ms, script[-1][0]))
+        script.append((int(ms), event))
+    return script
 
 
 def play(programs, script, emit, until=None, level=None):

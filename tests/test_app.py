@@ -1,4 +1,5 @@
 # The state machine through the headless driver: what a person pressing the button gets.
+import pytest
 from hypothesis import given, settings
 
 from helpers import builtin, play
@@ -127,8 +128,10 @@ def test_error_and_low_battery_lights():
     assert a.led_r > 0 and a.led_g == 0 and a.led_r < 40
 
 
-def test_same_time_button_events_keep_their_order():
+def test_button_scripts_read_as_a_timeline():
     from simulator.headless import parse_buttons
 
-    assert parse_buttons("5:up,0:double,0:short,0:down") == [
-        (0, "double"), (0, "short"), (0, "down"), (5, "up")]
+    assert parse_buttons("0:double,0:short,0:down,5:up") == [
+        (0, "double"), (0, "short"), (0, "down"), (5, "up")]  # same-time events in order
+    with pytest.raises(ValueError, match="item 2 '1000:short': 1000 ms is before the 5000 ms"):
+        parse_buttons("5000:short,1000:short")

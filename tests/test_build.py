@@ -188,3 +188,13 @@ def test_checks_runs_as_a_module():
     r = subprocess.run([sys.executable, "-m", "host_tools.checks", "package"], cwd=ROOT,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_pyproject_uses_an_spdx_license():
+    # A TOML table made setuptools print four deprecation warnings on every `make setup`.
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)
+    assert project["project"]["license"] == "MIT"
+    assert "setuptools>=77" in project["build-system"]["requires"]  # where SPDX strings began
