@@ -144,4 +144,5 @@ def test_sim_live_view_without_a_terminal_prints_progress(tmp_path):
     path.write_text(json.dumps(doc))
     r = massager("sim", str(path), "--speed", "64")
     assert r.returncode == 0, r.stderr
-    assert "running step 1 round 1" in r.stdout and "done" in r.stdout
+    assert "running: step 1/1, round 1/1: Chin to ear, press the point 3 times" in r.stdout
+    assert "done" in r.stdout and "None" not in r.stdout

@@ -262,6 +262,20 @@ class Sequencer:
         if self.started and not self.paused and not self.finished:
             self._apply()
 
+    def move_index(self):
+        """Which move of the current stroke plays (0-based), or -1 during a cue or the
+        rest that ends a stroke. For displays: it walks the stroke's moves."""
+        if not self.started or self.finished or self._block != _REP:
+            return -1
+        seg = self._seg
+        moves = self.program.steps[self.step - 1].moves
+        for k in range(len(moves)):
+            n = len(feel.GLIDE_SHAPE) if moves[k] == _GLIDE else 2  # a press: pulse, gap
+            if seg < n:
+                return k
+            seg -= n
+        return -1
+
     def remaining_ms(self, now):
         """Time left in the routine from `now` (walks the rest; for displays, not hot)."""
         if not self.started or self.finished:
