@@ -121,7 +121,7 @@ def cmd_plot(args):
 
     prog = routines.load(args.routine)
     out = args.output or prog.name + ".png"
-    plot.save(prog, out)
+    plot.save(prog, out, level=args.level - 1)
     print("%s -> %s" % (prog.name, out))
     return 0
 
@@ -171,4 +171,7 @@ def add_parsers(sub):
     p.add_argument("routine", help="built-in name (daily, weekly) or a routine file")
     p.add_argument("-o", "--output", metavar="FILE", help="FILE.png or FILE.svg "
                                                           "(default NAME.png)")
+    p.add_argument("--level", type=int, choices=(1, 2, 3), default=2,
+                   help="the user's intensity level to draw it at: 1 gentle, 2 medium "
+                        "(the device's default), 3 strong")
     p.set_defaults(func=cmd_plot)

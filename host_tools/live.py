@@ -11,7 +11,7 @@ import sys
 import time
 import unicodedata
 
-from host_tools.sim import open_trace
+from host_tools.sim import LEVEL_WORDS, level_text, open_trace
 from massager import safety, trace
 from massager.app import DONE, IDLE, OFF, PAUSED, RUNNING, App
 from massager.program import PRESS, clock_text
@@ -21,7 +21,6 @@ FRAME_S = 1 / 15  # redraw rate
 REPEAT_WAIT_S = 0.6  # a terminal's first auto-repeat comes within this after a key press
 REPEAT_GAP_S = 0.15  # later repeats come this close together while the key is held
 ARROWS = {"up": "↑", "outward": "↔", "up-outward": "↗", "along": "↕", "around": "↻"}
-LEVEL_WORDS = ("gentle", "medium", "strong")  # safety.INTENSITY_LEVELS, in words
 CUES = {"start": "starting: a soft buzz", "step": "next step: two ticks",
         "side": "now the right side: one blue tick", "round": "next round: three ticks",
         "end": "finished: a long fading buzz"}
@@ -74,9 +73,8 @@ def _bar(percent, width):
 
 def _level(app):
     level, n = app.level, len(LEVEL_WORDS)
-    return "%s %s (%d %% of the routine's strength)" % (
-        "█" * (level + 1) + "░" * (n - level - 1), LEVEL_WORDS[level],
-        safety.INTENSITY_LEVELS[level])
+    return "%s %s of the routine's strength" % ("█" * (level + 1) + "░" * (n - level - 1),
+                                                level_text(level))
 
 
 def _stroke(app, seq, step):

@@ -4,8 +4,16 @@ import os
 import sys
 
 from host_tools.routines import RoutineError
+from massager import safety
 from massager.program import clock_text
 from simulator import engines
+
+LEVEL_WORDS = ("gentle", "medium", "strong")  # the user's levels, safety.INTENSITY_LEVELS
+
+
+def level_text(level):
+    """'medium (75 %)' for a level index."""
+    return "%s (%d %%)" % (LEVEL_WORDS[level], safety.INTENSITY_LEVELS[level])
 
 
 def trace_file_path(path, name):

@@ -374,17 +374,51 @@ def test_all_devices_one_line_each_and_devices_listing(dev, flashed, tmp_path, m
 
 # -- plot ---------------------------------------------------------------------------------
 
+def _overlaps(texts, renderer):
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    return [(a.get_text(), b.get_text()) for i, a in enumerate(texts)
+            for j, b in enumerate(texts) if i < j and boxes[i].overlaps(boxes[j])]
+
+
 def test_plot_weekly_png(tmp_path):
     out = tmp_path / "x.png"
-    fig = plot.save(routines.load("weekly"), str(out))
+    weekly = routines.load("weekly")
+    fig = plot.save(weekly, str(out))
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert width > 1200 and height > 900 and len(data) > 50_000
-    labels = [t.get_text().replace("\n", " ") for ax in fig.axes for t in ax.texts
-              if t.get_gid() == "step-name"]
-    assert labels == [s.name for s in routines.load("weekly").steps] and len(labels) == 10
-    assert len(fig.axes) == 6  # one row per round
+    texts = [t for ax in fig.axes for t in ax.texts]
+    key = [t.get_text() for t in texts if t.get_gid() == "step-key"]
+    assert key == ["%d  %s" % (i + 1, s.name) for i, s in enumerate(weekly.steps)]
+    assert len(fig.axes) == 7  # the key, then one row per round
+    # No label runs into another: not the key's entries, not a round's step numbers.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    assert _overlaps([t for t in texts if t.get_gid() == "step-key"], renderer) == []
+    for ax in fig.axes[1:]:
+        numbers = [t for t in ax.texts if t.get_gid() == "step-number"]
+        assert [t.get_text() for t in numbers] == [str(i) for i in range(1, 11)]
+        assert _overlaps(numbers, renderer) == []
+    # It says which user level it was drawn at, and the motor follows that level.
+    assert fig.get_suptitle().endswith("at user level 2 of 3, medium (75 %)")
+    gentle = plot.figure(weekly, level=0)
+    assert gentle.get_suptitle().endswith("at user level 1 of 3, gentle (55 %)")
+    assert max(r["motor"] for r in plot.trace(weekly, 0)) < max(
+        r["motor"] for r in plot.trace(weekly, 2))
+
+
+def test_first_plot_says_the_font_cache_is_being_built(tmp_path):
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path / "mpl"))
+    for first in (True, False):
+        r = subprocess.run([sys.executable, "-m", "host_tools", "plot", "daily", "-o",
+                            str(tmp_path / "d.png"), "--level", "3"],
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert ("building its font cache" in r.stderr) == first, r.stderr
 
 
 def test_plot_svg_and_bad_output(tmp_path):

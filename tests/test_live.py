@@ -73,7 +73,7 @@ def test_every_screen_fits_the_terminal_and_keeps_header_and_hints(width, height
 def test_what_the_screen_says_in_each_situation():
     screens = {label: "\n".join(live.render(a, now, 1.0)) for label, a, now in situations()}
     assert "short: start" in screens["idle"] and "[weekly] daily" in screens["idle"]
-    assert "medium (75 % of the routine's strength)" in screens["idle"]
+    assert "medium (75 %) of the routine's strength" in screens["idle"]
     assert "stroke 1/3" in screens["glide"]
     # a press says which one and how strong, even in the still gap after the pulse
     assert "press 1/3 at 60 %" in screens["press"] and "press 1/3 at 60 %" in screens[
