@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from helpers import routine_doc
 from massager import program, routine, routines
+from strategies import paths
 
 
 def errors_of(data):
@@ -195,18 +196,8 @@ def test_any_json_value_gets_a_verdict(value):
     assert errors and all(isinstance(e, str) and e for e in errors)
 
 
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
 WEEKLY = json.loads(routines.text("weekly"))
-WEEKLY_PATHS = list(_paths(WEEKLY))[1:]
+WEEKLY_PATHS = list(paths(WEEKLY))[1:]
 
 
 @given(st.sampled_from(WEEKLY_PATHS), json_values, st.booleans())

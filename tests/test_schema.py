@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from helpers import routine_doc
 from host_tools.schema import schema
 from massager import routine
-from strategies import routines
+from strategies import paths, routines
 
 SCHEMA = schema()
 CHECK = jsonschema.Draft202012Validator(SCHEMA)
@@ -55,22 +55,12 @@ VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
     max_leaves=12)
 
 
-def _paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
-
-
 @st.composite
 def documents(draw):
     """A valid routine with a few fields replaced, removed or added."""
     doc = draw(routines())
     for _ in range(draw(st.integers(0, 3))):
-        path = draw(st.sampled_from(list(_paths(doc))[1:]))
+        path = draw(st.sampled_from(list(paths(doc))[1:]))
         parent = doc
         for key in path[:-1]:
             parent = parent[key]
