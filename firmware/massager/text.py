@@ -24,8 +24,8 @@ UNPRINTABLE = (
 
 def printable(code):
     """True when the code point shows as something (spaces of any width count)."""
-    if 0x20 <= code < 0x7F:
-        return True
+    if 0x20 <= code < 0x7F or 0x2070 <= code < 0xD800 or 0xAD < code < 0x600:
+        return True  # ASCII, most letters and CJK: no range of the table lies there
     if (code & 0xFFFE) == 0xFFFE or 0xFDD0 <= code <= 0xFDEF:
         return False  # noncharacters
     for lo, hi in UNPRINTABLE:
@@ -55,7 +55,8 @@ def first_unprintable(s):
         return -1
     i = 0
     for c in s:
-        if not printable(ord(c)):
+        code = ord(c)
+        if (code < 0x20 or code > 0x7E) and not printable(code):
             return i
         i += 1
     return -1
