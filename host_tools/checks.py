@@ -173,9 +173,9 @@ def typecheck_problems(ports=tuple(STUBS)):
 def package_json_expected():
     """The mip package.json: every firmware library file, installed as lib/<path>."""
     urls = [[rel, "firmware/" + rel] for rel in firmware_files() if rel not in ENTRY_POINTS]
-    from massager import VERSION
+    from host_tools.flash import firmware_version
 
-    return {"urls": urls, "version": VERSION}
+    return {"urls": urls, "version": firmware_version()}
 
 
 def package_json_problems():

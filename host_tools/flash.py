@@ -25,10 +25,13 @@ DEFAULT_BOARD = "pico"
 
 
 def firmware_version():
-    """The firmware's VERSION (firmware/massager/__init__.py: what the device reports)."""
-    import massager
-
-    return massager.VERSION
+    """VERSION of the firmware tree being flashed (FIRMWARE/massager/__init__.py), read
+    without importing it: what the device will report."""
+    with open(os.path.join(FIRMWARE, "massager", "__init__.py")) as f:
+        for line in f:
+            if line.startswith("VERSION"):
+                return line.split("=", 1)[1].strip().strip("\"'")
+    raise DeviceError("firmware/massager/__init__.py has no VERSION")
 
 
 def native_arch(info):
