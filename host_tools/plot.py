@@ -1,12 +1,16 @@
 # `massager plot`: a routine's timeline drawn from the firmware's own trace.
 #
-# The trace comes from the App played headless (simulator.headless), so the picture shows
-# what the device does, not a second reading of the JSON. One row per round keeps a
-# 14-minute routine readable: motor intensity on top, the LED colour as a band below,
-# steps as labelled boundaries, cues as markers.
+# The trace comes from the App played headless (simulator.headless) at one user level, so
+# the picture shows what the device does, not a second reading of the JSON. One row per
+# round keeps a 14-minute routine readable: motor intensity on top, the LED colour as a
+# band below, steps as numbered boundaries (their names in a key above), cues as markers.
+import glob
 import json
-import textwrap
+import os
+import sys
 
+from host_tools.sim import level_text
+from massager import safety
 from simulator import headless
 
 # cue -> (marker, colour, label); glide is the motor curve itself, not a marker
@@ -22,10 +26,10 @@ LED_Y, LED_H = -22, 14  # the colour band sits under the motor's 0..100 range
 MARK_Y = 108
 
 
-def trace(prog):
-    """The trace records (dicts) of one run of `prog`, started at t=0."""
+def trace(prog, level=safety.DEFAULT_LEVEL):
+    """The trace records (dicts) of one run of `prog` at a user level, started at t=0."""
     lines = []
-    headless.play([prog], headless.parse_buttons("0:short"), lines.append)
+    headless.play([prog], headless.parse_buttons("0:short"), lines.append, level=level)
     return [json.loads(line) for line in lines]
 
 
@@ -45,33 +49,57 @@ def rounds(records):
     return [tuple(row) for row in out]
 
 
-def figure(prog):
+def _say_when_building_the_font_cache():
+    # matplotlib scans the system's fonts once per user, on first import; with many fonts
+    # that takes half a minute with no word. Say so before it starts.
+    import matplotlib
+
+    if not glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-v*.json")):
+        print("plot: matplotlib is building its font cache (once; with many fonts it can "
+              "take a minute)", file=sys.stderr, flush=True)
+
+
+def figure(prog, level=safety.DEFAULT_LEVEL):
     """A matplotlib Figure of the timeline (Agg: no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    _say_when_building_the_font_cache()
     from matplotlib.figure import Figure
 
-    rows = rounds(trace(prog))
+    rows = rounds(trace(prog, level))
     n = max(len(rows), 1)
-    fig = Figure(figsize=(16, 1.0 + 2.1 * n), layout="constrained")
-    axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
+    columns = 3
+    key_rows = (len(prog.steps) + columns - 1) // columns
+    fig = Figure(figsize=(16, 1.3 + 0.2 * key_rows + 2.1 * n), layout="constrained")
+    grid = fig.add_gridspec(n + 1, 1, height_ratios=[0.2 * key_rows] + [2.1] * n)
+    key = fig.add_subplot(grid[0])
+    key.axis("off")
+    for i, step in enumerate(prog.steps):
+        key.text((i // key_rows) / columns, 1 - (i % key_rows) / key_rows,
+                 "%d  %s" % (i + 1, step.name), fontsize=8, va="top", ha="left",
+                 gid="step-key", transform=key.transAxes)
+    axes = [fig.add_subplot(grid[1])]
+    axes += [fig.add_subplot(grid[i + 2], sharex=axes[0]) for i in range(n - 1)]
     longest = max([(end - start) / 1000 for _, start, end, _ in rows] + [1])
     seen = set()
     for ax, (number, start, end, recs) in zip(axes, rows):
-        _draw_round(ax, prog, number, start, end, recs, first=ax is axes[0], seen=seen)
+        _draw_round(ax, prog, number, start, end, recs, seen=seen)
         ax.set_xlim(0, longest)
+        if ax is not axes[-1]:
+            ax.tick_params(labelbottom=False)
     axes[-1].set_xlabel("seconds into the round")
     handles = list(seen)
     if handles:
         fig.legend(handles=sorted(handles, key=lambda h: list(CUES).index(h.get_label())),
                    loc="outside lower center", ncols=len(handles), fontsize=8)
-    fig.suptitle("%s (%s): %d steps x %d rounds, %s" % (
-        prog.title, prog.name, len(prog.steps), prog.rounds, _clock(prog.total_ms)))
+    fig.suptitle("%s (%s): %d steps x %d rounds, %s, at user level %d of %d, %s" % (
+        prog.title, prog.name, len(prog.steps), prog.rounds, _clock(prog.total_ms),
+        level + 1, len(safety.INTENSITY_LEVELS), level_text(level)))
     return fig
 
 
-def _draw_round(ax, prog, number, start, end, recs, first, seen):
+def _draw_round(ax, prog, number, start, end, recs, seen):
     xs = [(r["t"] - start) / 1000 for r in recs] + [(end - start) / 1000]
     motor = [r["motor"] for r in recs] + [recs[-1]["motor"]]
     ax.fill_between(xs, motor, step="post", color="#6c757d", alpha=0.35, linewidth=0)
@@ -93,13 +121,8 @@ def _draw_round(ax, prog, number, start, end, recs, first, seen):
     for x, r in zip(xs, recs):
         if r["step"] != prev_step and r["step"] is not None:
             ax.axvline(x, color="#adb5bd", linewidth=0.8, zorder=0)
-            step = prog.steps[r["step"] - 1]
-            if first:
-                ax.text(x + 0.3, 1.04, textwrap.fill(step.name, 18), fontsize=7, va="bottom",
-                        ha="left", gid="step-name", transform=ax.get_xaxis_transform())
-            else:
-                ax.text(x + 0.3, 1.0, str(r["step"]), transform=ax.get_xaxis_transform(),
-                        fontsize=7, va="top", ha="left", gid="step-number")
+            ax.text(x + 0.3, 1.0, str(r["step"]), transform=ax.get_xaxis_transform(),
+                    fontsize=7, va="top", ha="left", gid="step-number")
         onset = r["cue"] != prev_cue or (r["cue"] == "press" and r["motor"] and not prev_motor)
         if onset and r["cue"] in CUES:
             marker, colour, label = CUES[r["cue"]]
@@ -122,13 +145,13 @@ def _clock(ms):
     return clock_text(ms)
 
 
-def save(prog, path):
+def save(prog, path, level=safety.DEFAULT_LEVEL):
     """Write the timeline to PNG or SVG (by the file's extension)."""
     from host_tools.routines import RoutineError
 
     if not path.lower().endswith((".png", ".svg")):
         raise RoutineError("%s: the output must end in .png or .svg" % path)
-    fig = figure(prog)
+    fig = figure(prog, level)
     try:
         fig.savefig(path, dpi=110)
     except OSError as e:

@@ -3,14 +3,16 @@
 # A push never leaves a half-written routine: the bytes go to /routines/.<name>.tmp, and the
 # firmware's Store.install() checks their hash, validates them and renames them into place.
 import hashlib
+import json
 import os
+import sys
 
 from host_tools import routines
 from host_tools.device import ConnectionLost, DeviceError, kb, probe, routine_files
 from host_tools.routines import RoutineError
-from massager import program
+from massager import program, routine
 from massager.program import clock_text
-from massager.store import Store, valid_name
+from massager.store import Store
 
 STORE = Store("/")
 
@@ -57,8 +59,9 @@ def push(dev, items, out=print):
     the install (hash check, validation, rename) travel together."""
     for name, data, prog in items:
         sha = hashlib.sha256(data).hexdigest()
-        install = "from massager.store import Store\nprint(Store('/').install(%r, %r))" % (
-            name, sha)
+        # the answer: the install's verdict, and whether a built-in had that name
+        install = ("from massager.store import Store\nfrom massager import routines\n"
+                   "print(Store('/').install(%r, %r), %r in routines.NAMES)" % (name, sha, name))
         try:
             answer = dev.write_file(STORE.temp_path(name), data, then=install,
                                     before=_PRECHECK % (STORE.dir, len(data))).strip()
@@ -68,9 +71,13 @@ def push(dev, items, out=print):
                                  "`massager ls`)" % name) from None
         except DeviceError as e:
             raise _precheck_error(str(e), dev.port, name, len(data)) from None
-        if answer != "ok":
-            raise DeviceError("%s: the device refused it: %s" % (name, answer))
-        out("%s: installed (%s, %s)" % (name, clock_text(prog.total_ms), kb(len(data))))
+        verdict, _, builtin = answer.rpartition(" ")
+        if verdict != "ok":
+            raise DeviceError("%s: the device refused it: %s" % (name, verdict or answer))
+        out("%s: installed (%s, %s)%s" % (
+            name, clock_text(prog.total_ms), kb(len(data)),
+            "; it replaces the built-in %s (`massager rm %s` brings the built-in back)" % (
+                name, name) if builtin == "True" else ""))
 
 
 def _precheck_error(message, port, name, size):
@@ -83,22 +90,38 @@ def _precheck_error(message, port, name, size):
     return DeviceError(message)
 
 
+def output_path(name, output):
+    """Where `pull` writes: NAME.json, FILE, DIR/NAME.json, or "-" for stdout."""
+    if output == "-":
+        return output
+    dest = output or name + ".json"
+    return os.path.join(dest, name + ".json") if os.path.isdir(dest) else dest
+
+
 def pull(dev, name, dest, force=False):
-    """Copy /routines/<name>.json byte for byte to `dest`."""
+    """Copy /routines/<name>.json byte for byte to `dest` ("-": stdout)."""
     check_name(name)
-    if os.path.exists(dest) and not force:
+    if dest != "-" and os.path.exists(dest) and not force:
         raise DeviceError("%s exists: add --force to overwrite it" % dest)
-    path = "%s/%s.json" % (STORE.dir, name)
     try:
-        data = dev.read_file(path)
+        data = dev.read_file(STORE.path(name))
     except ConnectionLost:
         raise
     except DeviceError:
         raise DeviceError(_missing(dev, name)) from None
+    if dest == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return data
     tmp = dest + ".part"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, dest)  # a pulled cable never leaves half a file here either
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, dest)  # a pulled cable never leaves half a file here either
+    except OSError as e:
+        if os.path.isfile(tmp):
+            os.remove(tmp)
+        raise DeviceError("%s: cannot write: %s" % (dest, e.strerror or e)) from None
     return data
 
 
@@ -111,8 +134,20 @@ def _missing(dev, name):
 
 
 def check_name(name):
-    if not valid_name(name):
+    if name.endswith(".json") and routine.valid_name(name[:-5]):
+        raise DeviceError("%s: give the routine's name, without .json: %s" % (name, name[:-5]))
+    if not routine.valid_name(name):
         raise DeviceError("bad routine name %r: 1-24 of a-z 0-9 - _" % name)
+
+
+# The device's own built-ins, as its firmware compiles them: [name, title, ms] per line.
+_BUILTINS = """import json
+from massager import program, routines
+for _n in routines.NAMES:
+    _p = program.load(routines.text(_n))[0]
+    print(json.dumps([_n, _p.title, _p.total_ms] if _p else [_n, None, None]))
+del _n, _p
+"""
 
 
 def listing(dev):
@@ -122,7 +157,7 @@ def listing(dev):
     user = routine_files(info)
     for name in sorted(user):
         try:
-            data = dev.read_file("%s/%s.json" % (STORE.dir, name))
+            data = dev.read_file(STORE.path(name))
             prog, errors = program.load(data)
         except ConnectionLost:
             raise
@@ -133,23 +168,28 @@ def listing(dev):
             note = "replaces the built-in"
         rows.append((name, prog.title if prog else "?",
                      clock_text(prog.total_ms) if prog else "?", kb(user[name]), note))
-    for name in info["builtins"] or ():
-        if name in user:
-            continue
-        try:
-            prog = routines.load(name)  # the repo's copy: the same text as the firmware's
-            rows.append((name, prog.title, clock_text(prog.total_ms), "-", "built-in"))
-        except RoutineError:
-            rows.append((name, "?", "?", "-", "built-in"))
     if info["builtins"] is None:
         rows.append(("", "", "", "", "no massager firmware: run `massager flash`"))
+        return rows
+    for line in dev.exec(_BUILTINS).splitlines():
+        name, title, ms = json.loads(line)
+        if name not in user:
+            rows.append((name, title or "?", clock_text(ms) if ms else "?", "-", "built-in"))
     return rows
 
 
 def remove(dev, name):
+    """Remove /routines/<name>.json with the firmware's own Store.remove."""
     check_name(name)
-    path = "%s/%s.json" % (STORE.dir, name)
-    answer = dev.exec("import os\ntry:\n os.remove(%r)\n print('ok')\nexcept OSError:\n"
-                      " print('missing')" % path).strip()
+    try:
+        answer = dev.exec("from massager.store import Store\nprint(Store('/').remove(%r))"
+                          % name).strip()
+    except ConnectionLost:
+        raise
+    except DeviceError as e:
+        if "massager" in str(e) and "ImportError" in str(e):
+            raise DeviceError("no massager firmware on %s: run `massager flash` first, or "
+                              "remove the file with mpremote" % dev.port) from None
+        raise
     if answer != "ok":
         raise DeviceError(_missing(dev, name))

@@ -1,5 +1,7 @@
-# JSON Schema of the routine format, generated from the validator's own field tables.
-from massager import routine
+# JSON Schema of the routine format, generated from the validator's own field tables and
+# text rules, so an editor and `massager validate` give the same verdict (the differences
+# JSON Schema cannot avoid are listed in docs/routine-format.md).
+from massager import routine, text
 
 _TYPES = {routine.INT: "integer", routine.BOOL: "boolean", routine.TEXT: "string",
           routine.NAME: "string", routine.CHOICE: "string"}
@@ -13,9 +15,13 @@ def _field(spec):
     elif kind == routine.BOOL:
         out["type"] = "boolean"
     elif kind == routine.TEXT:
-        out.update(type="string", minLength=lo, maxLength=hi)
+        out.update(type="string", minLength=lo, maxLength=hi,
+                   **{"not": {"pattern": _UNPRINTABLE_CLASS}})
     elif kind == routine.NAME:
-        out.update(type="string", minLength=lo, maxLength=hi, pattern="^[a-z0-9_-]+$")
+        # "must not contain another character": `^...$` would let a final newline through
+        # in Python's re, which jsonschema uses.
+        out.update(type="string", minLength=lo, maxLength=hi,
+                   **{"not": {"pattern": "[^%s]" % _class(routine.NAME_CHARS)}})
     elif kind == routine.CHOICE:
         out.update(type="string", enum=list(hi))
     elif kind == routine.COLOR:
@@ -31,6 +37,22 @@ def _field(spec):
     if default is not None and kind not in (routine.OBJECT, routine.LIST):
         out["default"] = list(default) if isinstance(default, tuple) else default
     return out
+
+
+def _char(code):
+    # \uXXXX reads the same in ECMA 262 and Python regexes; beyond the BMP only the
+    # character itself does (with ECMA's "u" flag, which JSON Schema asks for).
+    return "\\u%04x" % code if code <= 0xFFFF else chr(code)
+
+
+def _class(chars):
+    """A regex character class body for a plain alphabet ("-" last, so it is literal)."""
+    return "".join(c for c in chars if c != "-") + ("-" if "-" in chars else "")
+
+
+_UNPRINTABLE_CLASS = "[%s]" % "".join(
+    _char(lo) if lo == hi else "%s-%s" % (_char(lo), _char(hi))
+    for lo, hi in text.unprintable_ranges())
 
 
 def _object(fields):

@@ -1,9 +1,34 @@
 # `massager sim --headless`: play a routine at full speed and summarise it.
 import json
+import os
 import sys
 
+from host_tools.routines import RoutineError
+from massager import safety
 from massager.program import clock_text
 from simulator import engines
+
+LEVEL_WORDS = ("gentle", "medium", "strong")  # the user's levels, safety.INTENSITY_LEVELS
+
+
+def level_text(level):
+    """'medium (75 %)' for a level index."""
+    return "%s (%d %%)" % (LEVEL_WORDS[level], safety.INTENSITY_LEVELS[level])
+
+
+def trace_file_path(path, name):
+    """--trace as given, or DIR/NAME.jsonl when it names a directory."""
+    if path and path != "-" and os.path.isdir(path):
+        return os.path.join(path, name + ".jsonl")
+    return path
+
+
+def open_trace(path):
+    """The trace file, opened for writing; RoutineError (one line) when it cannot be."""
+    try:
+        return open(path, "w", newline="\n")
+    except OSError as e:
+        raise RoutineError("%s: cannot write the trace: %s" % (path, e.strerror or e)) from None
 
 
 class Summary:
@@ -44,15 +69,19 @@ def run_headless(prog, routine_text, buttons, trace_path, until=None, engine="cp
 
     Both engines run the same batch driver, so their traces can be compared byte for byte.
     """
-    lines = engines.trace(routine_text, buttons, until=until, engine=engine)
+    out = open_trace(trace_path) if trace_path and trace_path != "-" else None
+    try:
+        lines = engines.trace(routine_text, buttons, until=until, engine=engine)
+        if trace_path == "-":
+            sys.stdout.write("".join(line + "\n" for line in lines))
+        elif out is not None:
+            out.write("".join(line + "\n" for line in lines))
+    finally:
+        if out is not None:
+            out.close()
     summary = Summary()
     for line in lines:
         summary.add(line)
-    if trace_path == "-":
-        sys.stdout.write("".join(line + "\n" for line in lines))
-    elif trace_path:
-        with open(trace_path, "w", newline="\n") as f:
-            f.write("".join(line + "\n" for line in lines))
     # Keep stdout a pure trace when the trace goes there.
     print(summary.text(prog, engine), file=sys.stderr if trace_path == "-" else sys.stdout)
     return 0

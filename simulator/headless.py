@@ -2,8 +2,8 @@
 #
 # MicroPython-compatible: the same driver runs on CPython and inside the MicroPython
 # WebAssembly engine, which is how the two give byte-identical traces.
-from massager import app as device
 from massager import trace
+from massager.app import PAUSED, RUNNING, App
 
 EVENTS = ("down", "up", "short", "double", "long")
 DEFAULT_BUTTONS = "0:short"
@@ -17,9 +17,10 @@ class NoHardware:
 
 
 def parse_buttons(text):
-    """'0:short,30000:down,30100:up' -> [(0, 'short'), ...], sorted by time.
+    """'0:short,30000:down,30100:up' -> [(0, 'short'), ...], in time order as written.
 
-    Raises ValueError with a one-line message naming the bad item.
+    Raises ValueError with a one-line message naming the bad item (a time before the one
+    of the item ahead of it is one: the script reads as a timeline).
     """
     script = []
     for i, item in enumerate(text.split(",")):
@@ -32,10 +33,12 @@ def parse_buttons(text):
         if not sep or not ms.isdigit() or event not in EVENTS:
             raise ValueError("--buttons item %d %s: expected MS:EVENT with EVENT one of %s" % (
                 i + 1, repr(item), ", ".join(EVENTS)))
-        script.append((int(ms), i, event))
-    # MicroPython's sort is not stable: the item number keeps same-time events in order.
-    script.sort()
-    return [(ms, event) for ms, _, event in script]
+        if script and int(ms) < script[-1][0]:
+            raise ValueError("--buttons item %d %s: %s ms is before the %d ms of the item ahead "
+                             "of it; list the events in time order" % (
+                                 i + 1, repr(item), ms, script[-1][0]))
+        script.append((int(ms), event))
+    return script
 
 
 class Player:
@@ -46,8 +49,8 @@ class Player:
 
     def __init__(self, programs, emit, level=None):
         kwargs = {} if level is None else {"level": level}
-        self.app = device.App(programs, NoHardware(),
-                              on_change=lambda app, now: emit(trace.line(app, now)), **kwargs)
+        self.app = App(programs, NoHardware(),
+                       on_change=lambda app, now: emit(trace.line(app, now)), **kwargs)
         self.now = 0
         self.queue = []  # (ms, event), in time order
         self.app.begin(0)
@@ -95,7 +98,7 @@ class Player:
     def settled(self):
         """No event queued, no session running and no gesture pending."""
         a = self.app
-        return (not self.queue and a.state not in (device.RUNNING, device.PAUSED)
+        return (not self.queue and a.state not in (RUNNING, PAUSED)
                 and a.gestures.deadline() is None)
 
 

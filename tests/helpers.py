@@ -14,12 +14,13 @@ def builtin(name):
     return prog
 
 
-def play(programs, buttons="0:short", until=None):
-    """Trace lines (str) and records (dict) of a headless run."""
+def play(programs, buttons="0:short", until=None, level=None):
+    """Trace lines (str) and records (dict) of a headless run (level: a user level index)."""
     if not isinstance(programs, list):
         programs = [programs]
     lines = []
-    headless.play(programs, headless.parse_buttons(buttons), lines.append, until=until)
+    headless.play(programs, headless.parse_buttons(buttons), lines.append, until=until,
+                  level=level)
     return lines, [json.loads(line) for line in lines]
 
 

@@ -44,3 +44,14 @@ def button_scripts(draw, max_events=8, horizon=120000):
     times = draw(st.lists(st.integers(0, horizon), min_size=0, max_size=max_events))
     events = [draw(st.sampled_from(EVENTS)) for _ in times]
     return ",".join("%d:%s" % pair for pair in zip(sorted(times), events))
+
+
+def paths(value, prefix=()):
+    """Every path (a tuple of keys and indexes) into a JSON value, the value's own () first."""
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from paths(v, prefix + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from paths(v, prefix + (i,))

@@ -1,9 +1,9 @@
 # The state machine through the headless driver: what a person pressing the button gets.
+import pytest
 from hypothesis import given, settings
 
 from helpers import builtin, play
-from massager import app as device
-from massager import safety
+from massager import app, safety
 from strategies import button_scripts
 
 
@@ -47,7 +47,7 @@ def test_raw_edges_work_like_gestures():
 def test_double_in_idle_selects_the_next_routine():
     progs = [builtin("daily"), builtin("weekly")]
     _, records = play(progs, "0:double,1000:short", until=2000)
-    a = device.App(progs, _Null())
+    a = app.App(progs, _Null())
     a.begin(0)
     a.press("double", 0)
     assert a.selected == 1
@@ -56,23 +56,23 @@ def test_double_in_idle_selects_the_next_routine():
 
 def test_long_in_idle_changes_intensity_and_hold_powers_off():
     levels = []
-    a = device.App([builtin("daily")], _Null(), on_level=levels.append)
+    a = app.App([builtin("daily")], _Null(), on_level=levels.append)
     a.begin(0)
     start = a.level
     a.press("long", 100)
     assert a.level == (start + 1) % 3 and levels == [a.level]
     a.press("hold", 2100)
-    assert a.state == device.OFF and a.level == start
+    assert a.state == app.OFF and a.level == start
 
 
 def test_idle_powers_off_and_a_press_wakes_it():
     _, records = play(builtin("daily"), "", until=safety.IDLE_OFF_MS + 10)
     assert records[-1]["state"] == "off" and records[-1]["t"] == safety.IDLE_OFF_MS
-    a = device.App([builtin("daily")], _Null())
+    a = app.App([builtin("daily")], _Null())
     a.begin(0)
     a.update(safety.IDLE_OFF_MS)
     a.press("short", safety.IDLE_OFF_MS + 5)
-    assert a.state == device.IDLE
+    assert a.state == app.IDLE
 
 
 def test_a_long_pause_ends_the_session():
@@ -119,7 +119,7 @@ def test_the_light_tells_the_state():
 
 
 def test_error_and_low_battery_lights():
-    a = device.App([builtin("daily")], _Null())
+    a = app.App([builtin("daily")], _Null())
     a.error = True
     a.begin(0)
     assert a.led_r > 0 and a.led_g == 0 and a.led_b == 0
@@ -128,8 +128,10 @@ def test_error_and_low_battery_lights():
     assert a.led_r > 0 and a.led_g == 0 and a.led_r < 40
 
 
-def test_same_time_button_events_keep_their_order():
+def test_button_scripts_read_as_a_timeline():
     from simulator.headless import parse_buttons
 
-    assert parse_buttons("5:up,0:double,0:short,0:down") == [
-        (0, "double"), (0, "short"), (0, "down"), (5, "up")]
+    assert parse_buttons("0:double,0:short,0:down,5:up") == [
+        (0, "double"), (0, "short"), (0, "down"), (5, "up")]  # same-time events in order
+    with pytest.raises(ValueError, match="item 2 '1000:short': 1000 ms is before the 5000 ms"):
+        parse_buttons("5000:short,1000:short")

@@ -5,8 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from helpers import builtin
-from massager import app as device
-from massager import safety
+from massager import app, safety
 
 PROGRAMS = [builtin("daily"), builtin("weekly")]
 
@@ -25,7 +24,7 @@ class AppMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.out = Output()
-        self.app = device.App(PROGRAMS, self.out)
+        self.app = app.App(PROGRAMS, self.out)
         self.now = 0
         self.app.begin(0)
         self.pressed = False
@@ -52,8 +51,8 @@ class AppMachine(RuleBasedStateMachine):
         self._advance_to(self.now + ms)
         before = self.app.state
         self.app.press(gesture, self.now)
-        if gesture == "long" and before in (device.RUNNING, device.PAUSED):
-            assert self.app.state == device.IDLE and self.out.motor == 0
+        if gesture == "long" and before in (app.RUNNING, app.PAUSED):
+            assert self.app.state == app.IDLE and self.out.motor == 0
 
     @rule(ms=st.sampled_from([1000, 60000, safety.IDLE_OFF_MS, safety.SESSION_CAP_MS]))
     def wait(self, ms):
@@ -62,17 +61,17 @@ class AppMachine(RuleBasedStateMachine):
     @invariant()
     def motor_within_cap_and_only_when_running(self):
         assert self.out.max_motor <= safety.MAX_DUTY
-        if self.app.state != device.RUNNING:
+        if self.app.state != app.RUNNING:
             assert self.out.motor == 0
 
     @invariant()
     def time_limits_hold(self):
         a = self.app
-        if a.state in (device.RUNNING, device.PAUSED):
+        if a.state in (app.RUNNING, app.PAUSED):
             assert self.now - a.session_start < safety.SESSION_CAP_MS
-        if a.state == device.PAUSED:
+        if a.state == app.PAUSED:
             assert self.now - a.since < safety.PAUSE_STOP_MS
-        if a.state == device.IDLE:
+        if a.state == app.IDLE:
             assert self.now - a.since < safety.IDLE_OFF_MS
         if a.motor_on_since is not None:
             assert self.now - a.motor_on_since < safety.CONTINUOUS_RUN_MS

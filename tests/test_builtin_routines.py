@@ -1,10 +1,12 @@
 # The built-in routines against the seed guide, read from the trace as a user would.
+import json
 from collections import defaultdict
 from statistics import mean
 
 import pytest
 
-from helpers import builtin, play
+from helpers import builtin, play, routine_doc
+from massager import program
 
 
 def stroke_lengths_by_round(records):
@@ -49,10 +51,50 @@ def test_weekly_follows_the_guide():
     assert records[-1]["state"] == "done" and records[-1]["motor"] == 0
 
 
-def test_weekly_has_a_side_switch_cue_and_an_end_signal():
+def test_weekly_works_both_sides_at_once_and_ends_with_a_signal():
+    # The guide: left and right "symmetrically and simultaneously", so no side switch.
     _, records = play(builtin("weekly"))
     cues = [r["cue"] for r in records]
-    assert cues.count("side") > 0 and "end" in cues and cues[1] == "start"
+    assert "side" not in cues and "end" in cues and cues[1] == "start"
+
+
+def test_a_left_right_step_plays_each_side_after_a_side_cue():
+    doc = routine_doc()  # step 2 is left-right, 2 reps
+    _, records = play(program.load(json.dumps(doc))[0])
+    step2 = [r for r in records if r["state"] == "running" and r["step"] == 2
+             and r["round"] == 1]
+    reps = [r["rep"] for r in step2 if r["cue"] in ("glide", "side")]
+    side = [r["cue"] for r in step2].index("side")
+    assert max(reps[:side]) == 2 and max(reps[side:]) == 2  # the same work on each side
+
+
+def cue_and_glide_peaks(intensity, level):
+    """Strongest motor % of the step/round ticks, of the end buzz and of the glides."""
+    doc = routine_doc(intensity=intensity)
+    _, records = play(program.load(json.dumps(doc))[0], level=level)
+    running = [r for r in records if r["state"] in ("running", "done")]
+    peak = {cue: max([r["motor"] for r in running if r["cue"] == cue] or [0])
+            for cue in ("start", "step", "round", "end", "glide")}
+    return peak
+
+
+@pytest.mark.parametrize("intensity", [0, 10, 30, 60, 100])
+def test_cues_follow_the_routine_and_the_level_and_stay_perceptible(intensity):
+    peaks = [cue_and_glide_peaks(intensity, level) for level in range(3)]
+    for peak in peaks:
+        for cue in ("start", "step", "round", "end"):
+            assert 25 <= peak[cue] <= 90, (cue, peak)  # felt, and never above the duty cap
+            # never much stronger than the massage, unless that is below the floor
+            assert peak[cue] <= max(25, peak["glide"] * 5 // 4), (cue, peak)
+    for cue in ("step", "round", "end"):
+        assert peaks[0][cue] <= peaks[1][cue] <= peaks[2][cue]  # the level scales cues too
+
+
+def test_a_gentle_routine_gets_gentle_cues():
+    # Intensity 30 at the default level used to tick at 52 % over a 22 % massage.
+    peak = cue_and_glide_peaks(30, 1)
+    assert peak["glide"] == 22
+    assert peak["step"] <= 28 and peak["round"] <= 28 and peak["end"] <= 25
 
 
 @pytest.mark.parametrize("name, low, high", [("daily", 60000, 120000)])

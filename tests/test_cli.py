@@ -105,14 +105,35 @@ def test_sim_headless_writes_the_trace_file(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["sim", "--headless", "--buttons", "0:poke"], "--buttons item 1 '0:poke'"),
-    (["sim", "nope", "--headless"], "nope: no such file or built-in routine"),
+    (["sim", "--headless", "--buttons", "5000:short,1000:short"],
+     "item 2 '1000:short': 1000 ms is before the 5000 ms of the item ahead of it"),
+    (["sim", "--headless", "--until", "-1"], "--until needs --headless and 0 or more ms"),
+    (["sim", "--until", "1000"], "--until needs --headless"),
     (["sim", "--speed", "0"], "--speed must be above 0"),
 ])
-def test_sim_bad_arguments_are_one_line(args, message):
+def test_sim_bad_arguments_are_one_line_and_exit_2(args, message):
     r = massager(*args)
-    assert r.returncode in (1, 2)
+    assert r.returncode == 2  # bad arguments, as argparse's own
     assert_clean(r)
     assert len(r.stderr.splitlines()) == 1 and message in r.stderr
+
+
+def test_sim_problems_are_one_line_and_exit_1(tmp_path):
+    for args, message in (
+            (["sim", "nope", "--headless"], "nope: no such file or built-in routine"),
+            (["sim", "daily", "--headless", "--trace", str(tmp_path / "no" / "t.jsonl")],
+             "t.jsonl: cannot write the trace: No such file or directory")):
+        r = massager(*args)
+        assert r.returncode == 1 and "internal error" not in r.stderr
+        assert_clean(r)
+        assert len(r.stderr.splitlines()) == 1 and message in r.stderr, r.stderr
+
+
+def test_sim_trace_into_a_directory_writes_name_jsonl(tmp_path):
+    r = massager("sim", "daily", "--headless", "--trace", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    records = [json.loads(line) for line in (tmp_path / "daily.jsonl").read_text().splitlines()]
+    assert records[-1]["state"] == "done"
 
 
 def test_sim_live_view_without_a_terminal_prints_progress(tmp_path):
@@ -123,4 +144,5 @@ def test_sim_live_view_without_a_terminal_prints_progress(tmp_path):
     path.write_text(json.dumps(doc))
     r = massager("sim", str(path), "--speed", "64")
     assert r.returncode == 0, r.stderr
-    assert "running step 1 round 1" in r.stdout and "done" in r.stdout
+    assert "running: step 1/1, round 1/1: Chin to ear, press the point 3 times" in r.stdout
+    assert "done" in r.stdout and "None" not in r.stdout

@@ -2,9 +2,10 @@
 # traces and validator verdicts must be byte-identical.
 import json
 
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
+from helpers import routine_doc
 from massager import routines as builtin
 from simulator.engines import run_batch
 from strategies import button_scripts, routines
@@ -84,3 +85,69 @@ def test_text_outside_the_basic_plane_reaches_both_engines_the_same():
     cp, _ = both("validate", [json.dumps(doc, ensure_ascii=False), json.dumps(doc)])
     assert cp[0] == ["ok"]  # the flower itself: fine
     assert cp[1][0] == "invalid" and "surrogate" in cp[1][1]  # escaped: refused on both
+
+
+# Byte sequences that are not UTF-8, one family each. MicroPython's decoder accepts the
+# overlong forms, the encoded surrogates and the code points above U+10FFFF that CPython
+# refuses, so the firmware checks UTF-8 itself; these make sure both engines are asked.
+_CONT = st.integers(0x80, 0xBF)
+not_utf8 = st.one_of(
+    st.tuples(st.integers(0xC0, 0xC1), _CONT),  # overlong, 2 bytes
+    st.tuples(st.just(0xE0), st.integers(0x80, 0x9F), _CONT),  # overlong, 3 bytes
+    st.tuples(st.just(0xF0), st.integers(0x80, 0x8F), _CONT, _CONT),  # overlong, 4 bytes
+    st.tuples(st.just(0xED), st.integers(0xA0, 0xBF), _CONT),  # UTF-16 surrogates
+    st.tuples(st.just(0xF4), st.integers(0x90, 0xBF), _CONT, _CONT),  # above U+10FFFF
+    st.tuples(st.integers(0xF5, 0xF7), _CONT, _CONT, _CONT),  # above U+10FFFF
+    st.tuples(st.integers(0xC2, 0xF4)),  # cut short: ASCII follows
+    st.tuples(st.integers(0xE1, 0xEF), _CONT),  # cut short after one continuation
+    st.tuples(_CONT),  # a continuation byte with no start
+    st.tuples(st.integers(0xF8, 0xFF)),  # never in UTF-8
+).map(bytes)
+
+
+SMALL = json.dumps(routine_doc(title="Weekly")).encode()  # many fit in the engine's heap
+
+
+@st.composite
+def files_with_bad_utf8(draw):
+    """A routine with a sequence that is not UTF-8 in its title or anywhere else."""
+    bad = draw(not_utf8)
+    title = SMALL.index(b'"Weekly') + 1
+    at = draw(st.one_of(st.integers(title, title + 6), st.integers(0, len(SMALL))))
+    return {"hex": (SMALL[:at] + bad + SMALL[at:]).hex()}
+
+
+def _hex(data):
+    return {"hex": data.hex()}
+
+
+@settings(max_examples=3, phases=NO_SHRINK)
+@given(st.lists(files_with_bad_utf8(), min_size=60, max_size=60))
+@example([_hex(b"\xc0\xaf"), _hex(b'{"title": "\xc0\xaf"}'), _hex(b"\xed\xa0\x80"),
+          _hex(SMALL.replace(b"Weekly", b"\xed\xa0\x80Weekly")),  # an encoded surrogate
+          _hex(SMALL.replace(b"Weekly", b"W\xe0\x80\xafeekly")),  # overlong
+          _hex(SMALL.replace(b"Weekly", b"\xf4\x90\x80\x80")),  # above U+10FFFF
+          _hex(SMALL.replace(b"Weekly", b"caf\xe9")),  # Latin-1
+          _hex(SMALL.replace(b"Weekly", b"\xe2\x82")),  # cut short
+          _hex(b"\xef\xbb\xbf" + SMALL)])  # a byte-order mark: fine on both
+def test_bytes_that_are_not_utf8_get_the_same_verdict_and_message(cases):
+    cp, _ = both("validate", cases)
+    for case, lines in zip(cases, cp):
+        data = bytes.fromhex(case["hex"])
+        try:
+            data.decode("utf-8")  # CPython's strict decoder is the reference
+        except UnicodeDecodeError:
+            assert lines[0] == "invalid" and (lines[1].startswith("not UTF-8 text at line ")
+                                               or lines[1].startswith("not valid JSON")), lines
+            if lines[1].startswith("not UTF-8"):
+                assert "(byte %d)" % _first_bad_byte(data) in lines[1]
+
+
+def _first_bad_byte(data):
+    for i in range(len(data) + 1):
+        try:
+            data[:i + 1].decode("utf-8")
+        except UnicodeDecodeError as e:
+            if e.reason != "unexpected end of data" or i + 1 >= len(data):
+                return e.start
+    return None

@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import struct
+import subprocess
+import sys
 
 import pytest
 import serial
@@ -59,7 +61,7 @@ def flashed(dev, first_flash):
 def report_counts(out):
     """'pico 0.1.0 on PORT: 3 files copied (..), 1 removed, ...' -> (3, 1)."""
     line = out.strip().splitlines()[-1]
-    copied = int(line.split(": ", 1)[1].split(" files copied")[0])
+    copied = int(line.split(": ", 1)[1].split(" file")[0])
     removed = int(line.split("), ")[1].split(" removed")[0])
     return copied, removed
 
@@ -193,6 +195,92 @@ def test_push_ls_pull_rm_and_doctor(dev, flashed, tmp_path, monkeypatch):
     assert rc == 1 and "no routine weekly-lite" in err
 
 
+def massager(*args):
+    """`massager ARGS` as a user runs it (a new process): a CompletedProcess, bytes."""
+    return subprocess.run([sys.executable, "-m", "host_tools", *map(str, args)],
+                          capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+def one_line_error(result, *expected):
+    """Exit 1 and one line on stderr containing each expected text; nothing internal."""
+    err = result.stderr.decode() if isinstance(result.stderr, bytes) else result.stderr
+    assert result.returncode == 1, err
+    assert len(err.splitlines()) == 1 and "internal error" not in err, err
+    for text in expected:
+        assert text in err, err
+
+
+def test_pull_into_a_directory_or_to_stdout(dev, flashed, tmp_path):
+    src = write_routine(tmp_path / "src.json", name="mine")
+    assert run("push", src, "-p", dev.port)[0] == 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for _ in range(2):  # the second time over the first copy, with --force
+        rc, out, err = run("pull", "mine", "-o", out_dir, "--force", "-p", dev.port)
+        assert rc == 0, err
+        assert (out_dir / "mine.json").read_bytes() == src.read_bytes()
+    assert sorted(os.listdir(out_dir)) == ["mine.json"]  # no DIR.part, no mine.json.part
+    assert not os.path.exists(str(out_dir) + ".part")
+    r = massager("pull", "mine", "-o", "-", "-p", dev.port)
+    assert r.returncode == 0 and r.stdout == src.read_bytes()  # the bytes, nothing else
+    assert not os.path.exists("-")
+    one_line_error(massager("pull", "mine", "-o", tmp_path / "no" / "x.json", "-p", dev.port),
+                   "x.json: cannot write: ")
+
+
+def test_routine_names_given_with_json_and_two_ports_without_all(dev, flashed, tmp_path):
+    one_line_error(massager("rm", "daily90.json", "-p", dev.port),
+                   "without .json: daily90")
+    src = write_routine(tmp_path / "r.json")
+    one_line_error(massager("push", src, "-p", dev.port, "-p", dev.port),
+                   "2 ports given: add --all")
+    one_line_error(massager("ls", "-p", "/dev/null"), "/dev/null is not a serial port")
+
+
+def test_push_over_a_builtin_says_so_and_ls_shows_the_devices_builtins(dev, flashed, tmp_path,
+                                                                        monkeypatch):
+    src = write_routine(tmp_path / "daily.json", name="daily", title="My daily")
+    rc, out, _ = run("push", src, "-p", dev.port)
+    assert rc == 0 and "it replaces the built-in daily" in out
+    rc, out, _ = run("ls", "-p", dev.port)
+    assert out.splitlines()[0].split()[:3] == ["daily", "My", "daily"]
+    assert out.splitlines()[0].endswith("replaces the built-in")
+    assert run("rm", "daily", "-p", dev.port)[0] == 0
+    # The titles and durations come from the device's firmware, not from this repository.
+    from massager import routines as builtin_texts
+
+    real_text = builtin_texts.text
+    monkeypatch.setattr(builtin_texts, "text", lambda name: real_text(name).replace(
+        "Daily quick massage", "Changed on the host"))
+    rc, out, _ = run("ls", "-p", dev.port)
+    daily = [ln for ln in out.splitlines() if ln.startswith("daily ")]
+    assert rc == 0 and "Daily quick massage" in daily[0] and daily[0].endswith("built-in")
+
+
+def test_devices_fails_when_no_device_answers(monkeypatch):
+    master, slave = os.openpty()  # a port nobody answers on
+    monkeypatch.setattr(doctor, "NO_ANSWER_S", 1)
+    monkeypatch.setattr(device, "ANSWER_TIMEOUT", 1)
+    try:
+        rc, out, _ = run("devices", "-p", os.ttyname(slave))
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert rc == 1 and "no answer" in out
+
+
+def test_doctor_after_an_interrupted_flash_says_plain_flash(dev, flashed):
+    os.remove(os.path.join(flashed, "board.json"))  # flash writes it last
+    lib = os.path.join(flashed, "lib", "massager")
+    with open(os.path.join(lib, "app.mpy"), "ab") as f:
+        f.write(b"\0")
+    rc, out, _ = run("doctor", "-p", dev.port)
+    assert rc == 1 and "no board recorded" in out
+    assert "run `massager flash` (a pico board" in out and "--board NAME`" not in out
+    rc, out, _ = run("flash", "-p", dev.port)
+    assert rc == 0 and ": 1 file copied (" in out and "/board.json written" in out
+
+
 def test_push_invalid_routine_names_step_and_field(dev, flashed, tmp_path):
     doc = routine_doc(name="bad")
     doc["steps"][1]["reps"] = 0
@@ -286,17 +374,51 @@ def test_all_devices_one_line_each_and_devices_listing(dev, flashed, tmp_path, m
 
 # -- plot ---------------------------------------------------------------------------------
 
+def _overlaps(texts, renderer):
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    return [(a.get_text(), b.get_text()) for i, a in enumerate(texts)
+            for j, b in enumerate(texts) if i < j and boxes[i].overlaps(boxes[j])]
+
+
 def test_plot_weekly_png(tmp_path):
     out = tmp_path / "x.png"
-    fig = plot.save(routines.load("weekly"), str(out))
+    weekly = routines.load("weekly")
+    fig = plot.save(weekly, str(out))
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert width > 1200 and height > 900 and len(data) > 50_000
-    labels = [t.get_text().replace("\n", " ") for ax in fig.axes for t in ax.texts
-              if t.get_gid() == "step-name"]
-    assert labels == [s.name for s in routines.load("weekly").steps] and len(labels) == 10
-    assert len(fig.axes) == 6  # one row per round
+    texts = [t for ax in fig.axes for t in ax.texts]
+    key = [t.get_text() for t in texts if t.get_gid() == "step-key"]
+    assert key == ["%d  %s" % (i + 1, s.name) for i, s in enumerate(weekly.steps)]
+    assert len(fig.axes) == 7  # the key, then one row per round
+    # No label runs into another: not the key's entries, not a round's step numbers.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    assert _overlaps([t for t in texts if t.get_gid() == "step-key"], renderer) == []
+    for ax in fig.axes[1:]:
+        numbers = [t for t in ax.texts if t.get_gid() == "step-number"]
+        assert [t.get_text() for t in numbers] == [str(i) for i in range(1, 11)]
+        assert _overlaps(numbers, renderer) == []
+    # It says which user level it was drawn at, and the motor follows that level.
+    assert fig.get_suptitle().endswith("at user level 2 of 3, medium (75 %)")
+    gentle = plot.figure(weekly, level=0)
+    assert gentle.get_suptitle().endswith("at user level 1 of 3, gentle (55 %)")
+    assert max(r["motor"] for r in plot.trace(weekly, 0)) < max(
+        r["motor"] for r in plot.trace(weekly, 2))
+
+
+def test_first_plot_says_the_font_cache_is_being_built(tmp_path):
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path / "mpl"))
+    for first in (True, False):
+        r = subprocess.run([sys.executable, "-m", "host_tools", "plot", "daily", "-o",
+                            str(tmp_path / "d.png"), "--level", "3"],
+                           capture_output=True, text=True, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert ("building its font cache" in r.stderr) == first, r.stderr
 
 
 def test_plot_svg_and_bad_output(tmp_path):

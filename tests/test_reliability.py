@@ -193,7 +193,9 @@ def named_cases():
 
     unicode_steps = json.loads(WEEKLY)
     unicode_steps["steps"][0]["name"] = "Подбородок → ухо, 顎 😀"
-    unicode_steps["steps"][1]["name"] = "שפה עליונה ‮ é"
+    unicode_steps["steps"][1]["name"] = "שפה עליונה é"
+    override = json.loads(WEEKLY)  # U+202E turns the rest of a line around: refused
+    override["steps"][1]["name"] = "שפה עליונה \u202e é"
     big = json.dumps(weekly).encode()
     return [
         ("empty file", b"", "invalid"),
@@ -210,11 +212,16 @@ def named_cases():
         ("2**64", with_('"rounds": 6', '"rounds": 18446744073709551616'), "invalid"),
         ("unicode routine name", with_('"name": "weekly"', '"name": "wöchentlich"'), "invalid"),
         ("unicode step names", json.dumps(unicode_steps, ensure_ascii=False).encode(), "ok"),
+        ("direction override in a step name",
+         json.dumps(override, ensure_ascii=False).encode(), "invalid"),
         ("escaped surrogate pair", with_('"title": "', '"title": "\\ud83d\\ude00'), "invalid"),
         ("duplicate key, last valid", with_('"rounds": 6', '"rounds": 99, "rounds": 6'), "ok"),
         ("duplicate key, last invalid", with_('"rounds": 6', '"rounds": 6, "rounds": 99'),
          "invalid"),
-        ("UTF-8 BOM", b"\xef\xbb\xbf" + WEEKLY, "invalid"),
+        ("UTF-8 BOM", b"\xef\xbb\xbf" + WEEKLY, "ok"),  # ignored, as RFC 8259 allows
+        ("overlong UTF-8", WEEKLY.replace(b'"title": "', b'"title": "\xc0\xaf', 1), "invalid"),
+        ("UTF-8 of a surrogate", WEEKLY.replace(b'"title": "', b'"title": "\xed\xa0\x80', 1),
+         "invalid"),
         ("NUL byte in a string", with_('"title": "', '"title": "\x00'), "invalid"),
         ("CRLF line ends", WEEKLY.replace(b"\n", b"\r\n"), "ok"),
         ("a top-level list", b"[" + WEEKLY + b"]", "invalid"),

@@ -160,3 +160,22 @@ def test_remaining_time_counts_down_to_zero():
     assert seq.remaining_ms(0) == prog.total_ms
     seq.update(10000)
     assert seq.remaining_ms(10000) == prog.total_ms - 10000
+
+
+def test_move_index_follows_the_moves_of_a_stroke():
+    prog = builtin("daily")  # step 1: glide, press, press, press, glide
+    seq = Sequencer(prog)
+    seq.start(0)
+    assert seq.move_index() == -1  # the start cue
+    seen = []
+    t = 0
+    while seq.step == 1 and seq.rep <= 1 and not seq.finished:
+        if seq.rep == 1:
+            seen.append((seq.move_index(), seq.cue))
+        t = seq.next_change_ms()
+        seq.update(t)
+    moves = [k for k, _ in seen]
+    assert sorted(set(moves)) == [-1, 0, 1, 2, 3, 4]  # every move, then the rest
+    assert moves == sorted(moves[:-1]) + [-1]
+    assert {cue for k, cue in seen if k in (1, 2, 3)} == {"press"}
+    assert {cue for k, cue in seen if k in (0, 4)} == {"glide"}

@@ -88,3 +88,25 @@ def test_error_log_stays_small(tmp_path):
     text = (tmp_path / "error.log").read_text()
     assert len(text) <= ERROR_LOG_MAX + 250
     assert text.endswith("problem number 499 with a second line\n")
+
+
+def test_install_and_settings_work_where_rename_will_not_replace(tmp_path, monkeypatch):
+    # FAT (some ESP32 builds) refuses to rename over an existing file: the one rule in
+    # store.replace_file removes the old file first, for routines and for settings alike.
+    import os
+
+    real_rename = os.rename
+
+    def fat_rename(src, dst):
+        if os.path.exists(dst):
+            raise OSError(17, "EEXIST")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", fat_rename)
+    store = make_store(tmp_path)
+    for rounds in (2, 3):
+        assert store.install("mine", upload(store, "mine", routine_text(rounds=rounds))) == "ok"
+        assert store.load("mine")[0].rounds == rounds
+    for level in (0, 2):
+        store.save_level(level)
+        assert store.level(1) == level

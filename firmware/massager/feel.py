@@ -23,25 +23,28 @@ RED = const(6)
 COLORS = (None, (255, 255, 255), (40, 90, 255), (170, 60, 255), (30, 255, 80),
           (255, 140, 0), (255, 0, 0))
 
-# Cue patterns: segments of (ms, motor %, LED %, colour). Motor % is absolute (scaled only
-# by the user's intensity level); every pattern ends still, so the hand can move on.
-# Each must differ from its neighbours in every segment so every segment is one change.
+# Cue patterns: segments of (ms, motor %, LED %, colour). Motor % is of the routine's
+# intensity, so a gentle routine gets gentle cues; the user's level scales it too, and
+# CUE_FLOOR keeps every buzz of a cue perceptible. Ticks are a little stronger than the
+# massage and much shorter, so they stand out. Every pattern ends still, so the hand can
+# move on, and each segment differs from its neighbours so every segment is one change.
 CUE_PATTERNS = {
     # Soft start: the LED fades in, one gentle buzz, then a breath of stillness.
     START: ((300, 0, 20, ROUTINE), (300, 0, 50, ROUTINE), (300, 0, 100, ROUTINE),
-            (350, 30, 100, ROUTINE), (700, 0, 40, ROUTINE)),
+            (350, 50, 100, ROUTINE), (700, 0, 40, ROUTINE)),
     # Next step: two short ticks.
-    STEP: ((90, 70, 100, ROUTINE), (110, 0, 20, ROUTINE), (90, 70, 100, ROUTINE),
+    STEP: ((90, 120, 100, ROUTINE), (110, 0, 20, ROUTINE), (90, 120, 100, ROUTINE),
            (700, 0, 10, ROUTINE)),
     # Switch to the right side: one longer blue tick.
-    SIDE: ((260, 60, 100, BLUE), (700, 0, 10, BLUE)),
+    SIDE: ((260, 100, 100, BLUE), (700, 0, 10, BLUE)),
     # Next round: three ticks in violet.
-    ROUND: ((90, 70, 100, VIOLET), (110, 0, 20, VIOLET), (90, 70, 100, VIOLET),
-            (110, 0, 20, VIOLET), (90, 70, 100, VIOLET), (900, 0, 10, VIOLET)),
+    ROUND: ((90, 120, 100, VIOLET), (110, 0, 20, VIOLET), (90, 120, 100, VIOLET),
+            (110, 0, 20, VIOLET), (90, 120, 100, VIOLET), (900, 0, 10, VIOLET)),
     # The end: a long buzz that fades out, green.
-    END: ((500, 60, 100, GREEN), (500, 40, 70, GREEN), (500, 25, 45, GREEN),
+    END: ((500, 100, 100, GREEN), (500, 67, 70, GREEN), (500, 42, 45, GREEN),
           (800, 0, 25, GREEN)),
 }
+CUE_FLOOR = const(25)  # motor %: the weakest buzz a cue may give, whatever the levels
 CUE_SEGMENTS_MAX = const(6)
 
 # One glide move inside a stroke, in eighths of its length: ease in, hold, ease out.

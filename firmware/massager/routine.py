@@ -7,12 +7,14 @@
 # strings, float reprs), so CPython and MicroPython give the same verdict word for word.
 import json
 
+from massager import text
 from massager.compat import const
 
 FORMAT = 1
 MAX_BYTES = 16384  # checked before parsing: a routine is a few KB
 MAX_DEPTH = 6  # deepest legal nesting is 4 (routine > steps > step > moves)
-MAX_DIGITS = 9  # longest legal number is a 5-digit duration
+MAX_DIGITS = 9  # digits in each part of a number, and in its value: the longest legal
+# number is a 5-digit duration, so this only keeps absurd numbers away from the parser
 MAX_ERRORS = 20
 
 ZONES = ("chin", "jaw", "cheekbone", "cheek", "forehead", "lower-lip", "upper-lip",
@@ -66,7 +68,7 @@ STEP_FIELDS = (
 ROUTINE_FIELDS = (
     ("format", INT, True, FORMAT, FORMAT, None, "routine format version"),
     ("name", NAME, True, 1, 24, None, "short name; the file on the device is <name>.json"),
-    ("title", TEXT, False, 0, 48, "", "human title"),
+    ("title", TEXT, False, 0, 48, None, "human title; default: the name"),
     ("intensity", INT, False, 0, 100, 60, "glide strength, %; the user scales it on the device"),
     ("rounds", INT, True, 1, 12, None, "how many times the whole list of steps is done"),
     ("breath", OBJECT, True, 0, BREATH_FIELDS, None, "breath pacing: a rep lasts one breath"),
@@ -76,15 +78,15 @@ ROUTINE_FIELDS = (
     ("steps", LIST, True, 1, 16, STEP_FIELDS, "the steps, in order"),
 )
 
-_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
+NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"  # a NAME's alphabet
+_BOM = b"\xef\xbb\xbf"
 
 
-class Invalid(Exception):
-    """Raised by load_or_raise with every problem found."""
-
-    def __init__(self, errors):
-        super().__init__("; ".join(errors))
-        self.errors = errors
+def valid_name(name):
+    """The routine-name rule (it becomes a file name on the device)."""
+    lo, hi = ROUTINE_FIELDS[1][3], ROUTINE_FIELDS[1][4]
+    return (type(name) is str and lo <= len(name) <= hi
+            and all(c in NAME_CHARS for c in name))
 
 
 def _show(value):
@@ -97,15 +99,34 @@ def _show(value):
     if t is int:
         return str(value)
     if t is float:
-        return "a decimal number"
+        # Whole floats come from 3.0 or 3e0; a single-precision board rounds big ones, so
+        # only small ones are shown as they are.
+        if -1e6 < value < 1e6 and value == int(value):
+            return str(int(value))
+        return "a decimal number" if -1e6 < value < 1e6 else "a number out of range"
     if t is str:
-        s = "".join(c if 32 <= ord(c) < 127 else "?" for c in value[:24])
-        return '"' + s + ('..."' if len(value) > 24 else '"')
+        return '"' + _escape(value[:24]) + ('..."' if len(value) > 24 else '"')
     if t is list:
         return "a list"
     if t is dict:
         return "an object"
     return "a value"
+
+
+def _escape(s):
+    # As the file could have written it: what does not print is shown as an escape.
+    out = ""
+    for c in s:
+        code = ord(c)
+        if c == '"' or c == "\\":
+            out += "\\" + c
+        elif text.printable(code):
+            out += c
+        elif code > 0xFFFF:
+            out += "\\U%08x" % code
+        else:
+            out += "\\u%04x" % code
+    return out
 
 
 class _Bad(Exception):
@@ -124,6 +145,18 @@ _KEY_OR_CLOSE = const(3)  # just after "{"
 _COLON = const(4)
 _NEXT = const(5)  # after a value: "," or the closing bracket
 _END = const(6)  # after the top-level value
+# Kinds of problem found by the syntax check (the second argument of _Bad).
+_JSON = const(0)  # not JSON
+_UTF8 = const(1)  # not UTF-8
+_LIMIT = const(2)  # JSON, but beyond what a routine can hold
+_NOT_WHOLE = const(3)  # a number with a fraction: the format has none
+
+
+def _utf8_end(b, i):
+    end = text.char_end(b, i)
+    if end < 0:
+        raise _Bad(text.char_problem(b, i), _UTF8, i)
+    return end
 
 
 def _string_end(b, i):
@@ -137,23 +170,26 @@ def _string_end(b, i):
         if c == 0x5C:  # backslash
             e = b[i + 1] if i + 1 < n else 0
             if e not in _ESCAPES:
-                raise _Bad("bad escape in a string", i)
+                raise _Bad("bad escape in a string", _JSON, i)
             if e == 0x75:  # u: four hex digits
                 hexa = b[i + 2:i + 6]
                 if len(hexa) < 4 or any(h not in _HEX for h in hexa):
-                    raise _Bad("bad \\u escape in a string", i)
+                    raise _Bad("bad \\u escape in a string", _JSON, i)
                 # CPython joins an escaped surrogate pair into one character, MicroPython
                 # keeps two: refuse them (a character can always be written as itself).
                 if hexa[0] in b"dD" and hexa[1] in b"89abcdefABCDEF":
-                    raise _Bad("\\u escape of a surrogate; write the character itself", i)
+                    raise _Bad("\\u escape of a surrogate; write the character itself",
+                               _JSON, i)
                 i += 6
             else:
                 i += 2
         elif c < 0x20:
-            raise _Bad("control character in a string", i)
-        else:
+            raise _Bad("control character in a string", _JSON, i)
+        elif c < 0x80:
             i += 1
-    raise _Bad("string not closed", i)
+        else:
+            i = _utf8_end(b, i)
+    raise _Bad("string not closed", _JSON, i)
 
 
 def _digits_end(b, i, what):
@@ -161,35 +197,58 @@ def _digits_end(b, i, what):
     while j < len(b) and b[j] in _DIGITS:
         j += 1
     if j == i:
-        raise _Bad("digit expected in " + what, i)
+        raise _Bad("digit expected in " + what, _JSON, i)
     if j - i > MAX_DIGITS:
-        raise _Bad("number longer than %d digits" % MAX_DIGITS, i)
+        raise _Bad("number longer than %d digits" % MAX_DIGITS, _LIMIT, i)
     return j
 
 
 def _number_end(b, i):
+    # Every number of the format is a whole number, but JSON may write one as 3.0 or 3e0
+    # (a JSON Schema "integer" accepts them): whether a number is whole, and how big, is
+    # read from its digits, so a single-precision board judges it as the host does.
+    start = i
     if b[i] == 0x2D:  # -
         i += 1
     if i < len(b) and b[i] == 0x30 and i + 1 < len(b) and b[i + 1] in _DIGITS:
-        raise _Bad("numbers do not start with 0", i)
-    i = _digits_end(b, i, "a number")
-    if i < len(b) and b[i] == 0x2E:  # .
-        i = _digits_end(b, i + 1, "a number")
-    if i < len(b) and b[i] in b"eE":
-        i += 1
-        if i < len(b) and b[i] in b"+-":
-            i += 1
-        i = _digits_end(b, i, "an exponent")
-    return i
+        raise _Bad("numbers do not start with 0", _JSON, i)
+    whole_end = _digits_end(b, i, "a number")
+    j = whole_end
+    if j < len(b) and b[j] == 0x2E:  # .
+        j = _digits_end(b, j + 1, "a number")
+    fraction = j - whole_end - 1 if j > whole_end else 0
+    exp = 0
+    if j < len(b) and b[j] in b"eE":
+        j += 1
+        sign = 1
+        if j < len(b) and b[j] in b"+-":
+            sign = -1 if b[j] == 0x2D else 1
+            j += 1
+        k = _digits_end(b, j, "an exponent")
+        exp = sign * int(b[j:k].decode())
+        j = k
+    if j == whole_end:
+        return j  # a plain integer: the common case, nothing to allocate
+    digits = b[i:whole_end] + b[whole_end + 1:whole_end + 1 + fraction]
+    exp -= fraction
+    if exp < 0:  # whole when every digit behind the point is a zero
+        behind = digits[exp:] if -exp < len(digits) else digits
+        if behind.strip(b"0"):
+            raise _Bad(b[start:j].decode(), _NOT_WHOLE, start)
+    significant = len(digits.lstrip(b"0"))
+    if significant and significant + exp > MAX_DIGITS:
+        raise _Bad("number longer than %d digits" % MAX_DIGITS, _LIMIT, start)
+    return j
 
 
-def _syntax(b):
-    # Strict JSON syntax (RFC 8259) plus the format's nesting and number limits, checked
-    # before json.loads: MicroPython's json accepts some broken JSON (a missing comma, for
-    # one) and CPython's accepts NaN, so checking here gives both the same verdict. Works
-    # on bytes: indexing a non-ASCII str is slow on MicroPython.
+def _syntax(b, i, where):
+    # Strict JSON syntax (RFC 8259), strict UTF-8 (RFC 3629) and the format's nesting and
+    # number limits, checked before json.loads: the engines' json and UTF-8 decoders
+    # accept different things, so checking here gives both the same verdict. Works on
+    # bytes: indexing a non-ASCII str is slow on MicroPython. `where` keeps, per open
+    # bracket, the position of the current key or the current list index, so a problem
+    # in a value can name its field.
     n = len(b)
-    i = 0
     stack = bytearray(MAX_DEPTH)  # the open brackets; MicroPython's bytearray has no pop()
     depth = 0
     expect = _VALUE
@@ -199,35 +258,43 @@ def _syntax(b):
         if i >= n:
             break
         c = b[i]
+        if c >= 0x80:
+            _utf8_end(b, i)  # UTF-8 or not, it is out of place here: say which first
         if expect == _END:
-            raise _Bad("more after the end of the routine", i)
+            raise _Bad("more after the end of the routine", _JSON, i)
         if expect == _COLON:
             if c != 0x3A:
-                raise _Bad("':' expected", i)
+                raise _Bad("':' expected", _JSON, i)
             expect = _VALUE
             i += 1
             continue
         if expect == _NEXT:
             top = stack[depth - 1]
             if c == 0x2C:  # ,
-                expect = _KEY if top == 0x7B else _VALUE
+                if top == 0x7B:
+                    expect = _KEY
+                else:
+                    expect = _VALUE
+                    where[depth - 1] += 1
                 i += 1
                 continue
             if c != top + 2:  # "{" + 2 is "}", "[" + 2 is "]"
-                raise _Bad("',' or '%s' expected" % chr(top + 2), i)
+                raise _Bad("',' or '%s' expected" % chr(top + 2), _JSON, i)
         elif expect == _KEY or expect == _KEY_OR_CLOSE:
             if c == 0x22:
+                where[depth - 1] = i
                 i = _string_end(b, i)
                 expect = _COLON
                 continue
             if c != 0x7D or expect == _KEY:
-                raise _Bad('a "key" expected', i)
+                raise _Bad('a "key" expected', _JSON, i)
         elif c == 0x5D and expect == _VALUE_OR_CLOSE:
             pass  # an empty list: closed below
         elif c == 0x7B or c == 0x5B:  # { [
             if depth >= MAX_DEPTH:
-                raise _Bad("nested deeper than %d levels" % MAX_DEPTH, i)
+                raise _Bad("nested deeper than %d levels" % MAX_DEPTH, _LIMIT, i)
             stack[depth] = c
+            where[depth] = 0
             depth += 1
             expect = _KEY_OR_CLOSE if c == 0x7B else _VALUE_OR_CLOSE
             i += 1
@@ -236,15 +303,19 @@ def _syntax(b):
             if c == 0x22:
                 i = _string_end(b, i)
             elif c in b"NI" or b[i:i + 2] in (b"-I", b"-N"):
-                raise _Bad("NaN and Infinity are not numbers", i)
+                raise _Bad("NaN and Infinity are not numbers", _JSON, i)
             elif c == 0x2D or c in _DIGITS:
-                i = _number_end(b, i)
+                try:
+                    i = _number_end(b, i)
+                except _Bad as e:
+                    raise _Bad(e.args[0], e.args[1], e.args[2],
+                               _path(b, stack, where, depth)) from None
             elif b[i:i + 4] in (b"true", b"null"):
                 i += 4
             elif b[i:i + 5] == b"false":
                 i += 5
             else:
-                raise _Bad("a value expected", i)
+                raise _Bad("a value expected", _JSON, i)
             expect = _NEXT if depth else _END
             continue
         # A closing bracket.
@@ -252,17 +323,37 @@ def _syntax(b):
         expect = _NEXT if depth else _END
         i += 1
     if expect != _END:
-        raise _Bad("the file ends too early", n)
+        raise _Bad("the file ends too early", _JSON, n)
 
 
-def _syntax_problem(b):
+def _path(b, stack, where, depth):
+    # "steps[3].reps" for the value being read, as the validator names fields.
+    out = ""
+    for d in range(depth):
+        if stack[d] == 0x7B:
+            key = b[where[d] + 1:_string_end(b, where[d]) - 1].decode()
+            out += ("." if out else "") + key
+        else:
+            out += "[%d]" % where[d]
+    return out
+
+
+def _syntax_problem(b, start):
     try:
-        _syntax(b)
+        _syntax(b, start, [0] * MAX_DEPTH)
     except _Bad as e:
-        what, i = e.args
+        what, kind, i = e.args[0], e.args[1], e.args[2]
+        path = e.args[3] if len(e.args) > 3 else ""
         line = b[:i].count(b"\n") + 1
-        if what.startswith("nested") or what.startswith("number longer"):
-            return "%s at line %d" % (what, line)
+        if kind == _UTF8:
+            return "not UTF-8 text at line %d (byte %d): %s; save the file as UTF-8" % (
+                line, i, what)
+        if kind == _NOT_WHOLE:
+            return "%s: must be a whole number, got %s (line %d)" % (path or "routine", what,
+                                                                   line)
+        if kind == _LIMIT:
+            return ("%s: %s (line %d)" % (path, what, line) if path else
+                    "%s at line %d" % (what, line))
         return "not valid JSON at line %d: %s" % (line, what)
     return None
 
@@ -281,27 +372,26 @@ except TypeError:
 
 def parse(data):
     """Bytes or str -> (document, None) or (None, message). Never raises."""
-    if isinstance(data, (bytes, bytearray)):
-        if len(data) > MAX_BYTES:
-            return None, "file is %d bytes, limit is %d" % (len(data), MAX_BYTES)
+    if isinstance(data, str):
         try:
-            text = bytes(data).decode("utf-8")
-        except Exception:
+            data = data.encode("utf-8")
+        except UnicodeError:  # CPython: a lone surrogate
             return None, "not UTF-8 text"
-    elif isinstance(data, str):
-        text = data
-        if len(text) > MAX_BYTES:
-            return None, "file is over %d bytes" % MAX_BYTES
-    else:
+    elif isinstance(data, bytearray):
+        data = bytes(data)
+    elif not isinstance(data, bytes):
         return None, "not text"
-    if not text.strip():
+    if len(data) > MAX_BYTES:
+        return None, "file is %d bytes, limit is %d" % (len(data), MAX_BYTES)
+    # A byte-order mark: some editors write one; RFC 8259 lets a parser ignore it.
+    start = 3 if data[:3] == _BOM else 0
+    if not data[start:].strip():
         return None, "file is empty"
-    problem = _syntax_problem(data if isinstance(data, (bytes, bytearray)) else
-                              text.encode("utf-8"))
+    problem = _syntax_problem(data, start)
     if problem:
         return None, problem
     try:
-        doc = json.loads(text, **_LOADS_KW)
+        doc = json.loads(data[start:].decode("utf-8"), **_LOADS_KW)
     except MemoryError:
         return None, "too large to parse"
     except Exception:
@@ -311,18 +401,26 @@ def parse(data):
     return doc, None
 
 
+_BYTE = ("", INT, True, 0, 255, None, "")  # one colour channel
+
+
+def _range(lo, hi):
+    return "%d" % lo if lo == hi else "%d..%d" % (lo, hi)
+
+
 def _check_value(value, spec, where, errors):
     # Returns the cleaned value (tuples for lists), or None after recording an error.
     kind, lo, hi = spec[1], spec[3], spec[4]
     t = type(value)
     if kind == INT:
-        if t is not int:
+        if t is float and -1e6 < value < 1e6 and value == int(value):
+            value, t = int(value), int  # written 3.0 or 3e0: the syntax check read it whole
+        if t is float and value == value and not -1e6 < value < 1e6:
+            errors.append("%s: must be %s, got a number out of range" % (where, _range(lo, hi)))
+        elif t is not int:
             errors.append("%s: must be a whole number, got %s" % (where, _show(value)))
         elif not lo <= value <= hi:
-            if lo == hi:
-                errors.append("%s: must be %d, got %d" % (where, lo, value))
-            else:
-                errors.append("%s: must be %d..%d, got %d" % (where, lo, hi, value))
+            errors.append("%s: must be %s, got %d" % (where, _range(lo, hi), value))
         else:
             return value
     elif kind == BOOL:
@@ -334,10 +432,12 @@ def _check_value(value, spec, where, errors):
             errors.append("%s: must be a string, got %s" % (where, _show(value)))
         elif not lo <= len(value) <= hi:
             errors.append("%s: must be %d..%d characters, got %d" % (where, lo, hi, len(value)))
-        elif kind == NAME and any(c not in _NAME_CHARS for c in value):
+        elif kind == NAME and any(c not in NAME_CHARS for c in value):
             errors.append("%s: use only a-z, 0-9, '-' and '_', got %s" % (where, _show(value)))
-        elif kind == TEXT and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            errors.append("%s: must not contain control characters" % where)
+        elif kind == TEXT and text.first_unprintable(value) >= 0:
+            k = text.first_unprintable(value)
+            errors.append("%s: character %d is %s, an invisible or control character" % (
+                where, k + 1, _escape(value[k])))
         else:
             return value
     elif kind == CHOICE:
@@ -345,21 +445,29 @@ def _check_value(value, spec, where, errors):
             return value
         errors.append("%s: must be one of %s, got %s" % (where, ", ".join(hi), _show(value)))
     elif kind == COLOR:
-        if t is list and len(value) == 3 and all(type(c) is int and 0 <= c <= 255
-                                                  for c in value):
-            return tuple(value)
-        errors.append("%s: must be [r, g, b] with each 0..255, got %s" % (where, _show(value)))
+        if t is not list:
+            errors.append("%s: must be [r, g, b], got %s" % (where, _show(value)))
+        elif len(value) != 3:
+            errors.append("%s: must be [r, g, b]: 3 numbers 0..255, got %d" % (
+                where, len(value)))
+        else:
+            rgb = [_check_value(c, _BYTE, "%s[%d]" % (where, i), errors)
+                   for i, c in enumerate(value)]
+            if None not in rgb:
+                return tuple(rgb)
     elif kind == MOVE_LIST:
-        if t is not list or not lo <= len(value) <= hi:
-            errors.append("%s: must be a list of %d..%d moves, got %s" % (
-                where, lo, hi, _show(value)))
-            return None
-        for i, m in enumerate(value):
-            if m not in MOVES or type(m) is not str:
-                errors.append("%s[%d]: must be one of %s, got %s" % (
-                    where, i, ", ".join(MOVES), _show(m)))
-                return None
-        return tuple(value)
+        if t is not list:
+            errors.append("%s: must be a list of moves (%s), got %s" % (
+                where, ", ".join(MOVES), _show(value)))
+        elif not lo <= len(value) <= hi:
+            errors.append("%s: must have %d..%d moves, got %d" % (where, lo, hi, len(value)))
+        else:
+            for i, m in enumerate(value):
+                if type(m) is not str or m not in MOVES:
+                    errors.append("%s[%d]: must be one of %s, got %s" % (
+                        where, i, ", ".join(MOVES), _show(m)))
+                    return None
+            return tuple(value)
     elif kind == OBJECT:
         return _check_object(value, hi, where, errors)
     elif kind == LIST:

@@ -32,7 +32,7 @@ class Sequencer:
         self.scale = scale  # user intensity level, % of the routine's strengths
         n = feel.REP_SEGMENTS_MAX
         self._dur = array("i", [0] * n)
-        self._motor = bytearray(n)  # % before the user's scale
+        self._motor = bytearray(n)  # % before the user's scale (cues: of the routine's)
         self._led = bytearray(n)  # LED brightness %
         self._color = bytearray(n)  # index into feel.COLORS
         self._press = bytearray(n)  # 1 where the segment is an acupressure pulse
@@ -170,7 +170,14 @@ class Sequencer:
 
     def _apply(self):
         i = self._seg
-        self.motor = self._motor[i] * self.scale // 100
+        motor = self._motor[i]
+        if self._block == _REP:
+            self.motor = motor * self.scale // 100
+        elif motor:  # a cue: as strong as the routine and the user's level, but felt
+            motor = motor * self.program.level * self.scale // 10000
+            self.motor = motor if motor > feel.CUE_FLOOR else feel.CUE_FLOOR
+        else:
+            self.motor = 0
         c = self._color[i]
         rgb = self.program.color if c == feel.ROUTINE else feel.COLORS[c]
         level = self._led[i]
@@ -254,6 +261,20 @@ class Sequencer:
         self.scale = scale
         if self.started and not self.paused and not self.finished:
             self._apply()
+
+    def move_index(self):
+        """Which move of the current stroke plays (0-based), or -1 during a cue or the
+        rest that ends a stroke. For displays: it walks the stroke's moves."""
+        if not self.started or self.finished or self._block != _REP:
+            return -1
+        seg = self._seg
+        moves = self.program.steps[self.step - 1].moves
+        for k in range(len(moves)):
+            n = len(feel.GLIDE_SHAPE) if moves[k] == _GLIDE else 2  # a press: pulse, gap
+            if seg < n:
+                return k
+            seg -= n
+        return -1
 
     def remaining_ms(self, now):
         """Time left in the routine from `now` (walks the rest; for displays, not hot)."""

@@ -13,7 +13,6 @@ SETTINGS = "settings.json"
 ERROR_LOG = "error.log"
 ERROR_LOG_MAX = 2048  # bytes; the older half is dropped beyond this
 SUFFIX = ".json"
-NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 def _exists(path):
@@ -39,8 +38,25 @@ def _sha256_hex(path):
     return binascii.hexlify(h.digest()).decode()
 
 
-def valid_name(name):
-    return 0 < len(name) <= 24 and all(c in NAME_CHARS for c in name)
+def routine_name(filename):
+    """The routine a file in /routines holds, or None (temp files, other files)."""
+    if filename.endswith(SUFFIX) and not filename.startswith("."):
+        return filename[:-len(SUFFIX)]
+    return None
+
+
+def replace_file(tmp, path):
+    """Rename tmp over path. littlefs replaces the old file atomically; FAT will not rename
+    over a file, so there it is removed first: a short window without one. The host tools
+    send this very function to the device when they write a file (host_tools/device.py)."""
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        try:
+            os.remove(path)
+        except OSError:
+            pass  # no old file: the rename failed for another reason, raised below
+        os.rename(tmp, path)
 
 
 class Store:
@@ -48,8 +64,9 @@ class Store:
         self.root = root.rstrip("/")
         self.dir = self.root + "/" + ROUTINES
 
-    def _path(self, name, suffix=SUFFIX):
-        return "%s/%s%s" % (self.dir, name, suffix)
+    def path(self, name):
+        """Where routine `name` lives."""
+        return "%s/%s%s" % (self.dir, name, SUFFIX)
 
     def temp_path(self, name):
         """Where the host copies a routine before install()."""
@@ -61,14 +78,13 @@ class Store:
             files = os.listdir(self.dir)
         except OSError:
             return []
-        return sorted(f[:-len(SUFFIX)] for f in files
-                      if f.endswith(SUFFIX) and not f.startswith("."))
+        return sorted(n for n in (routine_name(f) for f in files) if n)
 
     def load(self, name):
         """(Program, []) or (None, ["routines/x.json: problem", ...]). Never raises."""
         where = "%s/%s%s" % (ROUTINES, name, SUFFIX)
         try:
-            with open(self._path(name), "rb") as f:
+            with open(self.path(name), "rb") as f:
                 data = f.read(routine.MAX_BYTES + 1)
         except OSError:
             return None, [where + ": cannot read"]
@@ -106,7 +122,7 @@ class Store:
     def install(self, name, sha256):
         """Move an uploaded temp file into place after checking it. Returns "ok" or a
         one-line problem; the previous routine is untouched on any problem."""
-        if not valid_name(name):
+        if not routine.valid_name(name):  # it becomes the file's name
             return "bad routine name %r" % name
         tmp = self.temp_path(name)
         if not _exists(tmp):
@@ -120,16 +136,12 @@ class Store:
             os.remove(tmp)
             return "%s: %s" % (name, errors[0] if errors else
                                "its name field is %r, not %r" % (prog.name, name))
-        try:
-            os.rename(tmp, self._path(name))  # littlefs replaces the old file atomically
-        except OSError:  # FAT will not rename over a file: a short window without one
-            os.remove(self._path(name))
-            os.rename(tmp, self._path(name))
+        replace_file(tmp, self.path(name))
         return "ok"
 
     def remove(self, name):
         try:
-            os.remove(self._path(name))
+            os.remove(self.path(name))
             return "ok"
         except OSError:
             return "no routine %s on the device" % name
@@ -158,7 +170,7 @@ class Store:
         try:
             with open(path + ".tmp", "w") as f:
                 f.write(text)
-            os.rename(path + ".tmp", path)
+            replace_file(path + ".tmp", path)
         except OSError:
             pass  # a full or read-only flash must not stop a massage
 

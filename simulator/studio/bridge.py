@@ -9,10 +9,10 @@ import json
 import batch
 import headless
 
-from massager import app as device
 from massager import program, routines, safety, sequencer
+from massager.app import PAUSED, RUNNING
 
-_ACTIVE = (device.RUNNING, device.PAUSED)
+_ACTIVE = (RUNNING, PAUSED)
 _SIDES = {sequencer.LEFT: "left", sequencer.RIGHT: "right"}
 
 _checked = None  # the last routine that passed check(): (text, Program)
@@ -125,9 +125,9 @@ def _time_left(a, seq, now):
     if key != _left_key:
         _left_key = key
         _left = seq.remaining_ms(now)
-        if a.state == device.RUNNING:
+        if a.state == RUNNING:
             _left += now
-    if a.state == device.RUNNING:
+    if a.state == RUNNING:
         return _left - now if _left > now else 0
     return _left
 

@@ -10,8 +10,7 @@ import binascii
 import gc
 import sys
 
-from massager import app as device
-from massager import program, routines, trace
+from massager import app, program, routines, trace
 
 
 class NoHardware:
@@ -64,7 +63,7 @@ def play(a, now, edges):
     i = 0
     while True:
         at = now if i >= len(edges) else state["start"] + edges[i][0]
-        if i >= len(edges) and a.state == device.IDLE and a.gestures.deadline() is None:
+        if i >= len(edges) and a.state == app.IDLE and a.gestures.deadline() is None:
             return now
         wake = a.next_wake()
         if i < len(edges) and (wake is None or at <= wake):
@@ -85,7 +84,7 @@ async def main():
     plays = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     progs = [program.load(routines.text(n))[0] for n in routines.NAMES]
-    a = device.App(progs, NoHardware(), on_change=on_change)
+    a = app.App(progs, NoHardware(), on_change=on_change)
     a.selected = list(routines.NAMES).index("weekly")
     a.begin(0)
     now = 0

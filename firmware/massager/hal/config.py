@@ -19,9 +19,10 @@ DEFAULT = {
     "watchdog_ms": 5000,
 }
 
-# mpy-cross -march values of the ports that can drive this hardware.
-ARCHS = ("armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp", "xtensa", "xtensawin",
-         "rv32imc")
+# mpy-cross -march values, in the order of their number in sys.implementation._mpy >> 10
+# (1 is x86; py/persistentcode.h). The one list of arch names: flash and checks use it too.
+ARCHS = ("x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
+         "xtensa", "xtensawin", "rv32imc", "rv64imc")
 LED_KINDS = ("pwm", "neopixel")
 
 

@@ -23,7 +23,7 @@ TEXT = """{
      "reps": 3},
     {"name": "Around the nostrils", "zone": "nostrils", "direction": "around", "reps": 3},
     {"name": "Upper lip, lift along the cheekbone", "zone": "upper-lip",
-     "direction": "up-outward", "reps": 3, "sides": "left-right"},
+     "direction": "up-outward", "reps": 3},
     {"name": "Ear, thumb and index finger", "zone": "ear", "direction": "around",
      "reps": 3, "intensity": 45},
     {"name": "Neck, stroke upward", "zone": "neck", "direction": "up", "reps": 4},
