@@ -24,8 +24,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ---- the stepped player: any slicing of time gives the full-speed trace -------------------
 
+# A button script is a timeline: its items in time order (parse_buttons refuses others).
 scripts = st.lists(st.tuples(st.integers(0, 90000), st.sampled_from(headless.EVENTS)),
-                   max_size=12)
+                   max_size=12).map(lambda items: sorted(items, key=lambda item: item[0]))
 cuts = st.lists(st.integers(1, 15000), min_size=1, max_size=30)
 
 
