@@ -6,7 +6,7 @@ PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 
-.PHONY: setup sim test test-long lint bench clean
+.PHONY: setup sim test test-long lint bench docs clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -39,6 +39,10 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench
+
+# The wiring schematics in docs/hardware/, drawn from each boards/*/board.json.
+docs: setup
+	$(PY) -m host_tools.schematic
 
 clean:
 	rm -rf $(VENV) simulator/node_modules .pytest_cache .hypothesis
