@@ -6,25 +6,17 @@ import os
 import sys
 
 import pytest
+import test_faithful_boards as faithful
 
 import massager
 from massager import program
 from simulator.device import SimDevice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOARDS = {"rp2": "pico", "esp32": "esp32-devkit"}
 MINUTE = 60 * 1000
 HOUR = 60 * MINUTE
-
-
-def board(port):
-    with open(os.path.join(ROOT, "boards", BOARDS[port], "board.json")) as f:
-        return json.load(f)
-
-
-@pytest.fixture(params=sorted(BOARDS))
-def device(request, tmp_path):
-    return SimDevice(str(tmp_path), config=board(request.param))
+board = faithful.board  # one real board.json per port profile
+device = faithful.device  # the fixture: a SimDevice on each
 
 
 def session(dev, ms=20000):

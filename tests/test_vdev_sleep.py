@@ -6,7 +6,7 @@ import shutil
 import time
 
 import pytest
-from test_vdev_firmware import records, wait_for
+from test_vdev_firmware import install_firmware, records, wait_for
 
 from helpers import mpremote
 from simulator.vdev import DEEPSLEEP_RESET, VirtualDevice
@@ -15,11 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def install(flash, board):
-    shutil.copytree(os.path.join(ROOT, "firmware", "massager"),
-                    os.path.join(flash, "lib", "massager"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("main.py", "boot.py"):
-        shutil.copy(os.path.join(ROOT, "firmware", name), flash)
+    install_firmware(flash)
     shutil.copy(os.path.join(ROOT, "boards", board, "board.json"), flash)
 
 
