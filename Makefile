@@ -6,7 +6,7 @@ PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 
-.PHONY: setup sim test test-long lint bench studio-screenshot clean
+.PHONY: setup sim test test-long lint bench docs studio-screenshot clean
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
@@ -43,6 +43,10 @@ bench: setup
 # The README's picture of `massager studio` (needs chromium, as the tests do).
 studio-screenshot: setup
 	$(PY) tests/studio_screenshot.py docs/studio.png
+
+# The wiring schematics in docs/hardware/, drawn from each boards/*/board.json.
+docs: setup
+	$(PY) -m host_tools.schematic
 
 clean:
 	rm -rf $(VENV) simulator/node_modules .pytest_cache .hypothesis

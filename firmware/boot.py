@@ -11,7 +11,8 @@ try:
     # A watchdog armed before this soft reset still runs: feed it until main.py's loop
     # takes over, or for as long as mpremote keeps the board at its REPL.
     board.watchdog.keep()
-    massager.SAFE_MODE = board.button.is_pressed()
+    # A deep-sleep wake (esp32) is the button press itself, not a press held at power-up.
+    massager.SAFE_MODE = board.button.is_pressed() and not board.power.woke_from_sleep()
     if massager.SAFE_MODE:
         board.show_safe_mode()
     del board, config

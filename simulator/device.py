@@ -45,14 +45,19 @@ class VirtualClock:
         return self.ms  # the hardware's own time (watchdog, timers): never wraps here
 
     def sleep_ms(self, ms):
-        self.ms += ms  # the motor's soft start sleeps a few ms: virtual time passes
+        self.ms += ms  # a blocking sleep in the firmware: virtual time passes
 
 
 class SimDevice:
     """One simulated board running the firmware's Runtime.
 
-    `lines` collects the trace; `wakes` counts the loop's wake-ups; `resets` counts the
-    watchdog resets the simulated hardware performed.
+    `lines` collects the trace; `wakes` counts the loop's wake-ups; `ramp_steps` the
+    wakes whose only output change was a step of the motor's soft start; `resets` counts
+    the watchdog resets the simulated hardware performed.
+
+    Sleep (the off state): the loop ends a wake with Runtime.rest(), as on a board. A light
+    sleep lasts until its timer or a wake edge from press(); a deep sleep (esp32) until a
+    wake edge, then the chip boots with the port's wake cause (`deep_wakes` counts them).
     """
 
     def __init__(self, flash_dir, config=None, clock_start=0):
@@ -70,14 +75,24 @@ class SimDevice:
         self.sim = self.machine.sim
         from massager.hal.config import load_config
 
-        self.sim.set_port(self.machine.port_for_arch((config or load_config()[0])["arch"]))
+        port = self.machine.port_for_arch((config or load_config()[0])["arch"])
+        self.sim.set_port(port)
+        if port == "esp32":  # its `esp32` module, bound to this simulated machine
+            saved = sys.modules.get("machine")
+            sys.modules["machine"] = self.machine
+            try:
+                _load("esp32")
+            finally:
+                sys.modules["machine"] = saved
         self.sim.reset_all()
         self.sim.clock = self.clock.ms_now
         self.store = Store(flash_dir)
         self.config = config
         self.lines = []
         self.wakes = 0
+        self.ramp_steps = 0
         self.resets = 0
+        self.deep_wakes = 0
         self._boot()
 
     def _boot(self):
@@ -90,8 +105,8 @@ class SimDevice:
         self.motor_pin = config["motor"]["pin"]
         self.runtime = Runtime(self.board, self.clock, self.store, on_change=self._record)
         self.runtime.begin()
-        self._next = self.clock.ms + self.runtime.step()
-        self.wakes += 1
+        self._next = self.clock.ms
+        self._wake()
 
     def _record(self, app, now):
         self.lines.append(trace.line(app, now))
@@ -104,37 +119,78 @@ class SimDevice:
         return self.sim.duty(self.motor_pin)
 
     def _wake(self):
+        self.sim.wake()  # whatever sleep the board was in is over
         self.sim.run_timers()
         if self.sim.wdt_expired():
             self.watchdog_reset()
             return
-        delay = self.runtime.step()
+        lines, log = len(self.lines), len(self.sim.log)
+        try:
+            delay = self.runtime.rest(self.runtime.step())
+        except self.machine.DeepSleep:
+            self.wakes += 1
+            self._next = None  # down until a wake edge boots it
+            if self.sim.asleep.woke:
+                self._deep_wake()
+            return
         self.wakes += 1
-        self._next = self.clock.ms + delay
+        if len(self.lines) == lines and any(
+                e[0] == "duty" and e[1] == self.motor_pin for e in self.sim.log[log:]):
+            self.ramp_steps += 1
+        asleep = self.sim.asleep
+        if asleep is not None and asleep.until is None:
+            self._next = None  # DORMANT: no timer ends it
+        else:
+            self._next = self.clock.ms + delay
+
+    def _bite_at(self):
+        w = self.sim.wdt
+        if w is None or (self.sim.asleep is not None and not self.sim.asleep.wdt_counts):
+            return None
+        return w.last_feed + w.timeout + 1
 
     def run_until(self, t, hang=False):
         """Run the loop to virtual time t. hang=True: the loop is stuck (no wakes), so
         only the hardware acts: a started watchdog resets the board."""
         while True:
-            if hang:
-                w = self.sim.wdt
-                due = None if w is None else w.last_feed + w.timeout + 1
-                if due is None or due > t:
-                    break
-                self.clock.ms = max(self.clock.ms, due)
+            nxt = None if hang else self._next
+            bite = self._bite_at()
+            if bite is not None and bite <= t and (nxt is None or bite < nxt):
+                self.clock.ms = max(self.clock.ms, bite)
                 self.watchdog_reset()
                 hang = False
                 continue
-            if self._next > t:
+            if nxt is None or nxt > t:
                 break
-            self.clock.ms = max(self.clock.ms, self._next)
+            self.clock.ms = max(self.clock.ms, nxt)
             self._wake()
         self.clock.ms = max(self.clock.ms, t)
 
+    @property
+    def asleep(self):
+        """The sleep the board is in (machine.sim's _Sleep), or None while it runs."""
+        return self.sim.asleep
+
     def press(self, pressed):
-        """The button moves now: its IRQ records the edge and the loop wakes at once."""
+        """The button moves now: its IRQ records the edge and the loop wakes at once. A
+        sleeping board wakes only where the port wakes on that edge."""
+        asleep = self.sim.asleep
         self.sim.press(self.button_pin, pressed)
-        self._wake()
+        if asleep is None:
+            self._wake()
+        elif asleep.woke:
+            if asleep.reset:
+                self._deep_wake()
+            else:
+                self._wake()
+
+    def _deep_wake(self):
+        """The wake from a deep sleep: a chip reset with the port's wake cause (esp32
+        DEEPSLEEP_RESET), held pads still held, RTC memory kept; the firmware boots."""
+        self.deep_wakes += 1
+        self.sim.reset_all(self.sim.port.deep_wake_cause)
+        self.clock.boot_at = self.clock.ms
+        self._boot()
 
     def click(self, hold_ms=100):
         self.press(True)

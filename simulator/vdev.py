@@ -38,7 +38,7 @@ INTERRUPT_GRACE_S = 0.05  # a Ctrl-C waits this long for running code to finish 
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
 BATTERY_MV = 3900  # a charged Li-ion cell, unless --battery says otherwise
 # Reset causes (simulator/board/machine.py): what machine.reset() leaves per port.
-PWRON_RESET, HARD_RESET, WDT_RESET, SOFT_RESET = 1, 2, 3, 5
+PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
 
 
@@ -72,8 +72,13 @@ class Chip:
         self.boot = time.monotonic()
         self.cause = cause
         self.wdt = None  # [timeout ms, monotonic time of the last feed]
+        self.asleep = False  # in deep sleep (esp32): no interpreter until the button
         if cause == PWRON_RESET:
             self.rtc = ""
+
+    def deep_sleep(self):
+        self.asleep = True
+        self.wdt = None  # powered down with the rest of the chip
 
     def soft_reset(self):
         if self.port == "esp32":
@@ -111,6 +116,7 @@ class VirtualDevice:
         self._proc = None
         self._cmd_w = None
         self._spares = []  # [(proc, ctrl fd, cmd fd)]: next interpreters, loaded, waiting
+        self._wake_asked = False  # the button was pressed while the chip slept
         self.error = None
 
     # ---- lifecycle ----
@@ -160,7 +166,13 @@ class VirtualDevice:
     # ---- interpreter processes ----
     def press(self, pressed=True):
         """Press (or release) the board's button, as a finger would: the firmware's IRQ
-        runs inside the interpreter, between its own steps."""
+        runs inside the interpreter, between its own steps. A press wakes a chip in deep
+        sleep (esp32: its ext0 source) into a boot with DEEPSLEEP_RESET."""
+        if self.chip.asleep:
+            if pressed:
+                self._wake_asked = True
+                os.write(self._wake_w, b"x")
+            return
         proc = self._proc
         if proc is not None and self._cmd_w is not None:
             os.write(self._cmd_w, b"button %d\n" % (1 if pressed else 0))
@@ -261,6 +273,8 @@ class VirtualDevice:
             self._next = (words[1], words[2])
             if words[1] == "soft":
                 self.chip.soft_reset()
+            elif words[1] == "deepsleep":
+                self.chip.deep_sleep()
             else:  # machine.reset(): the chip restarts, its watchdog with it
                 self.chip.power_on(RESET_CAUSE[self.chip.port])
         elif words[0] == "wdt":
@@ -289,6 +303,8 @@ class VirtualDevice:
             self._out += b"\r\nvdev: interpreter stopped (exit %s), restarting\r\n" % (
                 str(code).encode())
             nxt = ("hard", "friendly")
+        if self.chip.asleep:
+            return  # powered down: the port stays silent until the button wakes it
         self._spawn(*nxt)
 
     # ---- input flow ----
@@ -381,6 +397,10 @@ class VirtualDevice:
                         self._on_ctrl(line.decode())
             if self._proc and self._eof >= {"stdout", "ctrl"}:
                 self._on_exit()
+            if self._wake_asked and self.chip.asleep and not self._proc:
+                self._wake_asked = False
+                self.chip.power_on(DEEPSLEEP_RESET)
+                self._spawn("hard", "friendly")
             bite = self.chip.expires()
             if bite is not None and time.monotonic() > bite and self._proc:
                 self._watchdog_reset()

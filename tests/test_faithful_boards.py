@@ -105,7 +105,9 @@ def test_all_off_drives_the_motor_pin_low_whatever_the_pwm_does(device, state):
         device.board.motor.pwm = BrokenPwm()
     device.board.all_off()
     assert device.sim.duty(pin) == 0
-    device.board.motor.set(50)  # and it runs again afterwards
+    device.board.motor.set(50)  # and it runs again afterwards, soft-started
+    device.clock.ms += 30
+    device.board.motor.poll()
     assert device.sim.duty(pin) == 50 * 65535 // 100
 
 

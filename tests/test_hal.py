@@ -60,6 +60,10 @@ class Clock:
         self.sleeps.append(ms)
         self.ms += ms
 
+    @staticmethod
+    def ticks_diff(a, b):
+        return a - b
+
 
 @pytest.fixture(params=["rp2", "esp32"])
 def sim(monkeypatch, request):
@@ -74,6 +78,7 @@ def sim(monkeypatch, request):
     clock = Clock()
     monkeypatch.setattr(time, "ticks_ms", clock.ticks_ms, raising=False)
     monkeypatch.setattr(time, "sleep_ms", clock.sleep_ms, raising=False)
+    monkeypatch.setattr(time, "ticks_diff", clock.ticks_diff, raising=False)
     machine.sim.reset_all()
     machine.sim.clock = clock.ticks_ms
     machine.sim.clock_obj = clock
@@ -87,11 +92,25 @@ def make_motor(pin=15):
 
 # -- motor ------------------------------------------------------------------------------
 
+def ramp(sim, m, until_ms=100):
+    """Wake the loop whenever the motor asks (wait_ms), as Runtime does, for until_ms."""
+    clock = sim.clock_obj
+    end = clock.ms + until_ms
+    while True:
+        wait = m.wait_ms()
+        if wait < 0 or clock.ms + wait > end:
+            break
+        clock.ms += wait
+        m.poll()
+    clock.ms = end
+
+
 @pytest.mark.parametrize("percent", [1, 10, 33, 60, 90, 100])
 def test_motor_soft_start_never_jumps_more_than_a_third(sim, percent):
     m = make_motor()
     del sim.log[:]
     m.set(percent)
+    ramp(sim, m)
     target = percent * 65535 // 100
     duties = sim.duties(15)
     assert duties[-1] == target == sim.duty(15)
@@ -103,30 +122,82 @@ def test_motor_soft_start_never_jumps_more_than_a_third(sim, percent):
         prev = d
 
 
-def test_motor_soft_start_takes_about_soft_start_ms(sim):
+def test_motor_soft_start_never_blocks_and_ends_30_ms_after_the_start(sim):
+    m = make_motor()
+    t0 = sim.clock_obj.ms
+    m.set(80)
+    assert sim.clock_obj.sleeps == []  # set() returned at once
+    assert 0 < sim.duty(15) < 80 * 65535 // 100
+    assert m.wait_ms() == 10
+    sim.clock_obj.ms = t0 + 29
+    m.poll()
+    assert sim.duty(15) < 80 * 65535 // 100
+    sim.clock_obj.ms = t0 + 30
+    m.poll()
+    assert sim.duty(15) == 80 * 65535 // 100 and m.wait_ms() == -1
+    assert sim.clock_obj.sleeps == []
+
+
+def test_a_late_loop_skips_to_the_step_that_is_due(sim):
     m = make_motor()
     m.set(80)
-    assert 20 <= sum(sim.clock_obj.sleeps) <= 40
+    del sim.log[:]
+    sim.clock_obj.ms += 25  # the loop woke late: step 3 of 4 is due, not step 2
+    m.poll()
+    assert sim.duties(15) == [80 * 3 // 4 * 65535 // 100]
+
+
+@pytest.mark.parametrize("percent", [4, 11, 20, 34])
+def test_a_gentle_start_is_kicked_to_start_min_then_settles(sim, percent):
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), start_min=35)
+    del sim.log[:]
+    m.set(percent)
+    assert sim.duty(15) == 35 * 65535 // 100  # turning from the first write
+    assert m.wait_ms() == 30  # the kick is held: no wake for equal steps
+    ramp(sim, m)
+    assert sim.duties(15) == [35 * 65535 // 100, percent * 65535 // 100]
+
+
+def test_the_kick_never_exceeds_the_duty_cap(sim):
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), start_min=100)
+    del sim.log[:]
+    m.set(5)
+    ramp(sim, m)
+    assert max(sim.duties(15)) == 90 * 65535 // 100  # safety's cap, in percent
+    m.off()
+    m.set(60)
+    ramp(sim, m)
+    assert max(sim.duties(15)) == 90 * 65535 // 100
 
 
 def test_motor_change_while_running_is_direct(sim):
     m = make_motor()
     m.set(40)
+    ramp(sim, m)
     del sim.log[:]
-    sim.clock_obj.sleeps.clear()
     m.set(70)
     assert sim.duties(15) == [70 * 65535 // 100]
-    assert sim.clock_obj.sleeps == []
+    assert m.wait_ms() == -1
 
 
-def test_motor_off_is_immediate(sim):
+def test_a_change_during_the_soft_start_retargets_it(sim):
+    m = make_motor()
+    m.set(80)
+    m.set(40)  # before the ramp's second step
+    assert sim.duty(15) == 40 * 65535 // 100 // 4  # step 1 of 4 of the new strength
+    ramp(sim, m)
+    assert sim.duty(15) == 40 * 65535 // 100
+
+
+def test_motor_off_is_immediate_and_cancels_the_soft_start(sim):
     m = make_motor()
     m.set(90)
     del sim.log[:]
-    sim.clock_obj.sleeps.clear()
     m.off()
     assert sim.duties(15) == [0]
-    assert sim.clock_obj.sleeps == []
+    assert m.wait_ms() == -1
+    ramp(sim, m)
+    assert sim.duties(15) == [0]  # no soft-start step after the off
     m.set(50)
     m.set(0)
     assert sim.duty(15) == 0
@@ -135,6 +206,7 @@ def test_motor_off_is_immediate(sim):
 def test_motor_soft_starts_again_after_off(sim):
     m = make_motor()
     m.set(90)
+    ramp(sim, m)
     m.off()
     del sim.log[:]
     m.set(90)
@@ -144,6 +216,7 @@ def test_motor_soft_starts_again_after_off(sim):
 def test_motor_keeps_values_in_range(sim):
     m = make_motor()
     m.set(250)
+    ramp(sim, m)
     assert sim.duty(15) == 65535
     m.set(-20)
     assert sim.duty(15) == 0
@@ -379,6 +452,8 @@ def test_board_builds_from_each_board_json(sim, path):
     assert sim.duty(motor) == 0  # still at power-up
     assert sim.level(motor) == 0
     board.show(60, 30, 255, 80)
+    assert 0 < sim.duty(motor) <= 60 * 65535 // 100  # the soft start's first step
+    ramp(sim, board.motor)
     assert sim.duty(motor) == 60 * 65535 // 100
     if config["led"]["kind"] == "neopixel":
         assert sim.pixel(led) == (30, 255, 80)

@@ -47,7 +47,14 @@ class App:
     def edge(self, pressed, now):
         """A raw button edge from the hardware."""
         self.update(now)
-        self.press(self.gestures.edge(pressed, now), now)
+        gesture = self.gestures.edge(pressed, now)
+        if self.state == OFF and pressed and self.gestures.down:
+            # Off: the press wakes it to idle at once and does nothing else (released
+            # early or held on, it is not also a click, a level change or a power off).
+            self.gestures.spend()
+            self._enter(IDLE, now)
+            return
+        self.press(gesture, now)
 
     def press(self, gesture, now):
         """A decoded gesture (or None). The simulator may inject gestures directly."""

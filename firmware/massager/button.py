@@ -55,6 +55,23 @@ class Gestures:
         self._click_until = now + self.double_ms
         return None
 
+    def spend(self):
+        """The press under way has acted already: it ends with no gesture, and only a
+        stuck button is still reported."""
+        if self.down and self._fired < 2:
+            self._fired = 2
+        self._clicks = 0
+
+    def settled(self, now):
+        """ms until the button has been still (up, nothing to decide) for debounce_ms: 0
+        once it has, -1 while it is down or a gesture is still open."""
+        if self.down or self._clicks:
+            return -1
+        if self._edge_at is None:
+            return 0
+        left = self._edge_at + self.debounce_ms - now
+        return left if left > 0 else 0
+
     def _limit(self, i):
         return (self.long_ms, self.hold_ms, self.stuck_ms)[i]
 

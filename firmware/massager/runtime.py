@@ -29,6 +29,7 @@ class Runtime:
         self._watchdog_on = False
         self._battery_seen = None  # None: not measured yet; False: no battery there
         self._woken = False  # the button task cancelled the loop's sleep
+        self._sleep_refused = False  # the board said it cannot sleep when off
         self._task = None  # run()'s task, while it runs
         self.app = self._make_app(user=not safe_mode)
 
@@ -68,11 +69,34 @@ class Runtime:
             self._fault(e)
             self.board.watchdog.feed()  # recovered: a reset now would undo the fallback
         wake = self.app.next_wake()
-        now = self.now()  # again: the motor's soft start may have taken a few ms
+        now = self.now()
         # Once armed, the watchdog needs a wake every FEED_MS; before, only the app does.
         longest = safety.FEED_MS if self._watchdog_on else IDLE_WAIT_MS
         delay = longest if wake is None else wake - now
-        return 0 if delay < 0 else (longest if delay > longest else delay)
+        delay = 0 if delay < 0 else (longest if delay > longest else delay)
+        ramp = self.board.motor.wait_ms()  # the soft start's next step
+        return ramp if 0 <= ramp < delay else delay
+
+    def rest(self, delay):
+        """Between two wakes, `delay` ms apart: when the app is off and the button still,
+        the board sleeps instead of idling awake (hal/power.py). Returns the ms still to
+        wait: 0 after a real sleep on rp2, which ends at the press or at `delay` (at most
+        FEED_MS while the watchdog runs, fed just before). On esp32 it does not return:
+        the press boots the board."""
+        app = self.app
+        if app.state != OFF or self.board.button.pending() or self.board.motor.wait_ms() >= 0:
+            return delay
+        settle = app.gestures.settled(self.now())
+        if settle != 0:  # down, a gesture open, or a bounce may still come: not yet
+            return delay if settle < 0 or delay < settle else settle
+        before = self.clock.ticks_ms()
+        if not self.board.sleep(delay):
+            if not self._sleep_refused:  # said once: the board works, only drains faster
+                self._sleep_refused = True
+                self.store.log_error("power: this board cannot sleep; off stays awake")
+            return delay
+        left = delay - self.clock.ticks_diff(self.clock.ticks_ms(), before)
+        return left if left > 0 else 0
 
     def _step(self):
         now = self.now()
@@ -84,6 +108,7 @@ class Runtime:
             button.drop()
             self.app.edge(pressed, at if at <= now else now)
         self.app.update(now)
+        self.board.motor.poll()  # a soft start under way: its next step, when due
         self._check_battery(now)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor
@@ -147,7 +172,7 @@ class Runtime:
         waker = asyncio.create_task(self._wake_on_button(asyncio, flag, self._task))
         try:
             while True:
-                delay = self.step()
+                delay = self.rest(self.step())
                 try:
                     await asyncio.sleep_ms(delay)
                 except asyncio.CancelledError:

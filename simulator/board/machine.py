@@ -17,6 +17,7 @@
 #     machine.sim.wdt.feeds            # how often the watchdog was fed
 #     machine.sim.soft_reset()         # what Ctrl-D does to the hardware (the WDT stays)
 #     machine.sim.reset_all()          # a chip reset: forget every pin, the WDT too
+#     machine.sim.asleep               # None, or the sleep the firmware is in (see _Sleep)
 # The clock: WDT expiry and timers are judged on sim.now(), which calls sim.clock (set it
 # to the simulator's virtual clock) or falls back to time.ticks_ms.
 
@@ -29,6 +30,14 @@ class Reset(SystemExit):
         self.soft = soft
 
 
+class DeepSleep(Reset):
+    """What machine.deepsleep() raises: the chip is down until sim.asleep.woke; the
+    simulator then boots it with sim.port.deep_wake_cause."""
+
+    def __init__(self):
+        Reset.__init__(self)
+
+
 # Reset causes, as each port numbers them (ports/rp2/modmachine.h: PWRON 1, WDT 3 only;
 # ports/esp32/modmachine.c: PWRON 1, HARD 2, WDT 3, DEEPSLEEP 4, SOFT 5).
 PWRON_RESET = 1
@@ -36,13 +45,14 @@ HARD_RESET = 2
 WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
+_DEEPSLEEP_RESET = DEEPSLEEP_RESET  # set_port removes the public name where a port lacks it
 
 
 class Port:
     """What the firmware can tell apart between two ports."""
 
     def __init__(self, name, wdt_max_ms, hard_irq, sched_depth, pwm_slices, pwm_deinit,
-                 causes, reset_cause, soft_reset_cause, adc_uv, rtc_memory):
+                 causes, reset_cause, soft_reset_cause, adc_uv, rtc_memory, sleep):
         self.name = name
         self.wdt_max_ms = wdt_max_ms  # None: no upper limit known
         self.hard_irq = hard_irq  # Pin.irq takes hard=
@@ -54,21 +64,31 @@ class Port:
         self.soft_reset_cause = soft_reset_cause  # after Ctrl-D; None: the last chip cause
         self.adc_uv = adc_uv  # ADC.read_uv() exists (calibrated microvolts)
         self.rtc_memory = rtc_memory  # RTC().memory() exists, survives soft and WDT resets
+        # "rp2": lightsleep(ms) gates the clocks, wakes on the timer or a pin with an IRQ
+        # handler; lightsleep() is DORMANT, which no pin IRQ ends; deepsleep is lightsleep
+        # then reset(). "esp32": deepsleep powers the chip down, wakes on ext0/ext1 or the
+        # timer into a boot with DEEPSLEEP_RESET; pads keep only what is held.
+        self.sleep = sleep
+        self.deep_wake_cause = DEEPSLEEP_RESET if sleep == "esp32" else reset_cause
 
 
 PORTS = {
     # ports/rp2: machine_wdt.c (8388 ms), machine_pin.c (hard= accepted), machine_pwm.c
     # (slices, deinit only disables), modmachine.c (reset() is a watchdog reboot, so
     # reset_cause() says WDT after it; a soft reset leaves the cause as it was).
+    # Sleep: modmachine.c mp_machine_lightsleep (dormant without a time, WFI with the timer
+    # alarm otherwise; the watchdog keeps counting, commit 434b9da) and deepsleep.
     "rp2": Port("rp2", 8388, True, 4, True, "freeze", ("PWRON_RESET", "WDT_RESET"),
-                WDT_RESET, None, False, False),
+                WDT_RESET, None, False, False, "rp2"),
     # ports/esp32: machine_wdt.c (task WDT, no upper limit), machine_pin.c (no hard=:
     # handlers are mp_sched_schedule'd, depth 8 in mpconfigport.h), machine_pwm.c
     # (deinit -> idle level low, then "PWM is inactive"), modmachine.c (reset() is
     # esp_restart: HARD_RESET; is_soft_reset: SOFT_RESET), machine_adc.c (read_uv).
+    # Sleep: machine_sleep_helper and modesp32.c (ext0 on RTC pins only, cleared by a later
+    # Pin.irq on that pin); pads in deep sleep per docs/esp32/quickref.rst.
     "esp32": Port("esp32", None, False, 8, False, "inactive",
                   ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"),
-                  HARD_RESET, SOFT_RESET, True, True),
+                  HARD_RESET, SOFT_RESET, True, True, "esp32"),
 }
 ARCH_PORT = {"armv6m": "rp2", "xtensa": "esp32", "xtensawin": "esp32", "rv32imc": "esp32"}
 
@@ -91,6 +111,7 @@ class _PinState:
         self.hard = False
         self.pin = None  # the Pin object the IRQ was registered on
         self.driven = False  # set from outside (a finger on the button): pulls do not win
+        self.held = None  # esp32 pad hold: (func, level) the pad shows whatever is written
 
 
 class _Slice:
@@ -113,11 +134,17 @@ class Sim:
         self.port = PORTS["rp2"]
         self.cause = PWRON_RESET
         self.rtc_memory = b""
+        self.pins = {}
+        self.sleeps = 0  # sleeps the firmware entered since power-up (tests read it)
         self.reset_all()
 
     def set_port(self, name):
         """Play `name` ("rp2" or "esp32") from now on; call before the firmware starts."""
         self.port = PORTS[name]
+        if name != "esp32":
+            import sys
+
+            sys.modules.pop("esp32", None)  # that module exists on esp32 builds only
         g = globals()
         for const in ("HARD_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"):
             if const in self.port.causes:
@@ -134,8 +161,22 @@ class Sim:
             del RTC.memory
 
     def reset_all(self, cause=PWRON_RESET):
-        """A chip reset: every pin back to an input, PWM off, no watchdog, no timers."""
-        self.pins = {}  # pin id -> _PinState
+        """A chip reset: every pin back to an input, PWM off, no watchdog, no timers.
+        A pad held through a deep sleep stays held (esp32), and a pin driven from outside
+        (a finger on the button) keeps its level; PWRON_RESET starts from scratch."""
+        kept = {}
+        for pin_id, old in self.pins.items():
+            if cause == PWRON_RESET:
+                break  # a board on the bench from scratch: nothing held, no finger on it
+            held = old.held if cause == _DEEPSLEEP_RESET else None
+            if held is not None or old.driven:  # a finger on the button stays through it
+                st = kept[pin_id] = _PinState(pin_id)
+                st.held = held
+                if old.driven:
+                    st.level, st.driven = old.level, True
+        if cause == PWRON_RESET:
+            self.sleeps = 0
+        self.pins = kept  # pin id -> _PinState
         self.pwm = {}  # pin id -> PWM
         self.slices = {}  # rp2 slice number -> _Slice
         self.adc_mv = {}  # pin id -> millivolts on the pin (absent: nothing wired)
@@ -149,6 +190,10 @@ class Sim:
         self.resets = 0
         self._noise = 0x2545F491
         self.cause = cause
+        self.asleep = None  # the sleep the chip is in (a _Sleep), None while it runs
+        self.ext0 = None  # esp32.wake_on_ext0: (pin id, level); ext1: (pin ids, level)
+        self.ext1 = None
+        self.deep_hold = False  # esp32.gpio_deep_sleep_hold: non-RTC pads held too
         if cause == PWRON_RESET:
             self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
 
@@ -203,6 +248,13 @@ class Sim:
             return
         s.level = level
         trigger = Pin.IRQ_RISING if level else Pin.IRQ_FALLING
+        asleep = self.asleep
+        if asleep is not None and not asleep.woke:
+            if not asleep.wakes_on(self, s, trigger):
+                return  # the edge is lost to a sleeping chip (or latched where none looks)
+            asleep.woke = True
+            if asleep.reset:
+                return  # a boot follows: nothing of this life runs any more
         if s.handler is None or not s.trigger & trigger:
             return
         if s.hard:
@@ -213,6 +265,66 @@ class Sim:
             self.scheduled.append((s.handler, s.pin))
             if not self.busy:
                 self.run_scheduled()
+
+    def sleep(self, deep, ms=None):
+        """machine.lightsleep / deepsleep, per port. The simulator that drives the firmware
+        (simulator/device.py) ends the sleep: at `asleep.until`, or when a wake source
+        fires (asleep.woke); then it calls wake(), or boots the chip after a deep one."""
+        port = self.port.sleep
+        if port == "rp2":
+            if ms is not None:
+                if ms <= 1:
+                    return  # mp_hal_delay_ms: no sleep at all
+                if ms >= 4294967:
+                    raise ValueError("sleep too long")  # the timer alarm's 32-bit us
+            kind = "dormant" if ms is None else "light"
+        else:
+            kind = "deep" if deep else "light"
+        until = None if ms is None else self.now() + ms
+        a = _Sleep(kind, until, reset=deep)
+        self.sleeps += 1
+        if kind == "deep":
+            self._power_down()
+        else:
+            # The peripheral clocks stop: a PWM output freezes where its counter stopped
+            # (taken as high when its duty was not 0, as after rp2's deinit).
+            for p in self.pwm.values():
+                st = self.pins.get(p.pin)
+                if st is not None and st.func == "pwm" and st.level:
+                    st.level = 65535
+        self.asleep = a
+        a.woke = a.wakes_now(self)  # a level wake source already at its level
+        if deep:
+            _restart("deepsleep")
+
+    def _power_down(self):
+        # esp32 deep sleep: the digital core is off. A held pad keeps its level (an RTC pin
+        # by its hold alone, any other only with gpio_deep_sleep_hold); every other pad is
+        # released (an input: the motor gate's pull-down wins). RTC pins keep their pulls.
+        rtc = _ESP32_RTC_PINS
+        for pin_id, st in self.pins.items():
+            if st.held is not None and (pin_id in rtc or self.deep_hold):
+                continue
+            st.held = None
+            if st.func != "in":
+                st.func = "in"
+                st.level = 0
+            st.handler = None
+            st.trigger = 0
+        self.pwm = {}
+        self.wdt = None
+        self.timers = []
+        self.scheduled = []
+
+    def wake(self):
+        """The sleep is over (its timer, or a wake source): the firmware runs on. Returns
+        the _Sleep it was in, or None."""
+        a = self.asleep
+        self.asleep = None
+        if a is not None and a.kind != "deep":
+            for p in list(self.pwm.values()):
+                p._drive()  # the clocks run again
+        return a
 
     def run_scheduled(self):
         """The VM reaches a bytecode boundary: run the soft IRQs it queued. They read the
@@ -242,7 +354,12 @@ class Sim:
         self.set_level(pin_id, (not pressed) if active_low else pressed)
 
     def level(self, pin_id):
-        return self.pin(pin_id).level
+        s = self.pin(pin_id)
+        return s.held[1] if s.held is not None else s.level
+
+    def held(self, pin_id):
+        """True while the pad is held (esp32 Pin hold): it ignores what is written."""
+        return self.pin(pin_id).held is not None
 
     def duty(self, pin_id):
         """What drives the pin now, as a duty_u16: what a motor on it feels.
@@ -254,10 +371,11 @@ class Sim:
         s = self.pins.get(pin_id)
         if s is None:
             return 0
-        if s.func == "out":
-            return 65535 if s.level else 0
-        if s.func == "pwm":
-            return s.level
+        func, level = s.held if s.held is not None else (s.func, s.level)
+        if func == "out":
+            return 65535 if level else 0
+        if func == "pwm":
+            return level
         return 0
 
     def freq(self, pin_id):
@@ -298,7 +416,7 @@ class Sim:
     def wdt_expired(self, now=None):
         """True when a started watchdog was not fed within its timeout."""
         w = self.wdt
-        if w is None:
+        if w is None or (self.asleep is not None and not self.asleep.wdt_counts):
             return False
         return (self.now() if now is None else now) - w.last_feed > w.timeout
 
@@ -322,6 +440,46 @@ class Sim:
 
 _CAUSES = {"HARD_RESET": HARD_RESET, "DEEPSLEEP_RESET": DEEPSLEEP_RESET,
            "SOFT_RESET": SOFT_RESET}
+# ESP32 pins wired to the RTC domain (ports/esp32/modesp32.h RTC_VALID_EXT_PINS): only
+# these can wake it from deep sleep; the output-capable ones keep their pulls there.
+_ESP32_RTC_PINS = (0, 2, 4, 12, 13, 14, 15, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39)
+
+
+class _Sleep:
+    """The sleep the chip is in: kind "light" (rp2: clocks gated, WFI), "dormant" (rp2:
+    oscillators stopped) or "deep" (esp32: powered down; rp2: light, then reset)."""
+
+    def __init__(self, kind, until, reset=False):
+        self.kind = kind
+        self.until = until  # the timer wake in sim time, None: none
+        self.reset = reset  # the wake is a boot
+        self.woke = False  # a wake source fired; the driver ends the sleep
+        # The RP2040 watchdog counts on in lightsleep (its tick runs from the crystal),
+        # not when DORMANT stops the crystal; a powered-down esp32 has none.
+        self.wdt_counts = kind == "light"
+
+    def wakes_on(self, sim, st, trigger):
+        """True when this edge on pad state `st` ends the sleep."""
+        if sim.port.sleep == "rp2":
+            # A pin IRQ wakes a timed lightsleep when a handler is set (micropython #7035);
+            # DORMANT needs raw dormant-wake registers that MicroPython never sets.
+            return self.kind == "light" and st.handler is not None and bool(st.trigger & trigger)
+        return self._ext_level(sim, st.id)
+
+    def wakes_now(self, sim):
+        if sim.port.sleep != "esp32":
+            return False
+        return any(self._ext_level(sim, pin_id) for pin_id in list(sim.pins))
+
+    def _ext_level(self, sim, pin_id):
+        level = sim.pins[pin_id].level if pin_id in sim.pins else 0
+        if sim.ext0 is not None and sim.ext0[0] == pin_id:
+            return bool(level) == sim.ext0[1]
+        if sim.ext1 is not None and pin_id in sim.ext1[0]:
+            pins, high = sim.ext1
+            levels = [bool(sim.pins[p].level) if p in sim.pins else False for p in pins]
+            return any(levels) if high else not any(levels)
+        return False
 
 
 def _run_hard(handler, pin):
@@ -359,12 +517,15 @@ class Pin:
     IRQ_FALLING = 4
     IRQ_RISING = 8
 
-    def __init__(self, id, mode=-1, pull=-1, value=None):
+    def __init__(self, id, mode=-1, pull=-1, value=None, **kw):
         self.id = id
         self._s = sim.pin(id)
-        self.init(mode, pull, value)
+        self.init(mode, pull, value, **kw)
 
-    def init(self, mode=-1, pull=-1, value=None):
+    def init(self, mode=-1, pull=-1, value=None, **kw):
+        for key in kw:  # rp2's Pin has no hold (ports/rp2/machine_pin.c)
+            if key != "hold" or sim.port.sleep != "esp32":
+                raise TypeError("unexpected keyword argument '%s'" % key)
         s = self._s
         if mode != -1:
             s.mode = mode
@@ -381,9 +542,17 @@ class Pin:
                 s.level = 1 if pull == Pin.PULL_UP else 0  # nothing pressed yet
         if value is not None:
             s.level = 1 if value else 0
+        if "hold" in kw:
+            # esp32 machine_pin.c: the hold is released to apply the new settings, then
+            # taken again if asked: a held pad shows what was set here, frozen.
+            s.held = None
+            if kw["hold"]:
+                s.held = (s.func, s.level)
 
     def value(self, x=None):
         if x is None:
+            if self._s.held is not None and self._s.held[0] != "in":
+                return 1 if self._s.held[1] else 0
             return self._s.level if self._s.func != "pwm" else (1 if self._s.level else 0)
         if self._s.func == "out":
             self._s.level = 1 if x else 0
@@ -407,6 +576,8 @@ class Pin:
         s.trigger = trigger
         s.hard = bool(kw.get("hard", False))
         s.pin = self
+        if sim.ext0 is not None and sim.ext0[0] == self.id:
+            sim.ext0 = None  # esp32 machine_pin_irq: an irq without wake= drops ext0
         return None
 
     def __repr__(self):
@@ -662,7 +833,7 @@ def _restart(kind):
     except ImportError:
         vdevhost = None
     if vdevhost is None:
-        raise Reset(kind == "soft")
+        raise DeepSleep() if kind == "deepsleep" else Reset(kind == "soft")
     vdevhost.restart(kind)
 
 
@@ -682,13 +853,12 @@ def idle():
     pass
 
 
-def lightsleep(ms=0):
-    import time
-
-    time.sleep_ms(ms)
+def lightsleep(ms=None):
+    sim.sleep(False, ms)
 
 
-deepsleep = lightsleep
+def deepsleep(ms=None):
+    sim.sleep(True, ms)
 
 
 class RTC:

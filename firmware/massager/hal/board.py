@@ -10,6 +10,7 @@ from massager.hal.button import Button
 from massager.hal.config import DEFAULT, check_config, load_config  # noqa: F401 - API
 from massager.hal.led import PixelLed, PwmLed
 from massager.hal.motor import Motor
+from massager.hal.power import Power
 from massager.hal.watchdog import Watchdog
 
 _WHITE = (255, 255, 255)  # a look that names the routine's colour: there is none here
@@ -20,11 +21,13 @@ class Board:
     def __init__(self, config):
         self.config = config
         self.name = config["name"]
+        self.power = Power(config["arch"])
         m = config["motor"]
         # Drive the pin low before the PWM takes it: the motor never twitches at power-up.
         pin = machine.Pin(m["pin"], machine.Pin.OUT, value=0)
+        self.power.unhold(pin)  # esp32: held low through a deep sleep until now
         self.motor = Motor(machine.PWM(pin, freq=m.get("freq", Motor.freq), duty_u16=0),
-                           m.get("freq"), pin)
+                           m.get("freq"), pin, m.get("start_min", 0))
         led = config["led"]
         if led["kind"] == "neopixel":
             import neopixel
@@ -83,6 +86,12 @@ class Board:
             self.led.set(0, 0, 0)
         except Exception:
             pass
+
+    def sleep(self, ms):
+        """Off: the LED dark, the motor pin low, the board asleep until the button (rp2:
+        or `ms`; esp32: the wake is a boot). False when it cannot sleep."""
+        self.all_off()
+        return self.power.sleep(ms, self.button, self.motor)
 
     def watchdog_reset_at_boot(self, uptime_ms):
         """True when this boot follows a watchdog reset. The cause outlives soft resets

@@ -12,7 +12,7 @@ CONFIG_MODULE = "board_config"  # a frozen module with CONFIG = {...} wins over 
 DEFAULT = {
     "name": "pico",
     "arch": "armv6m",
-    "motor": {"pin": 15, "freq": 20000},
+    "motor": {"pin": 15, "freq": 20000, "start_min": 35},
     "led": {"kind": "pwm", "pin": 25},
     "button": {"pin": 14, "active_low": True},
     "battery": {"pin": 29, "divider_x100": 300},
@@ -35,7 +35,7 @@ def check_config(config):
         return "name: must be a non-empty string"
     if config.get("arch") not in ARCHS:
         return "arch: must be one of " + ", ".join(ARCHS)
-    err = (_check_part(config, "motor", ("pin",), ("freq",))
+    err = (_check_part(config, "motor", ("pin",), ("freq", "start_min"))
            or _check_part(config, "led", ("pin", "kind"), ())
            or _check_part(config, "button", ("pin",), ("active_low",)))
     if err:
@@ -43,6 +43,11 @@ def check_config(config):
     freq = config["motor"].get("freq")
     if freq is not None and not (_is_int(freq) and 100 <= freq <= 100000):
         return "motor.freq: must be 100..100000 Hz"
+    start_min = config["motor"].get("start_min", 0)
+    if not (_is_int(start_min) and 0 <= start_min <= safety.MAX_DUTY):
+        # The kick from still may not exceed the duty cap, whatever the motor needs.
+        return "motor.start_min: must be 0..%d %% (the duty cap), got %s" % (
+            safety.MAX_DUTY, _show(start_min))
     if config["led"]["kind"] not in LED_KINDS:
         return "led.kind: must be one of " + ", ".join(LED_KINDS)
     if not isinstance(config["button"].get("active_low", True), bool):

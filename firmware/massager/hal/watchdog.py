@@ -59,8 +59,13 @@ class Watchdog:
             if self.arch in WDT_MAX_MS:  # the RP2040
                 return bool(machine.mem32[RP2040_WATCHDOG_CTRL] & (1 << 30))
             soft = getattr(machine, "SOFT_RESET", None)
-            return (soft is not None and machine.reset_cause() == soft
-                    and machine.RTC().memory() == _ARMED_MARK)
+            rtc = machine.RTC()
+            marked = rtc.memory() == _ARMED_MARK
+            if soft is None or machine.reset_cause() != soft:
+                if marked:  # RTC memory outlives a chip reset or deep sleep; the WDT did not
+                    rtc.memory(b"")
+                return False
+            return marked
         except Exception:  # a port without the register or the memory: cannot tell
             return False
 

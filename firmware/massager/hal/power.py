@@ -1,0 +1,79 @@
+# The off state: the deepest sleep each port offers that the button can end, with the
+# motor pin held low all through it (docs/decisions.md, "The off state").
+#
+# rp2 (ports/rp2/modmachine.c, MicroPython 1.29): lightsleep(ms) stops the PLLs and gates
+# the peripheral clocks; a pin with an IRQ handler wakes it early (micropython #7035), the
+# timer at `ms` otherwise. lightsleep() without a time is DORMANT, which no pin IRQ can end
+# (only raw register writes could), and deepsleep() is that same lightsleep followed by a
+# reset: neither is used. An armed watchdog keeps counting through lightsleep on the
+# RP2040, so the loop sleeps at most FEED_MS at a time and feeds it in between. The motor
+# pin is a plain output driven low: its pad keeps that level while the clocks are stopped
+# (a PWM output would freeze wherever its counter stopped).
+#
+# esp32 (ports/esp32/modmachine.c, modesp32.c): deepsleep() powers the chip down; ext0
+# wakes it when the button pin reaches its pressed level, and the chip then boots afresh
+# with reset_cause() == DEEPSLEEP_RESET, the watchdog gone with the rest. The motor pin is
+# held low through the sleep (Pin hold, plus gpio_deep_sleep_hold for a non-RTC pin), and
+# the next boot releases the hold (unhold()) before the PWM takes the pin again.
+import machine
+
+LIGHT = "light"
+DEEP = "deep"
+
+
+class Power:
+    def __init__(self, arch):
+        self.esp32 = None
+        self.mode = None  # None: this board stays awake when off
+        if arch == "armv6m":  # the RP2040
+            if hasattr(machine, "lightsleep"):
+                self.mode = LIGHT
+        else:
+            try:
+                import esp32  # pyright: ignore[reportMissingImports]
+            except ImportError:
+                esp32 = None
+            if esp32 is not None and hasattr(machine, "deepsleep"):
+                self.esp32 = esp32
+                self.mode = DEEP
+
+    def woke_from_sleep(self):
+        """True when this boot is the wake from a deep sleep, not a power-on."""
+        cause = getattr(machine, "DEEPSLEEP_RESET", None)
+        try:
+            return cause is not None and machine.reset_cause() == cause
+        except Exception:
+            return False
+
+    def unhold(self, pin):
+        """A pin held through a deep sleep stays held after the wake: let it go, low."""
+        if self.mode == DEEP:
+            pin.init(machine.Pin.OUT, value=0, hold=False)
+
+    def sleep(self, ms, button, motor):
+        """Sleep until `button` (a hal Button) is pressed, `motor` (a hal Motor) held off.
+        rp2: returns at the press or after `ms`; esp32: never returns (the wake is a boot).
+        False when this board cannot sleep, so it stays awake instead."""
+        mode = self.mode
+        if mode is None:
+            return False
+        motor.release()  # a plain output, low: it keeps that level asleep
+        if mode == LIGHT:
+            machine.lightsleep(ms)
+            return True
+        esp32 = self.esp32
+        level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
+        try:
+            # Last, right before sleeping: a later Pin.irq on this pin would clear it.
+            esp32.wake_on_ext0(button.pin, level)
+        except ValueError:  # not an RTC pin: nothing could wake it, so never sleep
+            self.mode = None
+            return False
+        pin = motor.pin
+        if pin is not None:
+            pin.init(machine.Pin.OUT, value=0, hold=True)
+            hold = getattr(esp32, "gpio_deep_sleep_hold", None)
+            if hold is not None:
+                hold(True)  # a non-RTC pin is held in deep sleep only with this too
+        machine.deepsleep()
+        return True  # not reached on a board

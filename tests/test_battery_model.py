@@ -1,0 +1,48 @@
+"""The battery-life figures (bench/battery.py): the model on real traces, and the section
+it writes in docs/benchmarks.md."""
+
+import os
+
+from bench import battery
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_docs_benchmarks_has_the_battery_section_for_every_board():
+    with open(os.path.join(ROOT, "docs", "benchmarks.md"), encoding="utf-8") as f:
+        text = f.read()
+    i = text.index(battery.HEADING)
+    section = text[i:]
+    for name in battery.BOARDS:
+        assert "| %s |" % name in section
+    assert "standby in off: now / before" in section and "source" in section
+
+
+def test_sleeping_when_off_lasts_far_longer_than_the_awake_off_of_before():
+    fig = battery.figures()
+    for name, f in fig.items():
+        assert f["standby_days_now"] > 9 * f["standby_days_before"], name
+        assert f["standby_days_before"] < 1.5  # awake off: about a day, as the issue says
+    assert fig["esp32-devkit"]["standby_days_now"] > 90  # months on the deep-sleep build
+
+
+def test_a_session_costs_what_its_trace_drives():
+    # The weekly use is longer and runs the motor more than the daily one, on every board,
+    # and a use costs more than its minutes at the awake current alone.
+    for name, f in battery.figures().items():
+        board = battery.BOARDS[name]
+        assert f["mah"]["weekly"] > f["mah"]["daily"]
+        for routine in ("weekly", "daily"):
+            awake_only = board["awake"] * f["minutes"][routine] / 60
+            assert f["mah"][routine] > awake_only
+
+
+def test_update_replaces_only_its_own_section(tmp_path):
+    path = tmp_path / "benchmarks.md"
+    path.write_text("# Benchmarks\n\n| a | b |\n\n## Battery life (model)\n\nold\n\n"
+                    "## Later\n\nkept\n")
+    battery.update(str(path))
+    text = path.read_text()
+    assert text.startswith("# Benchmarks\n\n| a | b |\n\n## Battery life (model)\n")
+    assert "old" not in text and text.endswith("## Later\n\nkept\n")
+    assert text.count(battery.HEADING) == 1
