@@ -308,3 +308,124 @@ class EmulatedPico:
             pass
         except OSError:
             self._out.clear()
+
+
+# ---- massager vdev --engine rp2040 ----
+
+KEYS = "space: click the button  d: double  l: long press  h: hold 3 s  b: battery 0 V / " \
+       "healthy  r: power cycle  q: quit"
+
+
+def _percent(change):
+    if change is None or change.duty is None:
+        return "  -"
+    return "%3d" % round(change.duty * 100)
+
+
+class _Console:
+    """Key presses on a terminal drive the button; a status line shows the outputs."""
+
+    def __init__(self, pico, motor, led):
+        self.pico, self.motor, self.led = pico, motor, led
+        self.battery = True
+
+    def status(self):
+        m = (self.pico.changes(self.motor) or [None])[-1]
+        lamp = (self.pico.changes(self.led) or [None])[-1]
+        return "\r  t %8.1f s  motor %s%%  LED %s%%  resets %d  " % (
+            self.pico.now() / 1000, _percent(m), _percent(lamp),
+            self.pico.count("watchdog") + self.pico.count("reset"))
+
+    def key(self, ch):
+        clicks = {" ": [(0, 1), (120, 0)], "d": [(0, 1), (100, 0), (200, 1), (300, 0)],
+                  "l": [(0, 1), (1200, 0)], "h": [(0, 1), (3300, 0)]}
+        if ch in clicks:
+            self.pico.script(clicks[ch])
+        elif ch == "b":
+            self.battery = not self.battery
+            self.pico.set_battery(self.pico.battery_mv if self.battery else 0)
+        elif ch == "r":
+            self.pico.power_cycle()
+        return ch != "q"
+
+
+def main(argv=None):
+    import argparse
+    import signal
+    import sys
+
+    ap = argparse.ArgumentParser(
+        prog="massager vdev --engine rp2040",
+        description="The stock MicroPython %s rp2 firmware on an emulated RP2040, on a serial "
+                    "port (pty) for mpremote and the massager device commands." % MICROPYTHON)
+    ap.add_argument("--engine", choices=("rp2040",), default="rp2040", help=argparse.SUPPRESS)
+    ap.add_argument("--flash", default="vdev-flash.img",
+                    help="the 2 MiB flash image file, created when missing and kept across "
+                         "runs (default vdev-flash.img)")
+    ap.add_argument("--board", default="pico", help="an RP2040 board in boards/ (pin map)")
+    ap.add_argument("--battery-mv", type=int, default=BATTERY_MV,
+                    help="battery voltage on the battery ADC pin (default %d; 0 for 0 V)"
+                         % BATTERY_MV)
+    ap.add_argument("--fast", action="store_true",
+                    help="skip idle time when no host has the port open (time otherwise "
+                         "runs at wall speed, as on a board)")
+    ap.add_argument("--pins", metavar="FILE",
+                    help="append every change of the motor and LED pins (JSON lines)")
+    args = ap.parse_args(argv)
+    try:
+        pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery_mv,
+                            pace="host" if args.fast else "wall").start()
+    except (PicoError, RuntimeError, OSError, ValueError) as e:
+        print("vdev: %s" % e, file=sys.stderr)
+        return 1
+    motor, led = pico.config["motor"]["pin"], pico.config["led"]["pin"]
+    print(pico.port, flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    pins = open(args.pins, "a") if args.pins else None
+    names = {motor: "motor", led: "led"}
+    console = _Console(pico, motor, led) if sys.stdin.isatty() and sys.stderr.isatty() else None
+    try:
+        if console:
+            _interactive(console, stop)
+        else:
+            seen = 0
+            while not stop.wait(0.2):
+                if pico.error:
+                    print("vdev: %s" % pico.error, file=sys.stderr)
+                    return 1
+                events, seen = pico.events[seen:], len(pico.events)
+                for e in events:
+                    if pins and e["ev"] == "pin":
+                        pins.write(json.dumps({"t": round(e["t"] / 1e6, 3),
+                                               "pin": names[e["pin"]], "fn": e["fn"],
+                                               "duty": e["duty"], "freq": e["freq"]}) + "\n")
+                        pins.flush()
+    finally:
+        pico.stop()
+        if pins:
+            pins.close()
+    return 0
+
+
+def _interactive(console, stop):
+    import sys
+    import termios
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    print(KEYS, file=sys.stderr)
+    try:
+        import select
+
+        while not stop.is_set():
+            sys.stderr.write(console.status())
+            sys.stderr.flush()
+            if select.select([fd], [], [], 0.25)[0]:
+                if not console.key(os.read(fd, 1).decode("latin1").lower()):
+                    break
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        sys.stderr.write("\n")

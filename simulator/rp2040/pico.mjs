@@ -372,13 +372,14 @@ export class Pico {
     const stats = this.stats;
     for (let n = 1; ; n++) {
       if (core.waiting) {
-        let dt = clock.nanosToNextAlarm;
+        // (nanosToNextAlarm says 0 both for "due now" and for "no alarm at all")
+        let dt = clock.nextAlarm ? Math.max(0, clock.nextAlarm.nanos - clock.nanos) : Infinity;
         if (!this.paced && this.limit !== null) {
           const room = this.limit - this.now();
           if (room <= 0) return this._wait('held');
-          if (dt <= 0 || dt > room) dt = room; // nothing happens before the limit
+          if (dt > room) dt = room; // nothing happens before the limit
         }
-        if (dt <= 0) return this._wait('parked'); // only the host can wake it
+        if (dt === Infinity) return this._wait('parked'); // only the host can wake it
         if (this.paced) {
           const allowed = this._allowance();
           if (dt > allowed) return this._wait('paced', Math.min((dt - allowed) / 1e6, 20));

@@ -1,0 +1,116 @@
+# The firmware on the stock MicroPython rp2 port, on an emulated RP2040 (simulator/pico.py):
+# the real interpreter, the real machine module in C, PWM, GPIO, ADC and watchdog registers,
+# littlefs on flash. The CPython simulator says what should happen; the pins say what did.
+#
+# The chip runs in emulated time, held between steps (hold=True) and driven by run(ms), so
+# every check is in emulated ms and the same on a loaded machine. Busy code runs several
+# times slower than a real RP2040: the runs are kept to the first minute or so.
+import json
+import shutil
+
+import pytest
+
+from massager import routines
+from simulator.engines import trace
+from simulator.pico import EmulatedPico
+from simulator.pins import compare, pin_series, trace_series
+
+MOTOR, LED = 15, 25  # boards/pico/board.json
+# A change shows on the pin within this of its schedule, and has settled by then: the
+# firmware wakes on time, computes for a few ms (at 125 MHz), and the motor's soft start
+# takes 30 ms from still.
+TOLERANCE_MS = 50
+BOOT_MS = 2000  # power-up to the idle light, with room (about 1 s on the real port)
+SELECT_WEEKLY = [(0, 1), (100, 0), (200, 1), (300, 0)]  # a double press: the next routine
+START_AT = 2000
+
+
+def edges_text(edges):
+    """The CPython simulator's --buttons for the same edges."""
+    return ",".join("%d:%s" % (ms, "down" if pressed else "up") for ms, pressed in edges)
+
+
+def expected(edges, until):
+    """The CPython simulator's trace for the device's built-ins (daily first) and edges."""
+    lines = trace(routines.text("daily"), buttons=edges_text(edges), until=until)
+    return [json.loads(line) for line in lines]
+
+
+def motor_running(edges, after, length):
+    """A time after `after` from which the simulator's motor runs for `length` ms with
+    these edges: where a press will land on a running motor."""
+    motor = trace_series(expected(edges, after + 30000), "motor")
+    return next(t for (t, v), (t2, _) in zip(motor, motor[1:])
+                if v > 0 and t >= after and t2 - t >= length)
+
+
+class Session:
+    """One boot of the real port and one weekly session on it, with the CPython
+    simulator's trace for the same button edges: power-up, idle, a double press (weekly),
+    a short press (start), the first minute, a pause and resume, a long press (stop)."""
+
+    def __init__(self, pico):
+        self.boot_end = pico.run(BOOT_MS)
+        self.idle = {pin: pico.changes(pin) for pin in (MOTOR, LED)}
+        edges = SELECT_WEEKLY + [(START_AT, 1), (START_AT + 100, 0)]
+        self.minute = START_AT + 60000
+        # A short press is known 400 ms after its release (it could become a double); a
+        # long press once held 1 s. Both land where the simulator's motor is running.
+        pause = motor_running(edges, self.minute + 1000, 700) + 100
+        edges += [(pause, 1), (pause + 100, 0), (pause + 3000, 1), (pause + 3100, 0)]
+        stop = motor_running(edges, pause + 5000, 1200) + 100
+        edges += [(stop, 1), (stop + 1500, 0)]
+        self.end = stop + 3000
+        self.at = pico.script(edges)
+        pico.run(self.end + 1000)
+        self.records = expected(edges, self.end)
+        states = [(r["t"], r["state"]) for r in self.records]
+        self.paused = next(t for t, s in states if s == "paused")
+        self.stopped = next(t for t, s in states if t > stop and s != "running")
+        assert pause < self.paused < pause + 600 and stop < self.stopped < stop + 1100
+        self.pins = {pin: pico.changes(pin) for pin in (MOTOR, LED)}
+        self.watchdog_resets = pico.count("watchdog")
+
+
+@pytest.fixture(scope="module")
+def session(pico_image, tmp_path_factory):
+    image = tmp_path_factory.mktemp("session") / "flash.img"
+    shutil.copy(pico_image, image)
+    with EmulatedPico(str(image), hold=True) as pico:
+        return Session(pico)
+
+
+def check_pins(session, until):
+    records = [r for r in session.records if r["t"] <= until]
+    for pin, output, scale in ((MOTOR, "motor", 100), (LED, "led", 255)):
+        problems, _ = compare(trace_series(records, output),
+                              pin_series(session.pins[pin], scale), session.at, TOLERANCE_MS)
+        assert not problems, "%s: %s" % (output, problems[:5])
+
+
+def test_boot_shows_the_idle_light_with_the_motor_still(session):
+    led, motor = session.idle[LED], session.idle[MOTOR]
+    idle = session.records[0]
+    assert idle["state"] == "idle"
+    assert (led[-1].fn, round(led[-1].duty * 255), led[-1].freq) == ("pwm", max(idle["led"]),
+                                                                    1000)
+    assert (motor[-1].fn, motor[-1].duty, motor[-1].freq) == ("pwm", 0, 20000)  # board.json
+    assert not any(c.duty for c in motor)  # never moved while booting
+
+
+def test_weekly_first_minute_drives_the_pins_like_the_simulator(session):
+    first = [r for r in session.records if r["t"] <= session.minute]
+    assert [r["state"] for r in first].count("running") > 100
+    assert max(r["motor"] for r in first) > 40
+    check_pins(session, session.minute)
+
+
+def test_pause_and_stop_turn_the_motor_off_at_once(session):
+    check_pins(session, session.end)  # pause, resume and stop as the simulator has them
+    motor = pin_series(session.pins[MOTOR], 100)
+    for t in (session.paused, session.stopped):
+        before = [v for a, v in motor if a < session.at + t][-1]
+        after = [v for a, v in motor if a <= session.at + t + TOLERANCE_MS][-1]
+        assert before > 0 and after == 0, (t, before, after)  # running, then off at once
+    assert all(v == 0 for a, v in motor if a >= session.at + session.stopped + TOLERANCE_MS)
+    assert session.watchdog_resets == 0
