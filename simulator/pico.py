@@ -145,6 +145,12 @@ class EmulatedPico:
                 except OSError:
                     pass
 
+    def power_cut(self):
+        """The power goes now: the chip stops between two instructions, the flash image
+        keeps what was erased and programmed up to here. stop() still cleans up."""
+        if self._proc is not None:
+            self._proc.kill()
+
     def __enter__(self):
         return self.start()
 

@@ -9,10 +9,11 @@ import json
 import shutil
 
 import pytest
+import serial
 from mpremote.transport_serial import SerialTransport
 
-from helpers import massager, mpremote, routine_doc, stop_firmware
-from host_tools import flash
+from helpers import massager, mpremote, routine_doc, sha, stop_firmware
+from host_tools import device, flash
 from massager import routines
 from simulator.engines import trace
 from simulator.pico import EmulatedPico
@@ -188,3 +189,78 @@ def test_every_device_command_works_on_the_real_port(pico_image, tmp_path, monke
         rc, out, _ = massager("ls", "-p", pico.port)
         assert [line.split()[0] for line in out.splitlines()] == ["daily", "weekly"]
         assert pico.count("watchdog") == 0
+
+
+class LinkCut:
+    """Cuts the link and the power after the host has sent `at` bytes: the rest of that
+    write never arrives, and the chip stops where it is (littlefs mid-write, maybe)."""
+
+    def __init__(self, monkeypatch):
+        self.at = None
+        self.sent = 0
+        real = serial.Serial.write
+        cut = self
+
+        def write(port, data):
+            if cut.at is not None and cut.sent + len(data) >= cut.at:
+                real(port, data[:cut.at - cut.sent])
+                cut.sent = cut.at
+                cut.pico.power_cut()
+                raise serial.SerialException("link cut")
+            cut.sent += len(data)
+            return real(port, data)
+
+        monkeypatch.setattr(serial.Serial, "write", write)
+
+    def push(self, image, routine, at=None):
+        """`massager push` on the board of this flash image, cut at byte `at` (None: not
+        cut; the power goes right after). (exit code, stderr, bytes sent)."""
+        with EmulatedPico(str(image), hold=True) as self.pico:
+            self.sent, self.at = 0, at
+            rc, _, err = massager("push", routine, "-p", self.pico.port)
+            self.at = None
+            self.pico.power_cut()
+        return rc, err, self.sent
+
+
+ON_DEVICE = """
+import os, hashlib, binascii
+print(sorted(os.listdir('/routines')))
+print(binascii.hexlify(hashlib.sha256(open('/routines/mine.json', 'rb').read()).digest()))
+"""
+
+
+def test_a_push_cut_anywhere_leaves_the_old_or_the_new_routine_on_littlefs(
+        pico_image, tmp_path, monkeypatch):
+    base = tmp_path / "base.img"
+    shutil.copy(pico_image, base)
+    old, new = (json.dumps(routine_doc(name="mine", title=title), indent=32).encode()
+                for title in ("Old", "New"))
+    assert len(new) > device.CHUNK  # two round trips, each a littlefs write
+    (tmp_path / "mine.json").write_bytes(old)
+    with EmulatedPico(str(base), hold=True) as pico:
+        stop_firmware(pico.port)
+        # No firmware at boot from here on (the push needs none): each restart is quick.
+        assert mpremote(pico.port, "rm", ":/main.py", ":/boot.py").returncode == 0
+        rc, _, err = massager("push", tmp_path / "mine.json", "-p", pico.port)
+        assert rc == 0, err
+    (tmp_path / "mine.json").write_bytes(new)
+    cut = LinkCut(monkeypatch)
+    outcomes = {}
+    total = None
+    for at in (None, 0.15, 0.5, 0.9):  # None: a whole push first, to count its bytes
+        image = tmp_path / ("cut-%s.img" % at)
+        shutil.copy(base, image)
+        rc, err, sent = cut.push(image, tmp_path / "mine.json", at and int(total * at))
+        if at is None:
+            total = sent
+            assert rc == 0, err
+        else:
+            assert rc == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+        with EmulatedPico(str(image), hold=True) as pico:
+            r = mpremote(pico.port, "exec", ON_DEVICE)
+        names, digest = r.stdout.split("\n")[:2]
+        assert names.strip() in ("['mine.json']", "['.mine.tmp', 'mine.json']"), names
+        outcomes[at] = {sha(old): "old", sha(new): "new"}.get(digest.strip()[2:-1], "neither")
+    assert outcomes[None] == "new" and outcomes[0.15] == "old", outcomes
+    assert set(outcomes.values()) <= {"old", "new"}, outcomes
