@@ -145,6 +145,21 @@ class EmulatedPico:
                 except OSError:
                     pass
 
+    def interrupt(self, timeout=120):
+        """Ctrl-C until the friendly REPL's prompt shows, as a person at a terminal would:
+        it stops boot.py and main.py wherever they are. (One Ctrl-C that lands in boot.py
+        stops only boot.py: main.py then starts, and eats what the host sends next.)"""
+        import serial
+
+        with serial.Serial(self.port, timeout=0.05) as s:
+            seen = b""
+            end = time.monotonic() + timeout
+            while not seen.endswith(b">>> "):
+                if time.monotonic() > end:
+                    raise PicoError("no REPL prompt on %s: %r" % (self.port, seen[-200:]))
+                s.write(b"\x03")
+                seen = (seen + s.read(512))[-512:]
+
     def power_cut(self):
         """The power goes now: the chip stops between two instructions, the flash image
         keeps what was erased and programmed up to here. stop() still cleans up."""

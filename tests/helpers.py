@@ -64,20 +64,3 @@ def massager(*argv):
         rc = cli.main([str(a) for a in argv])
     return rc, out.getvalue(), err.getvalue()
 
-
-def stop_firmware(port, timeout=120):
-    """Ctrl-C until the friendly REPL's prompt shows, as a person at a terminal would: it
-    stops boot.py and main.py wherever they are (one Ctrl-C that lands in boot.py only
-    stops boot.py; main.py then starts and needs another)."""
-    import time
-
-    import serial
-
-    with serial.Serial(port, timeout=0.05) as s:
-        seen = b""
-        end = time.monotonic() + timeout
-        while not seen.endswith(b">>> "):
-            if time.monotonic() > end:
-                raise AssertionError("no REPL prompt on %s: %r" % (port, seen[-200:]))
-            s.write(b"\x03")
-            seen = (seen + s.read(512))[-512:]

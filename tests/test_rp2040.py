@@ -12,7 +12,7 @@ import pytest
 import serial
 from mpremote.transport_serial import SerialTransport
 
-from helpers import massager, mpremote, routine_doc, sha, stop_firmware
+from helpers import massager, mpremote, routine_doc, sha
 from host_tools import device, flash
 from massager import routines
 from simulator.engines import trace
@@ -142,7 +142,7 @@ def test_a_hang_with_the_motor_on_is_ended_by_the_real_watchdog(pico_image, tmp_
     image = tmp_path / "flash.img"
     shutil.copy(pico_image, image)
     with EmulatedPico(str(image), hold=True) as pico:
-        stop_firmware(pico.port)
+        pico.interrupt()
         # The firmware's own loop, started from the REPL with a fault that hangs it 3 s
         # into a session: its watchdog (armed when the session starts) must end it.
         link = SerialTransport(pico.port)
@@ -171,7 +171,7 @@ def test_every_device_command_works_on_the_real_port(pico_image, tmp_path, monke
     routine.write_text(json.dumps(routine_doc(name="lite", title="Lite"), indent=2))
     monkeypatch.chdir(tmp_path)
     with EmulatedPico(str(image), hold=True) as pico:
-        stop_firmware(pico.port)
+        pico.interrupt()
         rc, out, err = massager("devices", "-p", pico.port)
         assert rc == 0 and out.split()[1:7] == [
             "pico", "firmware", flash.firmware_version(), "MicroPython", "1.28.0", "routines:"]
@@ -239,7 +239,7 @@ def test_a_push_cut_anywhere_leaves_the_old_or_the_new_routine_on_littlefs(
     assert len(new) > device.CHUNK  # two round trips, each a littlefs write
     (tmp_path / "mine.json").write_bytes(old)
     with EmulatedPico(str(base), hold=True) as pico:
-        stop_firmware(pico.port)
+        pico.interrupt()
         # No firmware at boot from here on (the push needs none): each restart is quick.
         assert mpremote(pico.port, "rm", ":/main.py", ":/boot.py").returncode == 0
         rc, _, err = massager("push", tmp_path / "mine.json", "-p", pico.port)
