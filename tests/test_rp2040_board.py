@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from helpers import mpremote
 from host_tools.device import Device
 from simulator.pico import EmulatedPico
 from simulator.vdev import VirtualDevice
@@ -203,3 +204,24 @@ def test_battery_adc_reads_the_same_voltage_on_both(real, simulated):
     real_mv, sim_mv = on_both(real, simulated, battery_adc)
     assert real_mv[0] == 0 and abs(real_mv[1] - 3900 / DIVIDER) < 2  # one 12-bit step: 0.8
     assert all(abs(a - b) < 2 for a, b in zip(real_mv, sim_mv))
+
+
+def test_the_emulated_board_resets_and_keeps_its_flash_like_a_board(tmp_path):
+    image = str(tmp_path / "flash.img")
+    with EmulatedPico(image, hold=True) as pico:
+        with Device(pico.port) as dev:
+            dev.write_file("/kept.txt", b"kept")
+            assert dev.eval("__import__('machine').reset_cause()") == 1  # power-on
+        assert mpremote(pico.port, "reset").returncode == 0  # machine.reset()
+        pico.run(100)
+        assert [e["cause"] for e in pico.events if e["ev"] == "boot"] == ["power", "reset"]
+        with Device(pico.port) as dev:  # rp2 resets through its watchdog: WDT_RESET
+            assert dev.eval("__import__('machine').reset_cause()") == 3
+        pico.power_cycle()
+        with Device(pico.port) as dev:
+            assert dev.eval("__import__('machine').reset_cause()") == 1
+            assert dev.read_file("/kept.txt") == b"kept"
+    with EmulatedPico(image, hold=True) as pico:  # another run, the same image file
+        with Device(pico.port) as dev:
+            assert dev.read_file("/kept.txt") == b"kept"
+            assert dev.exec("print(1 + 1)").strip() == "2"
