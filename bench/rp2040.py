@@ -4,6 +4,7 @@
 # instructions as rp2040js counts them (idle time skipped, never counted as busy). They do
 # not depend on the host's load. The host-tool figures are wall-clock times over the
 # emulated USB link, which is paced to the wall clock while a host talks.
+import atexit
 import json
 import os
 import shutil
@@ -27,7 +28,9 @@ _flashed = {}
 def flashed_image(tmp):
     """A flash image with the firmware installed by `massager flash` (made once per run)."""
     if "path" not in _flashed:
-        path = os.path.join(tempfile.mkdtemp(prefix="massager-bench-"), "flashed.img")
+        folder = tempfile.mkdtemp(prefix="massager-bench-")
+        atexit.register(shutil.rmtree, folder, True)
+        path = os.path.join(folder, "flashed.img")
         with EmulatedPico(path) as pico:
             pico.wait(lambda e: e["ev"] == "usb")
             _run("-m", "host_tools", "flash", "--port", pico.port)
