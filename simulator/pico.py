@@ -26,6 +26,7 @@ import tty
 from collections import namedtuple
 
 from simulator.micropython import node_command
+from simulator.vdev import flush
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RP2040 = os.path.join(HERE, "rp2040")
@@ -267,7 +268,7 @@ class EmulatedPico:
                 master_registered = False
                 self._out.clear()  # nobody listens: a board's output is lost too
             if self._out and open_now:
-                self._flush()
+                flush(self._master, self._out)
             timeout = PORT_POLL_S if not open_now or self._out else 0.2
             for key, _ in self._sel.select(timeout):
                 what = key.data
@@ -321,14 +322,6 @@ class EmulatedPico:
         p.register(self._master, select.POLLIN)
         return not any(ev & select.POLLHUP for _, ev in p.poll(0))
 
-    def _flush(self):
-        try:
-            n = os.write(self._master, self._out)
-            del self._out[:n]
-        except BlockingIOError:
-            pass
-        except OSError:
-            self._out.clear()
 
 
 # ---- massager vdev --engine rp2040 ----

@@ -298,13 +298,19 @@ class VirtualDevice:
     def _flush_out(self):
         if len(self._out) > OUT_CAP:
             del self._out[: len(self._out) - OUT_CAP]
-        try:
-            n = os.write(self._master, self._out)
-            del self._out[:n]
-        except BlockingIOError:
-            pass
-        except OSError:
-            self._out.clear()
+        flush(self._master, self._out)
+
+
+def flush(fd, out):
+    """Write what a non-blocking pty master takes of bytearray `out`, and drop it from
+    `out`; all of it when the port is gone."""
+    try:
+        n = os.write(fd, out)
+        del out[:n]
+    except BlockingIOError:
+        pass
+    except OSError:
+        out.clear()
 
 
 ENGINES = ("micropython", "rp2040")
