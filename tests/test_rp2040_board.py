@@ -7,6 +7,10 @@
 # `machine.sim` registry. Probes marked ISSUE_11 show where today's simulated board is
 # kinder than the port; they pass once it follows the rp2 port there (issue 11), and then
 # strict xfail turns their passing into a failure to remove the mark.
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -18,6 +22,7 @@ from simulator.vdev import VirtualDevice
 
 MOTOR, BUTTON, BATTERY = 15, 14, 29  # boards/pico/board.json; GP14 and GP15 share slice 7
 DIVIDER = 3  # board.json divider_x100 300: the Pico's VSYS divider
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ISSUE_11 = pytest.mark.xfail(strict=True, reason="issue 11: the simulated rp2 profile")
 
 
@@ -225,3 +230,26 @@ def test_the_emulated_board_resets_and_keeps_its_flash_like_a_board(tmp_path):
         with Device(pico.port) as dev:
             assert dev.read_file("/kept.txt") == b"kept"
             assert dev.exec("print(1 + 1)").strip() == "2"
+
+
+def test_the_vdev_command_serves_the_emulated_pico(tmp_path):
+    cmd = [sys.executable, "-m", "host_tools", "vdev", "--engine", "rp2040"]
+    bad = subprocess.run(cmd + ["--board", "esp32-devkit"], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert bad.returncode == 1 and bad.stderr.startswith("vdev: board esp32-devkit is not")
+    pins = tmp_path / "pins.jsonl"
+    p = subprocess.Popen(cmd + ["--flash", str(tmp_path / "pico.img"), "--pins", str(pins)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                         stdin=subprocess.DEVNULL)
+    try:
+        port = p.stdout.readline().decode().strip()
+        r = mpremote(port, "exec", "import machine\nmachine.PWM(machine.Pin(%d), freq=20000, "
+                     "duty_u16=32768)\nprint(machine.unique_id() != b'')" % MOTOR)
+        assert r.stdout.split() == ["True"], r
+    finally:
+        p.terminate()
+        _, err = p.communicate(timeout=60)
+    assert p.returncode == 0 and b"Traceback" not in err, err
+    lines = [json.loads(line) for line in pins.read_text().splitlines()]
+    assert {"pin": "motor", "fn": "pwm", "duty": 0.5, "freq": 20000}.items() <= lines[-1].items()
+    assert (tmp_path / "pico.img").stat().st_size == 2 * 1024 * 1024
