@@ -130,6 +130,7 @@ export class Pico {
     const forced = !(wd.reason & REASON_TIMER);
     this.onEvent({ ev: forced ? 'reset' : 'watchdog', t: this.now() });
     this.resetting = true;
+    this._dropInput(); // the USB link goes down with the chip: what was in flight is lost
     const flash = new Uint8Array(this.mcu.flash.subarray(0, FLASH_BYTES));
     setImmediate(() => this._boot(flash, forced ? 'reset' : 'watchdog'));
   }
@@ -140,9 +141,14 @@ export class Pico {
     this.sleepTimer = null;
     const flash = new Uint8Array(this.mcu.flash.subarray(0, FLASH_BYTES));
     this.mcu.peripherals[0x40058].reason = 0;
+    this._dropInput();
+    this._boot(flash, 'power');
+  }
+
+  _dropInput() {
     this.inbox = [];
     this.inboxBytes = 0;
-    this._boot(flash, 'power');
+    this.pendingRead = null;
   }
 
   _onBreak(mcu, imm) {
