@@ -346,8 +346,8 @@ class _Console:
     def status(self):
         m = (self.pico.changes(self.motor) or [None])[-1]
         lamp = (self.pico.changes(self.led) or [None])[-1]
-        return "\r  t %8.1f s  motor %s%%  LED %s%%  resets %d  " % (
-            self.pico.now() / 1000, _percent(m), _percent(lamp),
+        return "\r  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
+            _percent(m), _percent(lamp), self.pico.now() / 1000,
             self.pico.count("watchdog") + self.pico.count("reset"))
 
     def key(self, ch):
