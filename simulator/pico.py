@@ -140,11 +140,8 @@ class EmulatedPico:
                     f.close()
                 except OSError:
                     pass
-            for fd in (self._ctrl, self._master):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            os.close(self._ctrl)
+            self._close_port()
 
     def interrupt(self, timeout=120):
         """Ctrl-C until the friendly REPL's prompt shows, as a person at a terminal would:
@@ -161,10 +158,13 @@ class EmulatedPico:
                 s.write(b"\x03")
                 seen = (seen + s.read(512))[-512:]
 
-    def power_cut(self):
-        """The power goes now: the chip stops between two instructions, the flash image
-        keeps what was erased and programmed up to here. stop() still cleans up."""
-        if self._proc is not None:
+    def power_cut(self, after_flash_ops=None):
+        """The power goes now (or right after the next `after_flash_ops` flash erases or
+        programs): the chip stops where it is, the flash image keeps what was erased and
+        programmed up to there, and the port goes away as a board's USB does."""
+        if after_flash_ops is not None:
+            self._send("cut %d" % after_flash_ops)
+        elif self._proc is not None:
             self._proc.kill()
 
     def __enter__(self):
@@ -309,11 +309,21 @@ class EmulatedPico:
                         self._cv.notify_all()
 
     def _exited(self):
+        self._close_port()  # the port vanishes, as a board's USB does: the host sees it at once
         with self._cv:
             if not self._stop:
                 last = self._stderr.decode("utf-8", "replace").strip().splitlines()
                 self.error = "the emulator stopped: %s" % (last[-1] if last else "no message")
             self._cv.notify_all()
+
+    def _close_port(self):
+        fd, self._master = self._master, None
+        if fd is not None:
+            try:
+                self._sel.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+            os.close(fd)
 
     def _port_open(self):
         import select

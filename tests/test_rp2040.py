@@ -54,7 +54,7 @@ class Session:
     a short press (start), the first minute, a pause and resume, a long press (stop)."""
 
     def __init__(self, pico):
-        self.boot_end = pico.run(BOOT_MS)
+        pico.run(BOOT_MS)
         self.idle = {pin: pico.changes(pin) for pin in (MOTOR, LED)}
         edges = SELECT_WEEKLY + [(START_AT, 1), (START_AT + 100, 0)]
         self.minute = START_AT + 60000
@@ -193,7 +193,7 @@ def test_every_device_command_works_on_the_real_port(pico_image, tmp_path, monke
 
 class LinkCut:
     """Cuts the link and the power after the host has sent `at` bytes: the rest of that
-    write never arrives, and the chip stops where it is (littlefs mid-write, maybe)."""
+    write never arrives, and the chip stops where it is."""
 
     def __init__(self, monkeypatch):
         self.at = None
@@ -212,15 +212,25 @@ class LinkCut:
 
         monkeypatch.setattr(serial.Serial, "write", write)
 
-    def push(self, image, routine, at=None):
-        """`massager push` on the board of this flash image, cut at byte `at` (None: not
-        cut; the power goes right after). (exit code, stderr, bytes sent)."""
+    def push(self, image, routine, at=None, flash_ops=None):
+        """`massager push` on the board of this flash image with the power cut at byte
+        `at` of the host's, or after `flash_ops` flash erases and programs (neither: after
+        the push). (exit code, stderr, bytes sent, flash operations done)."""
         with EmulatedPico(str(image), hold=True) as self.pico:
             self.sent, self.at = 0, at
+            ops = self._ops()
+            if flash_ops:
+                self.pico.power_cut(after_flash_ops=flash_ops)
             rc, _, err = massager("push", routine, "-p", self.pico.port)
+            if at is None and not flash_ops:
+                ops = self._ops() - ops
             self.at = None
             self.pico.power_cut()
-        return rc, err, self.sent
+        return rc, err, self.sent, ops
+
+    def _ops(self):
+        stats = self.pico.stats()
+        return stats["flashErase"] + stats["flashProgram"]
 
 
 ON_DEVICE = """
@@ -246,24 +256,27 @@ def test_a_push_cut_anywhere_leaves_the_old_or_the_new_routine_on_littlefs(
         assert rc == 0, err
     (tmp_path / "mine.json").write_bytes(new)
     cut = LinkCut(monkeypatch)
-    outcomes = {}
-    total = None
-    for at in (None, 0.15, 0.5, 0.9):  # None: a whole push first, to count its bytes
-        image = tmp_path / ("cut-%s.img" % at)
-        shutil.copy(base, image)
-        rc, err, sent = cut.push(image, tmp_path / "mine.json", at and int(total * at))
-        if at is None:
-            total = sent
-            assert rc == 0, err
-        else:
-            assert rc == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    rc, err, total, ops = cut.push(shutil.copy(base, tmp_path / "whole.img"),
+                                   tmp_path / "mine.json")
+    assert rc == 0 and ops > 3, (err, ops)  # a whole push, to count its bytes and writes
+    outcomes = {"whole": "new"}
+    # The link cut at a byte of the host's, or the power at a flash write of littlefs's
+    # (the data, the temp file's metadata, the rename) with no more bytes on the way.
+    # The last write is the rename's: cut right after it, the host hears nothing back but
+    # the new routine is in place.
+    for case, kwargs in [("byte 20%", {"at": total // 5}), ("byte 70%", {"at": total * 7 // 10}),
+                         ("flash op 1", {"flash_ops": 1}), ("flash op -1", {"flash_ops": ops - 1}),
+                         ("flash op last", {"flash_ops": ops})]:
+        image = shutil.copy(base, tmp_path / "cut.img")
+        rc, err, _, _ = cut.push(image, tmp_path / "mine.json", **kwargs)
+        assert rc == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, (case, err)
         with EmulatedPico(str(image), hold=True) as pico:
             r = mpremote(pico.port, "exec", ON_DEVICE)
         names, digest = r.stdout.split("\n")[:2]
-        assert names.strip() in ("['mine.json']", "['.mine.tmp', 'mine.json']"), names
-        outcomes[at] = {sha(old): "old", sha(new): "new"}.get(digest.strip()[2:-1], "neither")
-    assert outcomes[None] == "new" and outcomes[0.15] == "old", outcomes
-    assert set(outcomes.values()) <= {"old", "new"}, outcomes
+        assert names.strip() in ("['mine.json']", "['.mine.tmp', 'mine.json']"), (case, r)
+        outcomes[case] = {sha(old): "old", sha(new): "new"}.get(digest.strip()[2:-1])
+    assert outcomes == {"whole": "new", "byte 20%": "old", "byte 70%": "old",
+                        "flash op 1": "old", "flash op -1": "old", "flash op last": "new"}
 
 
 @pytest.mark.xfail(strict=True, reason="issue 11: the firmware keeps an armed watchdog fed "

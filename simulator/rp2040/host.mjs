@@ -11,7 +11,8 @@
 //
 // Commands, one per line: "button 1|0", "script MS:1|0,..." (button edges, MS of emulated
 // time from now), "battery MV", "host 1|0" (a host has the port open), "run MS" (with
-// --hold: let emulated time run MS further, then hold), "power" (power cycle), "stats".
+// --hold: let emulated time run MS further, then hold), "power" (power cycle), "cut N"
+// (the power goes right after the next N flash erases or programs), "stats".
 // Events: one JSON object per line, "t" in emulated ns since the first power-up: boot, usb,
 // pin, watchdog, reset, held, script, stats.
 import fs from 'node:fs';
@@ -81,8 +82,12 @@ const pico = new Pico({
   },
   onEvent: event,
   onSerial: (buf) => process.stdout.write(Buffer.from(buf)),
-  onFlashWrite: (at, n) => fs.writeSync(imageFd, pico.mcu.flash, at, n, at),
+  onFlashWrite: (at, n) => {
+    fs.writeSync(imageFd, pico.mcu.flash, at, n, at);
+    if (cutAfter !== null && --cutAfter === 0) process.exit(0); // the power goes, just now
+  },
 });
+let cutAfter = null; // flash operations until a power cut ("cut N")
 
 // ---- pacing: wall time while a host talks (and a moment after), else as set ----
 let hostOpen = false;
@@ -119,6 +124,7 @@ function command(words) {
     pico.setLimit(until);
   }
   else if (name === 'power') pico.powerCycle();
+  else if (name === 'cut') cutAfter = Number(arg);
   else if (name === 'stats') event({ ev: 'stats', t: pico.now(), ...pico.stats, boots: pico.boots });
 }
 

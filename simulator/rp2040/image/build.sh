@@ -26,6 +26,10 @@ done
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
+# The version comes from `git describe` when the tree is in a git checkout: keep git from
+# finding the one this script may sit in, so the banner reads v1.28.0 wherever it builds.
+GIT_CEILING_DIRECTORIES=$(cd "$OUT" && pwd)
+export GIT_CEILING_DIRECTORIES
 echo "rp2-image: unpacking the sources into $OUT"
 tar xzf "$HERE/$SOURCES" -C "$OUT"
 echo "rp2-image: building mpy-cross (the port freezes asyncio with it)"
