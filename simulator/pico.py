@@ -397,43 +397,59 @@ def main(argv=None):
                     help="append every change of the motor and LED pins (JSON lines)")
     args = ap.parse_args(argv)
     try:
+        log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery_mv,
                             pace="host" if args.fast else "wall").start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
     motor, led = pico.config["motor"]["pin"], pico.config["led"]["pin"]
+    log.pico, log.names = pico, {motor: "motor", led: "led"}
     print(pico.port, flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    pins = open(args.pins, "a") if args.pins else None
-    names = {motor: "motor", led: "led"}
     console = _Console(pico, motor, led) if sys.stdin.isatty() and sys.stderr.isatty() else None
     try:
         if console:
-            _interactive(console, stop)
+            _interactive(console, stop, log)
         else:
-            seen = 0
             while not stop.wait(0.2):
+                log.write()
                 if pico.error:
                     print("vdev: %s" % pico.error, file=sys.stderr)
                     return 1
-                events, seen = pico.events[seen:], len(pico.events)
-                for e in events:
-                    if pins and e["ev"] == "pin":
-                        pins.write(json.dumps({"t": round(e["t"] / 1e6, 3),
-                                               "pin": names[e["pin"]], "fn": e["fn"],
-                                               "duty": e["duty"], "freq": e["freq"]}) + "\n")
-                        pins.flush()
     finally:
         pico.stop()
-        if pins:
-            pins.close()
+        log.write()
+        log.close()
     return 0
 
 
-def _interactive(console, stop):
+class _PinLog:
+    """--pins FILE: one JSON line per change of the motor or LED pin."""
+
+    def __init__(self, path):
+        self.pico, self.names, self.seen = None, {}, 0
+        self.file = open(path, "a") if path else None
+
+    def write(self):
+        events, self.seen = self.pico.events[self.seen:], len(self.pico.events)
+        if self.file is None:
+            return
+        for e in events:
+            if e["ev"] == "pin":
+                self.file.write(json.dumps({"t": round(e["t"] / 1e6, 3),
+                                            "pin": self.names[e["pin"]], "fn": e["fn"],
+                                            "duty": e["duty"], "freq": e["freq"]}) + "\n")
+        self.file.flush()
+
+    def close(self):
+        if self.file:
+            self.file.close()
+
+
+def _interactive(console, stop, log):
     import sys
     import termios
 
@@ -445,6 +461,7 @@ def _interactive(console, stop):
         import select
 
         while not stop.is_set():
+            log.write()
             sys.stderr.write(console.status())
             sys.stderr.flush()
             if select.select([fd], [], [], 0.25)[0]:
