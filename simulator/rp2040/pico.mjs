@@ -79,7 +79,7 @@ export class Pico {
     this.base = 0; // emulated ns before the current chip instance started
     this.boots = 0;
     this.stats = { cycles: 0, instructions: 0, flashErase: 0, flashProgram: 0, resets: 0 };
-    this.outputs = new Map(); // gpio -> last reported state (JSON text)
+    this.outputs = new Map(); // gpio -> its last reported state, as a comparable key
     this._boot(flash, 'power');
   }
 
