@@ -17,7 +17,7 @@ from host_tools import device, flash
 from massager import routines
 from simulator.engines import trace
 from simulator.pico import EmulatedPico
-from simulator.pins import compare, pin_series, trace_series
+from simulator.pins import compare, pin_series, trace_series, value_at
 
 MOTOR, LED = 15, 25  # boards/pico/board.json
 # A change shows on the pin within this of its schedule, and has settled by then: the
@@ -27,6 +27,8 @@ TOLERANCE_MS = 50
 BOOT_MS = 2000  # power-up to the idle light, with room (about 1 s on the real port)
 SELECT_WEEKLY = [(0, 1), (100, 0), (200, 1), (300, 0)]  # a double press: the next routine
 START_AT = 2000
+LOW_MV, FLAT_MV = 3400, 3100  # a Li-ion cell nearly empty, and past empty
+BATTERY_CHECK_MS = 65000  # the firmware reads the battery every 30 s, at a wake of its loop
 
 
 def edges_text(edges):
@@ -66,7 +68,12 @@ class Session:
         edges += [(stop, 1), (stop + 1500, 0)]
         self.end = stop + 3000
         self.at = pico.script(edges)
-        pico.run(self.end + 1000)
+        # Then the cell runs down while the device sits idle: low, then below the cut-off.
+        self.low = pico.run(self.end + 6000)
+        pico.set_battery(LOW_MV)
+        self.flat = pico.run(BATTERY_CHECK_MS)
+        pico.set_battery(FLAT_MV)
+        pico.run(BATTERY_CHECK_MS)
         self.records = expected(edges, self.end)
         states = [(r["t"], r["state"]) for r in self.records]
         self.paused = next(t for t, s in states if s == "paused")
@@ -118,6 +125,35 @@ def test_pause_and_stop_turn_the_motor_off_at_once(session):
         assert before > 0 and after == 0, (t, before, after)  # running, then off at once
     assert all(v == 0 for a, v in motor if a >= session.at + session.stopped + TOLERANCE_MS)
     assert session.watchdog_resets == 0
+
+
+def test_a_flat_battery_powers_the_device_off(session):
+    led = pin_series(session.pins[LED], 255)
+    assert value_at(led, session.flat) > 0  # idle (at a low cell, still on)
+    assert value_at(led, session.flat + BATTERY_CHECK_MS) == 0  # dark: powered off
+    motor = pin_series(session.pins[MOTOR], 100)
+    assert all(v == 0 for t, v in motor if t >= session.low)
+
+
+@pytest.mark.xfail(strict=True, reason="firmware: runtime._check_battery sets "
+                                       "app.low_battery but nothing shows it until the next "
+                                       "output change")
+def test_a_low_battery_shows_the_warning_light_in_idle(session):
+    led = pin_series(session.pins[LED], 255)
+    assert value_at(led, session.flat) != value_at(led, session.low)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: a reading no cell can give means no "
+                                       "battery, not an empty one")
+def test_a_battery_pin_at_0_v_means_no_battery(pico_image, tmp_path):
+    image = tmp_path / "flash.img"
+    shutil.copy(pico_image, image)
+    with EmulatedPico(str(image), hold=True, battery_mv=0) as pico:  # a bench board
+        pico.run(BOOT_MS + BATTERY_CHECK_MS)
+        assert pin_series(pico.changes(LED), 255)[-1][1] > 0  # still idle, not off
+        start = pico.script([(0, 1), (100, 0)])
+        pico.run(5000)
+        assert any(v > 0 for t, v in pin_series(pico.changes(MOTOR), 100) if t > start)
 
 
 HANG = """
