@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
+RP2_STAMP := simulator/rp2040/node_modules/.installed
 
-.PHONY: setup sim test test-long lint bench docs studio-screenshot clean
+.PHONY: setup sim test test-long lint bench docs studio-screenshot clean rp2-image
 
-setup: $(PY_STAMP) $(NPM_STAMP)
+setup: $(PY_STAMP) $(NPM_STAMP) $(RP2_STAMP)
 
 # Re-run pip only when the dependency list changes.
 $(PY_STAMP): pyproject.toml
@@ -20,6 +21,11 @@ $(PY_STAMP): pyproject.toml
 # The MicroPython WebAssembly engine, exactly as locked.
 $(NPM_STAMP): simulator/package.json simulator/package-lock.json
 	cd simulator && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The RP2040 emulator behind `massager vdev --engine rp2040`, exactly as locked.
+$(RP2_STAMP): simulator/rp2040/package.json simulator/rp2040/package-lock.json
+	cd simulator/rp2040 && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 sim: setup
@@ -48,5 +54,11 @@ studio-screenshot: setup
 docs: setup
 	$(PY) -m host_tools.schematic
 
+# Slow (minutes; Debian's gcc-arm-none-eabi, libnewlib-arm-none-eabi and cmake): rebuild the
+# emulated Pico's firmware image from the vendored sources and check it is the committed one.
+rp2-image:
+	simulator/rp2040/image/build.sh build/rp2-image
+
 clean:
-	rm -rf $(VENV) simulator/node_modules .pytest_cache .hypothesis
+	rm -rf $(VENV) simulator/node_modules simulator/rp2040/node_modules build/rp2-image \
+		.pytest_cache .hypothesis

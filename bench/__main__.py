@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from bench import battery, host
+from bench import battery, host, rp2040
 from massager import VERSION, program, routines
 from massager.app import App
 from simulator.headless import NoHardware
@@ -224,7 +224,7 @@ def validate_text_cost():
 
 FIGURES = [wakeups_per_change, alloc_per_change, loop_alloc_per_change, ram_held, sim_speed,
            timing_error, import_speed, validate_text_cost, host.push_vs_cp,
-           host.second_flash]
+           host.second_flash] + rp2040.FIGURES
 
 
 def write(rows):
@@ -232,8 +232,10 @@ def write(rows):
         "# Benchmarks",
         "",
         "Written by `make bench` (%s) on %s, Python %s, MicroPython WebAssembly 1.29.0, "
-        "massager %s. Each figure is the median of several runs in this one run (min to "
-        "max in brackets), against a baseline measured in the same run." % (
+        "the stock MicroPython 1.28.0 rp2 port on rp2040js 1.4.1 (\"real rp2 port\": "
+        "emulated time, see docs/rp2040.md), massager %s. Each figure is the median of "
+        "several runs in this one run (min to max in brackets), against a baseline measured "
+        "in the same run." % (
             datetime.date.today().isoformat(), "%s %s, %d cores" % (
                 platform.system(), platform.machine(), os.cpu_count() or 1),
             platform.python_version(), VERSION),

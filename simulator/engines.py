@@ -1,5 +1,6 @@
-# Run the firmware's headless simulation on CPython or on real MicroPython (WebAssembly),
-# with the same batch driver, so their outputs can be compared byte for byte.
+# Run the firmware's headless simulation on CPython, on real MicroPython (WebAssembly) or
+# on the stock rp2 port (an emulated RP2040), with the same batch driver, so their outputs
+# can be compared byte for byte.
 import json
 import os
 import tempfile
@@ -8,7 +9,7 @@ from simulator import batch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIRMWARE = os.path.join(os.path.dirname(HERE), "firmware")
-ENGINES = ("cpython", "micropython")
+ENGINES = ("cpython", "micropython", "rp2040")
 DEVICE_HEAP_KB = 160  # an RP2040 build's free heap: a blow-up shows here, not on a face
 
 
@@ -27,13 +28,20 @@ def split_cases(lines):
     return cases
 
 
-def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600):
-    """Per case, the list of output lines (trace lines or a verdict)."""
+def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600,
+              image=None):
+    """Per case, the list of output lines (trace lines or a verdict).
+
+    rp2040: `image` is a flash image with the firmware already installed (it is copied);
+    without one the firmware is flashed first. The port's own heap applies (heap_kb does
+    not)."""
     jobs = {"mode": mode, "cases": cases}
     if engine == "cpython":
         lines = []
         batch.run(jobs, lines.append)
         return split_cases(lines)
+    if engine == "rp2040":
+        return split_cases(_rp2040_batch(jobs, image, timeout))
     if engine != "micropython":
         raise EngineError("unknown engine %r (choose %s)" % (engine, ", ".join(ENGINES)))
     from simulator.micropython import run_file
@@ -53,6 +61,35 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
         raise EngineError("MicroPython failed: %s" % (last[-1] if last else "exit %d" %
                                                       result.returncode))
     return split_cases(result.stdout.decode("utf-8").splitlines())
+
+
+def _rp2040_batch(jobs, image, timeout):
+    """The batch driver's output lines on the stock rp2 port (simulator/pico.py)."""
+    import shutil
+
+    from host_tools.device import Device, DeviceError
+    from host_tools.flash import flash
+    from simulator.pico import EmulatedPico, PicoError
+
+    with tempfile.TemporaryDirectory(prefix="massager-rp2-") as tmp:
+        flash_image = os.path.join(tmp, "flash.img")
+        if image:
+            shutil.copy(image, flash_image)
+        try:
+            with EmulatedPico(flash_image) as pico:
+                if image:
+                    pico.interrupt()  # its main.py must not run: the batch needs the REPL
+                with Device(pico.port, timeout=timeout, soft_reset=False) as dev:
+                    if not image:
+                        flash(dev, out=False)
+                    for name in ("headless.py", "batch.py"):
+                        with open(os.path.join(HERE, name), "rb") as f:
+                            dev.write_file("/lib/" + name, f.read())
+                    dev.write_file("/jobs.json", json.dumps(jobs, ensure_ascii=False).encode())
+                    out = dev.exec("import batch\nbatch.main()")
+        except (DeviceError, PicoError) as e:
+            raise EngineError("rp2 port: %s" % e) from None
+    return out.splitlines()
 
 
 def trace(routine_text, buttons="0:short", until=None, engine="cpython"):

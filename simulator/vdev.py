@@ -413,17 +413,44 @@ class VirtualDevice:
     def _flush_out(self):
         if len(self._out) > OUT_CAP:
             del self._out[: len(self._out) - OUT_CAP]
-        try:
-            n = os.write(self._master, self._out)
-            del self._out[:n]
-        except BlockingIOError:
-            pass
-        except OSError:
-            self._out.clear()
+        flush(self._master, self._out)
+
+
+def flush(fd, out):
+    """Write what a non-blocking pty master takes of bytearray `out`, and drop it from
+    `out`; all of it when the port is gone."""
+    try:
+        n = os.write(fd, out)
+        del out[:n]
+    except BlockingIOError:
+        pass
+    except OSError:
+        out.clear()
+
+
+ENGINES = ("micropython", "rp2040")
+
+
+def _engine(argv):
+    for i, a in enumerate(argv):
+        if a == "--engine" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--engine="):
+            return a.split("=", 1)[1]
+    return "micropython"
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _engine(argv) == "rp2040":
+        from simulator import pico
+
+        return pico.main(argv)
     ap = argparse.ArgumentParser(prog="massager vdev", description=__doc__.split("\n")[0])
+    ap.add_argument("--engine", choices=ENGINES, default="micropython",
+                    help="micropython: the WebAssembly build on the simulated board (default); "
+                         "rp2040: the stock rp2 firmware on an emulated RP2040 (see "
+                         "massager vdev --engine rp2040 --help)")
     ap.add_argument("--flash", default="vdev-flash", help="host directory used as the flash")
     ap.add_argument("--heap-kb", type=int, default=192, help="initial MicroPython heap")
     ap.add_argument("--trace", help="append trace lines (_vdev.trace) to this file")

