@@ -22,6 +22,7 @@ from massager import store
 MICROPYTHON_VIDS = (0x2E8A, 0x303A, 0x10C4, 0x1A86, 0x0403, 0xF055)
 CHUNK = 2048  # bytes per write command: small enough for an RP2040 heap, few round trips
 ANSWER_TIMEOUT = 10  # seconds a device may stay silent in the middle of a reply
+RAW_REPL_ATTEMPTS = 2  # tries at the raw REPL before "no raw REPL" (a silent port: 2x)
 # The firmware's own rename-over-a-file rule, sent as code: it must work before the
 # firmware is on the device (flash writes through it).
 _REPLACE_FILE = "import os\n" + inspect.getsource(store.replace_file)
@@ -113,15 +114,21 @@ class Device:
         # mpremote reads a pty with blocking read(1): a silent one would hang it forever.
         # Bounded reads let its own timeouts (self.timeout of silence) apply.
         self._t.serial.timeout = self.timeout
-        try:
-            # enter_raw_repl prints what it got when it fails: keep stdout to ourselves
-            with contextlib.redirect_stdout(io.StringIO()):
-                self._t.enter_raw_repl(soft_reset=self.soft_reset,
-                                       timeout_overall=self.timeout)
-        except (TransportError, serial.SerialException, OSError):
-            self.close()
-            raise DeviceError("device busy or not MicroPython: no raw REPL on %s" %
-                              self.port) from None
+        # A board that is still booting (every command ends with a soft reset, and the
+        # firmware compiles its routines at start) can drop the Ctrl-A that follows
+        # mpremote's Ctrl-C: the USB stack flushes what came with the Ctrl-C. Ask again.
+        for attempt in range(RAW_REPL_ATTEMPTS):
+            got = io.StringIO()  # enter_raw_repl prints what it got when it fails
+            try:
+                with contextlib.redirect_stdout(got):
+                    self._t.enter_raw_repl(soft_reset=self.soft_reset,
+                                           timeout_overall=self.timeout)
+                return
+            except (TransportError, serial.SerialException, OSError):
+                if attempt == RAW_REPL_ATTEMPTS - 1 or not os.path.exists(self.port):
+                    self.close()
+                    raise DeviceError("device busy or not MicroPython: no raw REPL on %s" %
+                                      self.port) from None
 
     def close(self, reset=False):
         t, self._t = self._t, None

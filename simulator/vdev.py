@@ -163,6 +163,16 @@ class VirtualDevice:
     def __exit__(self, *exc):
         self.stop()
 
+    def set_battery(self, mv):
+        """The cell's voltage from now on, in mV (None: nothing wired, the pin floats)."""
+        bat = self.config.get("battery")
+        if bat is None:
+            return
+        pin_mv = None if mv is None else mv * 100 // bat["divider_x100"]
+        self.chip.adc[str(bat["pin"])] = pin_mv
+        if self._cmd_w is not None:
+            os.write(self._cmd_w, b"adc %d %s\n" % (bat["pin"], str(pin_mv).encode()))
+
     # ---- interpreter processes ----
     def press(self, pressed=True):
         """Press (or release) the board's button, as a finger would: the firmware's IRQ

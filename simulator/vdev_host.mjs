@@ -303,6 +303,10 @@ function readCommands() {
         opt.execInterrupted = words[3] === "1";
         cmds.unref();
         go();
+      } else if (words[0] === "adc" && mp) {
+        const mv = words[2] === "None" ? "None" : String(Number(words[2]));
+        mp.runPython(`import machine\nmachine.sim.${mv === "None" ? `float_adc(${Number(words[1])})`
+          : `set_adc_mv(${Number(words[1])}, ${mv})`}`);
       } else if (words[0] === "button" && mp) {
         mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
       }

@@ -4,9 +4,7 @@
 #
 # Each probe runs MicroPython over the REPL and looks at the pins from the host side: on
 # the emulated chip at its peripheral registers, on the simulated board through its
-# `machine.sim` registry. Probes marked ISSUE_11 show where today's simulated board is
-# kinder than the port; they pass once it follows the rp2 port there (issue 11), and then
-# strict xfail turns their passing into a failure to remove the mark.
+# `machine.sim` registry (its rp2 profile, simulator/board/machine.py).
 import json
 import os
 import subprocess
@@ -23,7 +21,6 @@ from simulator.vdev import VirtualDevice
 MOTOR, BUTTON, BATTERY = 15, 14, 29  # boards/pico/board.json; GP14 and GP15 share slice 7
 DIVIDER = 3  # board.json divider_x100 300: the Pico's VSYS divider
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ISSUE_11 = pytest.mark.xfail(strict=True, reason="issue 11: the simulated rp2 profile")
 
 
 class Real:
@@ -74,9 +71,7 @@ class Simulated:
         time.sleep(0.3)
 
     def set_battery(self, mv):
-        raw = round(mv / DIVIDER * 65535 / 3300)
-        with self.link() as dev:
-            dev.exec("import machine\nmachine.sim.set_adc(%d, %d)" % (BATTERY, raw))
+        self.vdev.set_battery(mv)
 
     def driven_high(self, dev, pin):
         duty, level = dev.eval("(__import__('machine').sim.duty(%d), "
@@ -176,7 +171,6 @@ def battery_adc(board):
 
 # -- the comparisons ----------------------------------------------------------------------
 
-@ISSUE_11
 def test_the_watchdog_outlives_a_soft_reset_on_both(real, simulated):
     was = real.resets()
     shown = on_both(real, simulated, watchdog_across_soft_reset)
@@ -184,14 +178,12 @@ def test_the_watchdog_outlives_a_soft_reset_on_both(real, simulated):
     assert shown == (3, 3)  # machine.WDT_RESET
 
 
-@ISSUE_11
 def test_pwm_deinit_leaves_the_pin_at_its_level_on_both(real, simulated):
     shown = on_both(real, simulated, pwm_deinit)
     assert shown[0] == [True, False]  # stuck high after full duty: the motor would run
     assert shown[1] == shown[0]
 
 
-@ISSUE_11
 def test_two_pins_on_one_slice_share_a_frequency_on_both(real, simulated):
     shown = on_both(real, simulated, slice_sharing)
     assert shown[0][:2] == (20000, 20000) and abs(shown[0][2] - 32768) <= 8  # a retuned

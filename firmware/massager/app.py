@@ -108,6 +108,12 @@ class App:
                 self._set_level(self._level_before_long)  # the hold meant "off", not "level"
             self._enter(OFF, now)
 
+    def set_low_battery(self, low, now):
+        """The battery check's verdict: idle and paused show it at once."""
+        if low != self.low_battery:
+            self.low_battery = low
+            self._show(now)
+
     def power_off(self, now):
         """Motor off and power down (battery cut-off); a press wakes it."""
         self._stop(now, OFF)

@@ -128,10 +128,10 @@ class Runtime:
             if self._battery_seen is None:
                 self.store.log_error("battery: no plausible reading, running without")
             self._battery_seen = False
-            self.app.low_battery = False
+            self.app.set_low_battery(False, now)
             return
         self._battery_seen = True
-        self.app.low_battery = mv < safety.BATTERY_LOW_MV
+        self.app.set_low_battery(mv < safety.BATTERY_LOW_MV, now)
         if mv < safety.BATTERY_CUTOFF_MV and self.app.state != OFF:
             self.app.power_off(now)
 
