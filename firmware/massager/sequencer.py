@@ -269,12 +269,18 @@ class Sequencer:
 
 
 def _walk(seq):
-    # Sum the blocks after the walker's current one.
+    # Sum the blocks after the walker's current one. A stroke lasts one breath exactly
+    # (_fill_stroke shares it out to the ms), so strokes are not filled: the device checks
+    # a routine's length on every install and every boot.
     total = 0
+    rep_ms = seq.program.rep_ms
     while True:
         seq._next_block()
         if seq._block == _DONE:
             return total
+        if seq._block == _REP:
+            total += rep_ms(seq.round - 1)
+            continue
         seq._fill()
         for i in range(seq._n):
             total += seq._dur[i]
