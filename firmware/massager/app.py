@@ -101,6 +101,16 @@ class App:
                 self._set_level(self._level_before_long)  # the hold meant "off", not "level"
             self._enter(OFF, now)
 
+    def shift(self, ms):
+        """The caller's clock goes back by `ms`: every time held here goes back with it."""
+        self.since -= ms
+        self.session_start -= ms
+        if self.motor_on_since is not None:
+            self.motor_on_since -= ms
+        self.gestures.shift(ms)
+        if self.seq is not None:
+            self.seq.shift(ms)
+
     def power_off(self, now):
         """Motor off and power down (battery cut-off); a press wakes it."""
         self._stop(now, OFF)

@@ -49,6 +49,13 @@ class Gestures:
         self._click_until = now + self.double_ms
         return None
 
+    def shift(self, ms):
+        """The clock goes back by `ms` (see App.shift)."""
+        self._down_at -= ms
+        self._click_until -= ms
+        if self._edge_at is not None:
+            self._edge_at -= ms
+
     def _limit(self, i):
         return (self.long_ms, self.hold_ms, self.stuck_ms)[i]
 
