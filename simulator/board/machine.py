@@ -15,6 +15,7 @@
 #     machine.sim.set_adc_mv(29, 1300) # the voltage on an ADC pin; float_adc(29): nothing wired
 #     machine.sim.pixel(16)            # the NeoPixel colour on GPIO16, (r, g, b)
 #     machine.sim.wdt.feeds            # how often the watchdog was fed
+#     machine.sim.on_duty = f          # f(pin, duty) at every PWM duty write
 #     machine.sim.soft_reset()         # what Ctrl-D does to the hardware (the WDT stays)
 #     machine.sim.reset_all()          # a chip reset: forget every pin, the WDT too
 # The clock: WDT expiry and timers are judged on sim.now(), which calls sim.clock (set it
@@ -110,6 +111,9 @@ class Sim:
         # Record every output write in `log`. Writers test this before building the entry,
         # so with it off the firmware's output path allocates nothing here either.
         self.log_writes = True
+        # Called as on_duty(pin, duty) at every PWM duty write, as it happens: the moment
+        # the motor's duty changes (bench/mpy/timing.py stamps it). Allocates nothing here.
+        self.on_duty = None
         self.port = PORTS["rp2"]
         self.cause = PWRON_RESET
         self.rtc_memory = b""
@@ -461,6 +465,8 @@ class PWM:
         self._duty = value
         self._duty_set = True
         self._start()
+        if sim.on_duty is not None:
+            sim.on_duty(self.pin, value)
         if sim.log_writes:
             sim.log.append(("duty", self.pin, value))
         return None
