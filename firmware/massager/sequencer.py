@@ -43,6 +43,13 @@ class Sequencer:
 
     _CUE_NAMES = (feel.START, feel.ROUND, feel.STEP, feel.SIDE, feel.GLIDE, feel.END)
 
+    def use(self, program, scale=100):
+        """Play another program (or the same again) with these buffers; start() next."""
+        self.program = program
+        self.scale = scale
+        self.started = False
+        self._reset()
+
     def _reset(self):
         self.finished = False
         self.paused = False
