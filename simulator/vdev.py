@@ -175,6 +175,12 @@ class VirtualDevice:
     def __exit__(self, *exc):
         self.stop()
 
+    def running_firmware(self):
+        """True when the interpreter sits idle at its REPL with asyncio timers armed: the
+        firmware's loop runs (as after a reset), nothing is half done."""
+        return (self._proc is not None and self._state == "idle" and self._bg
+                and self._written == self._consumed and not self._pending)
+
     # ---- interpreter processes ----
     def press(self, pressed=True):
         """Press (or release) the board's button, as a finger would: the firmware's IRQ

@@ -538,9 +538,10 @@ class ADC:
             # esp32 at 11 dB: the raw reading is not a 3.3 V full scale; it saturates near
             # 3.1 V and has an offset (ports/esp32/machine_adc.c; only read_uv() is
             # calibrated, by esp_adc_cal).
-            raw = int((mv - 100) * 65535 / 3000)
+            raw = int((mv - 100) * 65535 // 3000)
         else:
-            raw = int(mv * 65535 / 3300)  # rp2: 12 bits, 3.3 V reference, scaled to 16
+            raw = int(mv * 65535 // 3300)  # rp2: 12 bits, 3.3 V reference, scaled to 16
+        # integer mV stays integer: a reading allocates nothing, as the port's C does not
         return 0 if raw < 0 else 65535 if raw > 65535 else raw
 
     def _read_uv(self):
