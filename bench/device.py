@@ -213,8 +213,8 @@ def import_speed():
                                     os.path.join(dirpath, f)], check=True)
         py, mp = [], []
         for _ in range(RUNS):
-            py.append(int(mpy("import_time.py").split()[1]))
-            mp.append(int(mpy("import_time.py", paths=(tmp,)).split()[1]))
+            py.append(int(mpy("import_time.py", paths=(BOARD, FIRMWARE)).split()[1]))
+            mp.append(int(mpy("import_time.py", paths=(BOARD, tmp)).split()[1]))
     ratios = [a / b for a, b in zip(py, mp)]
     r = statistics.median(ratios)
     return Row("firmware import time from .mpy vs .py, MicroPython",
