@@ -45,7 +45,7 @@ def wakeups_per_change():
             values.append((dev.wakes - start_wakes) / changes)
             polls.append((dev.clock.ms - t0) / 10 / changes)  # a 10 ms polling loop
     v = statistics.median(values)
-    return Row("device-loop wakeups per output change, weekly routine",
+    return Row("device-loop wakeups per output change, weekly routine, CPython",
                "10 ms polling loop: %s wakeups per change" % fmt(statistics.median(polls)),
                values, "", "1.0", v <= 1.01,
                "the few extra wakes are the button's gesture timer; %.0fx fewer than "

@@ -193,9 +193,9 @@ def timing_at_motor():
             percentile(inside, 50), percentile(inside, 99), inside[-1], load,
             os.cpu_count() or 1),
         why_not="real time on a shared host: ticks_ms counts whole ms, Node's timers fire "
-        "at least 1 ms late, and other processes delay single wakes (see p50); a blocking "
-        "soft start also holds the loop 30 ms. A board's asyncio wakes on a microsecond "
-        "timer: confirm there")
+        "at least 1 ms late, and other processes delay single wakes (see p50 and the "
+        "firmware's own part). A board's asyncio wakes on a microsecond timer: confirm "
+        "there")
 
 
 # -- import time --------------------------------------------------------------------------
