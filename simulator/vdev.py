@@ -260,6 +260,9 @@ class VirtualDevice:
             self._from_device(proc.stdout.read() or b"")  # printed before it was stopped
         except (OSError, ValueError):
             pass
+        if self._held:  # that life's work is over (a reset prints its banner, then goes)
+            self.to_host.push(bytes(self._held), max(self._cpu_free, time.monotonic()))
+            self._held.clear()
         proc.kill()
         proc.wait()
         for f in (proc.stdin, proc.stdout):
