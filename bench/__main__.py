@@ -85,6 +85,7 @@ def link_figures():
     rows = []
     for link in host.LINKS:
         rows.append(host.push_vs_cp(link))
+        rows.append(host.push_vs_cp(link, cpu_slowdown=10))
         # The goal is for the UART, where copying dominates; USB copies 6x faster.
         rows.append(host.second_flash(link, 5 if link == "uart115200" else 2))
     return rows
