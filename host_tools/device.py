@@ -186,8 +186,7 @@ class Device:
             code = before + "import binascii\n_f=open(%r,'wb')\n_w=_f.write\n" % target \
                 if n == 0 else ""
             if chunk:
-                code += "_w(binascii.a2b_base64(%r))\n" % binascii.b2a_base64(
-                    chunk, newline=False)
+                code += "_w(%s)\n" % _literal(chunk)
             if n == len(chunks) - 1:
                 code += finish + then
             out = self.exec(code)
@@ -205,6 +204,14 @@ class Device:
         if out[:1] == ["-"]:
             raise DeviceError("%s: no such file on the device" % path)
         return b"".join(binascii.a2b_base64(line) for line in out[:-1])
+
+
+def _literal(chunk):
+    """Python source for the bytes, as few as the link can carry: a bytes literal for
+    text (a routine: about 1.0x), base64 for binary (.mpy: 1.33x, where repr is ~2x)."""
+    lit = repr(chunk)
+    b64 = "binascii.a2b_base64(%r)" % binascii.b2a_base64(chunk, newline=False)
+    return lit if len(lit) <= len(b64) else b64
 
 
 # One round trip for everything the commands want to know about a device. Never raises on

@@ -1,6 +1,11 @@
 // Run a Python file on real MicroPython (the official WebAssembly build) under Node.
 //
-//   node mpy_run.mjs [--heap-kb N] [--path DIR]... MAIN.py [ARG...]
+//   node mpy_run.mjs [--heap-kb N] [--path DIR]... [--virtual-time MS] MAIN.py [ARG...]
+//
+// --virtual-time MS: a clock that moves when a timer fires (asyncio's sleeps) and by 1 us
+// per reading, so a 15-minute session plays in seconds of CPU, and ticks_ms() starts at MS
+// (e.g. just before its wrap at 2^30). Work takes almost no time on it: for figures that
+// count (bytes allocated per wake), never for timing.
 //
 // --path DIRs are copied into the wasm filesystem (/lib/p0, /lib/p1, ...) and put FIRST on
 // sys.path, so a plain time.py / machine.py there overrides or provides modules.
@@ -114,15 +119,64 @@ def _mpr_main(path):
     del src
 `;
 
+// The virtual clock: Date.now (which the engine's ticks_ms reads) and setTimeout (which
+// asyncio sleeps on) answer from it; the earliest timer fires next, each in a turn of the
+// JS event loop of its own (as a real timer would: garbage is collected between them).
+function virtualClock() {
+  let now = 0;
+  let seq = 0;
+  let pending = false;
+  let after = () => {};
+  const base = Date.now();
+  const timers = [];
+  // Reading the clock moves it by 1 us: a blocking sleep (the engine's sleep_ms spins on
+  // it) then takes its time instead of forever.
+  Date.now = () => Math.floor(base + (now += 0.001));
+  const fire = () => {
+    pending = false;
+    let k = -1;
+    for (let j = 0; j < timers.length; j++) {
+      const t = timers[j];
+      if (k < 0 || t.due < timers[k].due || (t.due === timers[k].due && t.seq < timers[k].seq)) k = j;
+    }
+    if (k < 0) return;
+    const [t] = timers.splice(k, 1);
+    now = Math.max(now, t.due);
+    t.fn(...t.rest);
+    after();
+    kick();
+  };
+  const kick = () => {
+    if (!pending && timers.length) { pending = true; setImmediate(fire); }
+  };
+  globalThis.setTimeout = (fn, dt, ...rest) => {
+    const t = { due: now + Math.max(0, Math.floor(dt) || 0), seq: seq++, fn, rest };
+    timers.push(t);
+    kick();
+    return t;
+  };
+  globalThis.clearTimeout = (t) => {
+    const j = timers.indexOf(t);
+    if (j >= 0) timers.splice(j, 1);
+  };
+  return {
+    advance: (ms) => { now += ms; },
+    afterEach: (fn) => { after = fn; },
+  };
+}
+
 async function main(argv) {
   let heapKb = 160;
+  let virtualStart = null;
   const paths = [];
   let i = 0;
   for (; i < argv.length; i++) {
     if (argv[i] === "--heap-kb") heapKb = parseInt(argv[++i], 10);
     else if (argv[i] === "--path") paths.push(argv[++i]);
+    else if (argv[i] === "--virtual-time") virtualStart = parseInt(argv[++i], 10);
     else break;
   }
+  const clock = virtualStart === null ? null : virtualClock();
   const mainFile = argv[i];
   if (!mainFile) {
     process.stderr.write("usage: node mpy_run.mjs [--heap-kb N] [--path DIR]... MAIN.py [ARG...]\n");
@@ -134,6 +188,7 @@ async function main(argv) {
   // --heap-kb 0: no budget check (it GCs after every scheduler pass, which costs ms that a
   // timing measurement should not see); the engine still starts with a device-sized heap.
   const mp = await loadEngine({ heapKb: heapKb || 160, out, err });
+  if (clock) clock.advance(virtualStart); // the engine's ticks_ms counts from its load
   const FS = mp.FS;
   const wasmPaths = [];
   try { FS.mkdir("/lib"); } catch (e) { /* exists */ }
@@ -165,9 +220,13 @@ async function main(argv) {
     }
   };
   // Wrap the timers asyncio uses, to check the heap after each scheduler pass.
-  const realSetTimeout = globalThis.setTimeout;
-  globalThis.setTimeout = (fn, dt, ...rest) =>
-    realSetTimeout(() => { fn(...rest); checkHeap(); }, dt);
+  if (clock) {
+    clock.afterEach(checkHeap);
+  } else {
+    const realSetTimeout = globalThis.setTimeout;
+    globalThis.setTimeout = (fn, dt, ...rest) =>
+      realSetTimeout(() => { fn(...rest); checkHeap(); }, dt);
+  }
   process.on("exit", () => {
     if (process.exitCode === undefined || process.exitCode === 0) {
       process.exitCode = failed() || 0;

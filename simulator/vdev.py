@@ -1,6 +1,7 @@
 """Virtual device: a serial port (pty) with real MicroPython (WebAssembly) behind it.
 
-    python -m simulator.vdev [--flash DIR] [--heap-kb N] [--trace FILE] [--lib DIR]...
+    python -m simulator.vdev [--flash DIR] [--link none|uart115200|usb-fs] [--cpu-slowdown X]
+                             [--heap-kb N] [--trace FILE] [--lib DIR]...
 
 prints the port (e.g. /dev/pts/7) and serves until Ctrl-C / SIGTERM. The unmodified
 `mpremote connect PORT ...` works against it. Files live in the host flash directory.
@@ -14,6 +15,11 @@ interpreter is busy (or has asyncio tasks armed on JS timers, e.g. the firmware'
 we kill that node process and start a fresh one that keeps the flash dir, prints
 KeyboardInterrupt and gives the REPL back, like a board. Soft and hard resets are also a new
 node process (asked for by vdev_host.mjs on its control pipe).
+
+The link (simulator/link.py) paces the bytes both ways like a board's: `none` (a plain pty,
+the default for tests), `uart115200` (an ESP32 devkit's USB-UART bridge) or `usb-fs` (a
+Pico's USB CDC). --cpu-slowdown X makes device-side work take X times the CPU time this
+host's engine needed: the device's answer and its next input wait for it.
 """
 
 import argparse
@@ -27,6 +33,8 @@ import threading
 import time
 import tty
 
+from simulator.link import KINDS as LINKS
+from simulator.link import Link
 from simulator.micropython import node_command
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,8 +105,18 @@ class Chip:
 
 class VirtualDevice:
     def __init__(self, flash_dir, heap_kb=192, trace=None, libs=(), ready_timeout=30,
-                 board="pico", battery_mv=BATTERY_MV, frozen=None):
+                 board="pico", battery_mv=BATTERY_MV, frozen=None, link="none",
+                 cpu_slowdown=1.0):
         self.flash_dir = os.path.abspath(flash_dir)
+        self.to_device = Link(link)  # host -> device bytes, paced like the board's link
+        self.to_host = Link(link)
+        if cpu_slowdown < 1:
+            raise ValueError("cpu_slowdown: at least 1 (this host's speed), got %r"
+                             % cpu_slowdown)
+        self.cpu_slowdown = cpu_slowdown
+        self._cpu_free = 0.0  # monotonic: when the modelled CPU is done with the last work
+        self._held = bytearray()  # device output produced while the modelled CPU works
+        self.device_cpu_s = 0.0  # CPU time the interpreters spent working, all lives
         self.config = board_config(board) if isinstance(board, str) else board
         self.chip = Chip(self.config, battery_mv)
         self.watchdog_resets = 0  # chip resets the watchdog caused
@@ -172,6 +190,12 @@ class VirtualDevice:
         self.chip.adc[str(bat["pin"])] = pin_mv
         if self._cmd_w is not None:
             os.write(self._cmd_w, b"adc %d %s\n" % (bat["pin"], str(pin_mv).encode()))
+
+    def running_firmware(self):
+        """True when the interpreter sits idle at its REPL with asyncio timers armed: the
+        firmware's loop runs (as after a reset), nothing is half done."""
+        return (self._proc is not None and self._state == "idle" and self._bg
+                and self._written == self._consumed and not self._pending)
 
     # ---- interpreter processes ----
     def press(self, pressed=True):
@@ -255,9 +279,12 @@ class VirtualDevice:
             except (KeyError, ValueError):
                 pass
         try:
-            self._out += proc.stdout.read() or b""  # what it printed before it was stopped
+            self._from_device(proc.stdout.read() or b"")  # printed before it was stopped
         except (OSError, ValueError):
             pass
+        if self._held:  # that life's work is over (a reset prints its banner, then goes)
+            self.to_host.push(bytes(self._held), max(self._cpu_free, time.monotonic()))
+            self._held.clear()
         proc.kill()
         proc.wait()
         for f in (proc.stdin, proc.stdout):
@@ -278,6 +305,12 @@ class VirtualDevice:
         elif words[0] == "idle":
             self._state = "idle"
             self._consumed, self._bg, self._mode = int(words[1]), words[2] == "1", words[3]
+            work = int(words[4]) / 1e6 if len(words) > 4 else 0.0
+            self.device_cpu_s += work
+            if self.cpu_slowdown > 1:
+                # The work just done, in this engine's CPU time: the board takes longer.
+                extra = (self.cpu_slowdown - 1) * work
+                self._cpu_free = max(self._cpu_free, time.monotonic()) + extra
             self._ready.set()
         elif words[0] == "restart":
             self._next = (words[1], words[2])
@@ -310,8 +343,8 @@ class VirtualDevice:
             self._ready.set()
             return
         if nxt is None:
-            self._out += b"\r\nvdev: interpreter stopped (exit %s), restarting\r\n" % (
-                str(code).encode())
+            self._from_device(b"\r\nvdev: interpreter stopped (exit %s), restarting\r\n"
+                              % str(code).encode())
             nxt = ("hard", "friendly")
         if self.chip.asleep:
             return  # powered down: the port stays silent until the button wakes it
@@ -319,7 +352,34 @@ class VirtualDevice:
 
     # ---- input flow ----
     def _busy(self):
-        return self._state != "idle" or self._bg or self._written > self._consumed
+        return (self._state != "idle" or self._bg or self._written > self._consumed
+                or time.monotonic() < self._cpu_free)
+
+    # ---- the link ----
+    def _from_device(self, data):
+        if not data:
+            return
+        if self.cpu_slowdown > 1 and (self._state != "idle" or self._held
+                                      or time.monotonic() < self._cpu_free):
+            self._held += data  # the modelled CPU has not got this far yet
+        else:
+            self.to_host.push(data, time.monotonic())
+
+    def _move_bytes(self):
+        """Bytes across the link both ways, as far as its schedule allows by now."""
+        now = time.monotonic()
+        if self._held and self._state == "idle" and now >= self._cpu_free:
+            self.to_host.push(bytes(self._held), now)
+            self._held.clear()
+        self._pending += self.to_device.take(now)
+        self._out += self.to_host.take(now)
+
+    def _next_event(self):
+        """When the link or the modelled CPU next has something to move, or None."""
+        times = [t for t in (self.to_device.due(), self.to_host.due()) if t is not None]
+        if (self._held or self._pending) and self._cpu_free > time.monotonic():
+            times.append(self._cpu_free)
+        return min(times) if times else None
 
     def _pump(self):
         if not self._pending or not self._proc:
@@ -370,20 +430,22 @@ class VirtualDevice:
             timeout = None
             if self._deadline is not None:
                 timeout = max(0, self._deadline - time.monotonic())
-            bite = self.chip.expires()
-            if bite is not None:
-                wait = max(0, bite - time.monotonic())
-                timeout = wait if timeout is None else min(timeout, wait)
+            for when in (self.chip.expires(), self._next_event()):
+                if when is not None:
+                    wait = max(0, when - time.monotonic())
+                    timeout = wait if timeout is None else min(timeout, wait)
             if self._out:
                 self._flush_out()
                 timeout = 0.01 if timeout is None else min(timeout, 0.01)
-            for key, _ in self._sel.select(timeout):
+            # Status lines first: a "busy" reaches us before the output it comes with.
+            events = sorted(self._sel.select(timeout), key=lambda e: e[0].data != "ctrl")
+            for key, _ in events:
                 what = key.data
                 if what == "wake":
                     os.read(self._wake_r, 64)
                 elif what == "port":
                     try:
-                        self._pending += os.read(self._master, 65536)
+                        self.to_device.push(os.read(self._master, 65536), time.monotonic())
                     except OSError:
                         pass
                 elif what == "stdout" and self._proc:
@@ -392,7 +454,7 @@ class VirtualDevice:
                     except (OSError, ValueError):
                         data = b""
                     if data:
-                        self._out += data
+                        self._from_device(data)
                     elif data == b"":
                         self._eof.add("stdout")
                         self._sel.unregister(self._proc.stdout)
@@ -414,6 +476,7 @@ class VirtualDevice:
             bite = self.chip.expires()
             if bite is not None and time.monotonic() > bite and self._proc:
                 self._watchdog_reset()
+            self._move_bytes()
             if self._deadline is not None and time.monotonic() >= self._deadline:
                 self._deadline = None
                 if self._pending.find(b"\x03") >= 0 and self._busy():
@@ -472,7 +535,17 @@ def main(argv=None):
     ap.add_argument("--battery", default=str(BATTERY_MV), metavar="MV|none",
                     help="battery voltage in mV (0: a flat or shorted cell), or none: "
                          "nothing wired, the pin floats. Default: %d" % BATTERY_MV)
+    ap.add_argument("--link", default="none", choices=LINKS,
+                    help="pace the serial bytes both ways like a board's link: uart115200 "
+                         "(an ESP32 devkit's USB-UART bridge, 10 bits a byte), usb-fs (a "
+                         "Pico's USB CDC, 64 bytes per 1 ms frame) or none (as fast as the "
+                         "pty). Default: none")
+    ap.add_argument("--cpu-slowdown", type=float, default=1.0, metavar="X",
+                    help="device-side work takes X times the CPU time it takes this host's "
+                         "engine (a board's CPU is slower). Default: 1")
     args = ap.parse_args(argv)
+    if args.cpu_slowdown < 1:
+        ap.error("--cpu-slowdown: at least 1, got %g" % args.cpu_slowdown)
     if args.battery == "none":
         battery = None
     elif args.battery.isdigit():
@@ -484,13 +557,14 @@ def main(argv=None):
         signal.signal(sig, lambda *_: stop.set())
     try:
         dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
-                            libs=args.lib, board=args.board, battery_mv=battery).start()
+                            libs=args.lib, board=args.board, battery_mv=battery,
+                            link=args.link, cpu_slowdown=args.cpu_slowdown).start()
     except (RuntimeError, OSError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
     print(dev.port, flush=True)
-    print("vdev: %s (%s port profile); Ctrl-C to stop" % (dev.config["name"], dev.chip.port),
-          file=sys.stderr, flush=True)
+    print("vdev: %s (%s port profile, link %s); Ctrl-C to stop" % (
+        dev.config["name"], dev.chip.port, args.link), file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -5,8 +5,8 @@
 //                      [--lib DIR]...
 //
 // stdin = bytes from the serial port, stdout = bytes to it. Status lines go to the control
-// fd: "busy", "idle CONSUMED BG MODE" (input bytes consumed so far; BG=1 while asyncio timers are
-// armed), "restart soft|hard MODE" (then this process exits; vdev.py starts the next one).
+// fd: "busy", "idle CONSUMED BG MODE CPU_US" (input bytes consumed so far; BG=1 while asyncio
+// timers are armed; the CPU time of the work since "busy"), "restart soft|hard MODE" (then this process exits; vdev.py starts the next one).
 //
 // The REPL is the interpreter's own (replProcessChar), with three things done here:
 // - raw-paste (\x05A\x01) never executes in the wasm REPL (it would read stdin), so we answer
@@ -195,10 +195,17 @@ globalThis.clearTimeout = (t) => { timers.delete(t); realClearTimeout(t); };
 
 let consumed = 0;
 let reported = "";
-function busy() { if (reported !== "busy") { ctrl("busy"); reported = "busy"; } }
+let cpuAt = null; // process.cpuUsage() when the interpreter last went busy
+function busy() {
+  if (reported !== "busy") { ctrl("busy"); reported = "busy"; cpuAt = process.cpuUsage(); }
+}
+// "idle CONSUMED BG MODE CPU_US": CPU_US is the work since "busy", for vdev.py's CPU model.
 function idle() {
   const s = `idle ${consumed} ${timers.size ? 1 : 0} ${raw ? "raw" : "friendly"}`;
-  if (s !== reported) { ctrl(s); reported = s; }
+  if (s === reported) return;
+  const cpu = cpuAt ? process.cpuUsage(cpuAt) : { user: 0, system: 0 };
+  ctrl(`${s} ${cpu.user + cpu.system}`);
+  reported = s;
 }
 
 function restart(kind, mode, printReboot) {

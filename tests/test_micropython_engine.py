@@ -1,5 +1,6 @@
 """Real MicroPython (WebAssembly) engine: simulator/mpy_run.mjs via simulator.micropython."""
 
+import subprocess
 import textwrap
 
 import pytest
@@ -114,3 +115,28 @@ def test_missing_node_modules_gives_one_line_hint(tmp_path, monkeypatch):
     monkeypatch.setattr(micropython, "PACKAGE", str(tmp_path / "missing.mjs"))
     with pytest.raises(RuntimeError, match="make setup"):
         run_file(str(tmp_path / "x.py"))
+
+
+def test_virtual_time_plays_minutes_at_once_with_ticks_started_anywhere(tmp_path):
+    # mpy_run --virtual-time: asyncio's sleeps move a virtual clock; ticks_ms starts at the
+    # given value and wraps at 2^30 as on a board.
+    from simulator.micropython import RUNNER, node_command
+
+    script = tmp_path / "vt.py"
+    script.write_text(
+        "import asyncio, time\n"
+        "async def main():\n"
+        "    t0 = time.ticks_ms()\n"
+        "    print(t0)\n"
+        "    for _ in range(3):\n"
+        "        await asyncio.sleep_ms(60000)\n"
+        "        print(time.ticks_ms(), time.ticks_diff(time.ticks_ms(), t0))\n"
+        "asyncio.run(main())\n")
+    start = (1 << 30) - 90000
+    r = subprocess.run(node_command() + [RUNNER, "--virtual-time", str(start), str(script)],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    lines = [[int(w) for w in line.split()] for line in r.stdout.decode().splitlines()]
+    assert lines[0][0] == start
+    assert [d for _, d in lines[1:]] == [60000, 120000, 180000]
+    assert [t for t, _ in lines[1:]] == [start + 60000, 30000, 90000]  # wrapped at 2^30

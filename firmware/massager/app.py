@@ -26,7 +26,8 @@ class App:
             safety.DEFAULT_LEVEL
         self.error = False  # a routine failed to load: idle shows the error colour
         self.low_battery = False  # idle and paused show the low-battery colour
-        self.seq = None
+        # The sequencer and its buffers are made once, here: no session start allocates.
+        self.seq = Sequencer(programs[0]) if programs else None
         self.state = OFF
         self.since = 0  # when the current state began
         self.session_start = 0
@@ -92,8 +93,9 @@ class App:
 
     def _idle_gesture(self, gesture, now):
         if gesture == button.SHORT and self.programs:
-            self.seq = Sequencer(self.programs[self.selected],
-                                 safety.INTENSITY_LEVELS[self.level])
+            prog = self.programs[self.selected]
+            scale = safety.INTENSITY_LEVELS[self.level]
+            self.seq.use(prog, scale)
             self.seq.start(now)
             self._enter(RUNNING, now)
         elif gesture == button.DOUBLE and self.programs:
@@ -113,6 +115,16 @@ class App:
         if low != self.low_battery:
             self.low_battery = low
             self._show(now)
+
+    def shift(self, ms):
+        """The caller's clock goes back by `ms`: every time held here goes back with it."""
+        self.since -= ms
+        self.session_start -= ms
+        if self.motor_on_since is not None:
+            self.motor_on_since -= ms
+        self.gestures.shift(ms)
+        if self.seq is not None:
+            self.seq.shift(ms)
 
     def power_off(self, now):
         """Motor off and power down (battery cut-off); a press wakes it."""
@@ -212,13 +224,16 @@ class App:
                 look = feel.ERROR_LED if self.error else feel.IDLE_LED
             else:
                 look = None
-            if self.low_battery and s in (IDLE, PAUSED):
+            # `s == A or s == B`, not `s in (A, B)`: that tuple of names is built (and
+            # allocated) every time it is evaluated.
+            quiet = s == IDLE or s == PAUSED
+            if self.low_battery and quiet:
                 look = feel.LOW_BATTERY_LED
             r = g = b = 0
             if look is not None:
                 color = feel.COLORS[look[0]] or self._idle_color()
                 # Idle and paused brightness tells the intensity level.
-                level = look[1] * (2 + self.level) // 3 if s in (IDLE, PAUSED) else look[1]
+                level = look[1] * (2 + self.level) // 3 if quiet else look[1]
                 r, g, b = color[0] * level // 100, color[1] * level // 100, \
                     color[2] * level // 100
         if motor:

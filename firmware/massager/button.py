@@ -72,6 +72,13 @@ class Gestures:
         left = self._edge_at + self.debounce_ms - now
         return left if left > 0 else 0
 
+    def shift(self, ms):
+        """The clock goes back by `ms` (see App.shift)."""
+        self._down_at -= ms
+        self._click_until -= ms
+        if self._edge_at is not None:
+            self._edge_at -= ms
+
     def _limit(self, i):
         return (self.long_ms, self.hold_ms, self.stuck_ms)[i]
 

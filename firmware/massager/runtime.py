@@ -9,6 +9,10 @@ from massager.app import OFF, RUNNING, App
 from massager.hal.watchdog import release_keeper
 
 MAX_FAULTS = 3  # exceptions in a row before the loop gives up (motor off, REPL free)
+# The app's clock is set back by this much whenever it gets there (every 3.1 days): on a
+# 32-bit port an int above 2^30 - 1 (12.4 days of ms) lives on the heap, and every wake
+# would allocate from then on.
+REBASE_MS = 1 << 28
 BATTERY_EVERY_MS = 30000
 IDLE_WAIT_MS = 60000  # nothing scheduled and no watchdog: sleep until the button
 
@@ -43,10 +47,15 @@ class Runtime:
         return a
 
     def now(self):
-        # Plain ms since boot from the wrapping ticks counter.
+        # Plain ms for the app from the wrapping ticks counter, kept a small int.
         t = self.clock.ticks_ms()
         self.uptime += self.clock.ticks_diff(t, self._ticks)
         self._ticks = t
+        if self.uptime >= REBASE_MS:
+            self.uptime -= REBASE_MS
+            self.app.shift(REBASE_MS)  # every time the app holds moves back as much
+            if self._battery_at is not None:
+                self._battery_at -= REBASE_MS
         return self.uptime
 
     def begin(self):
@@ -68,8 +77,8 @@ class Runtime:
         except Exception as e:  # noqa: BLE001 - any fault: motor off first, then recover
             self._fault(e)
             self.board.watchdog.feed()  # recovered: a reset now would undo the fallback
-        wake = self.app.next_wake()
         now = self.now()
+        wake = self.app.next_wake()  # after now(): a rebase there moves it too
         # Once armed, the watchdog needs a wake every FEED_MS; before, only the app does.
         longest = safety.FEED_MS if self._watchdog_on else IDLE_WAIT_MS
         delay = longest if wake is None else wake - now

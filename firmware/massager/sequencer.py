@@ -43,6 +43,13 @@ class Sequencer:
 
     _CUE_NAMES = (feel.START, feel.ROUND, feel.STEP, feel.SIDE, feel.GLIDE, feel.END)
 
+    def use(self, program, scale=100):
+        """Play another program (or the same again) with these buffers; start() next."""
+        self.program = program
+        self.scale = scale
+        self.started = False
+        self._reset()
+
     def _reset(self):
         self.finished = False
         self.paused = False
@@ -249,6 +256,11 @@ class Sequencer:
         self.paused = False
         self._enter_block(now)
 
+    def shift(self, ms):
+        """The clock goes back by `ms`: the routine keeps its place."""
+        self.seg_start -= ms
+        self.seg_end -= ms
+
     def stop(self):
         """Finish now: every output off."""
         if self.started:
@@ -290,12 +302,18 @@ class Sequencer:
 
 
 def _walk(seq):
-    # Sum the blocks after the walker's current one.
+    # Sum the blocks after the walker's current one. A stroke lasts one breath exactly
+    # (_fill_stroke shares it out to the ms), so strokes are not filled: the device checks
+    # a routine's length on every install and every boot.
     total = 0
+    rep_ms = seq.program.rep_ms
     while True:
         seq._next_block()
         if seq._block == _DONE:
             return total
+        if seq._block == _REP:
+            total += rep_ms(seq.round - 1)
+            continue
         seq._fill()
         for i in range(seq._n):
             total += seq._dur[i]

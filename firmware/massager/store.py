@@ -6,7 +6,7 @@
 # never half of one. Files that do not end in .json (temp files) are never loaded.
 import os
 
-from massager import program, routine, routines
+from massager import program, routine
 
 ROUTINES = "routines"
 SETTINGS = "settings.json"
@@ -23,19 +23,11 @@ def _exists(path):
         return False
 
 
-def _sha256_hex(path):
+def _sha256_hex(data):
     import binascii
     import hashlib
 
-    h = hashlib.sha256()
-    buf = bytearray(512)
-    with open(path, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(buf[:n] if n < len(buf) else buf)
-    return binascii.hexlify(h.digest()).decode()
+    return binascii.hexlify(hashlib.sha256(data).digest()).decode()
 
 
 def routine_name(filename):
@@ -107,6 +99,8 @@ class Store:
                     problems.extend(errors)
                 else:
                     user_progs.append(prog)
+        from massager import routines  # the built-in texts: not needed by install()
+
         taken = [p.name for p in user_progs]
         progs = []
         for name in routines.NAMES:
@@ -127,11 +121,14 @@ class Store:
         tmp = self.temp_path(name)
         if not _exists(tmp):
             return "no uploaded file for %s" % name
-        if _sha256_hex(tmp) != sha256:
+        # One read: the bytes hashed are the bytes validated, as they are on the flash.
+        with open(tmp, "rb") as f:
+            data = f.read(routine.MAX_BYTES + 1)
+        if _sha256_hex(data) != sha256:
             os.remove(tmp)
             return "upload of %s is damaged (hash mismatch); nothing changed" % name
-        with open(tmp, "rb") as f:
-            prog, errors = program.load(f.read(routine.MAX_BYTES + 1))
+        prog, errors = program.load(data)
+        del data
         if prog is None or prog.name != name:
             os.remove(tmp)
             return "%s: %s" % (name, errors[0] if errors else

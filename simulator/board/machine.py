@@ -15,6 +15,7 @@
 #     machine.sim.set_adc_mv(29, 1300) # the voltage on an ADC pin; float_adc(29): nothing wired
 #     machine.sim.pixel(16)            # the NeoPixel colour on GPIO16, (r, g, b)
 #     machine.sim.wdt.feeds            # how often the watchdog was fed
+#     machine.sim.on_duty = f          # f(pin, duty) at every PWM duty write
 #     machine.sim.soft_reset()         # what Ctrl-D does to the hardware (the WDT stays)
 #     machine.sim.reset_all()          # a chip reset: forget every pin, the WDT too
 #     machine.sim.asleep               # None, or the sleep the firmware is in (see _Sleep)
@@ -131,6 +132,9 @@ class Sim:
         # Record every output write in `log`. Writers test this before building the entry,
         # so with it off the firmware's output path allocates nothing here either.
         self.log_writes = True
+        # Called as on_duty(pin, duty) at every PWM duty write, as it happens: the moment
+        # the motor's duty changes (bench/mpy/timing.py stamps it). Allocates nothing here.
+        self.on_duty = None
         self.port = PORTS["rp2"]
         self.cause = PWRON_RESET
         self.rtc_memory = b""
@@ -632,6 +636,8 @@ class PWM:
         self._duty = value
         self._duty_set = True
         self._start()
+        if sim.on_duty is not None:
+            sim.on_duty(self.pin, value)
         if sim.log_writes:
             sim.log.append(("duty", self.pin, value))
         return None
@@ -703,9 +709,10 @@ class ADC:
             # esp32 at 11 dB: the raw reading is not a 3.3 V full scale; it saturates near
             # 3.1 V and has an offset (ports/esp32/machine_adc.c; only read_uv() is
             # calibrated, by esp_adc_cal).
-            raw = int((mv - 100) * 65535 / 3000)
+            raw = int((mv - 100) * 65535 // 3000)
         else:
-            raw = int(mv * 65535 / 3300)  # rp2: 12 bits, 3.3 V reference, scaled to 16
+            raw = int(mv * 65535 // 3300)  # rp2: 12 bits, 3.3 V reference, scaled to 16
+        # integer mV stays integer: a reading allocates nothing, as the port's C does not
         return 0 if raw < 0 else 65535 if raw > 65535 else raw
 
     def _read_uv(self):

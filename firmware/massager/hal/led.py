@@ -25,11 +25,17 @@ class PwmLed:
 class PixelLed:
     def __init__(self, np):
         self.np = np  # a neopixel.NeoPixel with (at least) one pixel
+        # One colour list, refilled for every change: NeoPixel.__setitem__ reads v[0..bpp)
+        # (micropython-lib's driver), so no tuple is made per change. RGBW: white stays 0.
+        self._rgb = [0] * getattr(np, "bpp", 3)
         self.set(0, 0, 0)
 
     def set(self, r, g, b):
-        # The colour tuple is the one allocation: it is what NeoPixel.__setitem__ takes.
-        self.np[0] = (_byte(r), _byte(g), _byte(b))
+        c = self._rgb
+        c[0] = _byte(r)
+        c[1] = _byte(g)
+        c[2] = _byte(b)
+        self.np[0] = c
         self.np.write()
 
 
