@@ -38,11 +38,13 @@ WEEKLY = routines.text("weekly").encode()
 
 @pytest.fixture(scope="session", autouse=True)
 def reliability_doc(request):
-    """Writes docs/reliability.md once the session is over, when every test of this file
-    ran: a partial run (-k, one test) must not replace the full table with a part of it."""
+    """Writes docs/reliability.md once the session is over, only when asked
+    (RELIABILITY_REPORT=1: `make reliability`, `make test-long`; `make test` leaves the
+    tree clean) and only when every test of this file ran: a partial run (-k, one test)
+    must not replace the full table with a part of it."""
     yield
     tests = [name for name in globals() if name.startswith("test_")]
-    if len(report.ROWS) < len(tests):
+    if os.environ.get("RELIABILITY_REPORT") != "1" or len(report.ROWS) < len(tests):
         return
     args = " ".join(request.config.invocation_params.args)
     command = ("RELIABILITY_LONG=1 " if LONG else "") + ".venv/bin/python -m pytest " + args
