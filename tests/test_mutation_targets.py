@@ -1,0 +1,236 @@
+# Exact behaviour of the safety-critical paths, written to kill the mutants that
+# `make mutate` (tests/mutate.py) found surviving: the motor driver, Board.all_off,
+# Store.install and the app's stop paths. Each test names what a person would notice.
+import hashlib
+import json
+
+import pytest
+from test_hal import hal_board, hal_config, hal_motor, machine, make_motor, sim  # noqa: F401
+
+from helpers import builtin
+from massager import app as device
+from massager import routines
+from massager.store import Store
+from simulator import headless
+
+# -- the motor driver ------------------------------------------------------------------------
+
+
+def test_soft_start_is_four_even_steps_over_thirty_ms(sim):  # noqa: F811
+    m = make_motor()
+    del sim.log[:]
+    m.set(80)
+    target = 80 * 65535 // 100
+    assert sim.duties(15) == [target // 4, target // 2, target * 3 // 4, target]
+    assert sim.clock_obj.sleeps == [10, 10, 10]
+    assert m.percent == 80
+
+
+def test_full_strength_is_full_duty_and_a_stop_is_at_once(sim):  # noqa: F811
+    m = make_motor()
+    m.set(100)
+    assert sim.duty(15) == 65535 and m.percent == 100
+    m.set(101)  # no more than full, and no second soft start while running
+    assert sim.duty(15) == 65535 and m.percent == 100
+    del sim.log[:]
+    m.set(0)
+    assert sim.duties(15) == [0] and m.percent == 0
+    m.set(1)  # from still again: a soft start, even at 1 %
+    assert len(sim.duties(15)) == 1 + 4 and sim.duty(15) == 655
+
+
+def test_a_new_motor_is_still_at_its_frequency(sim):  # noqa: F811
+    pwm = machine.PWM(machine.Pin(15), duty_u16=30000)  # whatever the pin had before
+    m = hal_motor.Motor(pwm)
+    assert sim.duty(15) == 0 and m.percent == 0
+    assert pwm.freq() == 20000
+
+
+# -- Board.all_off: the last line of defence -------------------------------------------------
+
+class _Raises:
+    def __init__(self, real=None):
+        self.real = real
+        self.calls = []
+
+    def __getattr__(self, name):
+        if name in ("pwm",) and self.real is not None:
+            return self.real
+        raise OSError("driver gone")
+
+
+def test_all_off_stops_the_motor_and_the_light(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+    assert sim.duty(15) > 0 and sim.duty(25) > 0
+    board.all_off()
+    assert sim.duty(15) == 0 and sim.duty(25) == 0
+    assert board.motor.percent == 0  # the next start is a soft start again
+
+
+def test_all_off_with_a_failing_motor_driver_still_silences_the_pwm(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+    pwm = board.motor.pwm
+    board.motor = _Raises(real=pwm)  # motor.off() raises; its PWM is still reachable
+    board.all_off()
+    assert sim.duty(15) == 0
+    assert sim.duty(25) == 0  # and the light still goes off after the motor failed
+
+
+def test_all_off_with_a_failing_light_still_stops_the_motor(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+    board.led = _Raises()
+    board.all_off()
+    assert sim.duty(15) == 0
+
+
+# -- Store.install: a routine is replaced whole or not at all --------------------------------
+
+def _text(name="mine", **changes):
+    doc = json.loads(routines.text("daily"))
+    doc.update(name=name, **changes)
+    return json.dumps(doc).encode()
+
+
+def _upload(store, name, data):
+    with open(store.temp_path(name), "wb") as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(str(tmp_path) + "/")  # a trailing slash is the same root
+    s.ensure_dir()
+    s.ensure_dir()  # twice is harmless
+    return s
+
+
+def test_install_rejects_bad_names_before_touching_anything(store, tmp_path):
+    for bad in ("", "x" * 25, "Mine", "../x", "a b"):
+        assert store.install(bad, "0" * 64) == "bad routine name %r" % bad
+    assert store.install("x" * 24, "0" * 64) == "no uploaded file for " + "x" * 24
+
+
+def test_install_of_nothing_uploaded_says_so(store):
+    assert store.install("mine", "0" * 64) == "no uploaded file for mine"
+
+
+def test_install_checks_the_hash_and_drops_a_damaged_upload(store, tmp_path):
+    data = _text()
+    digest = _upload(store, "mine", data)
+    _upload(store, "mine", data[:-1] + b" ")
+    assert store.install("mine", digest) == (
+        "upload of mine is damaged (hash mismatch); nothing changed")
+    assert sorted(p.name for p in (tmp_path / "routines").iterdir()) == []
+
+
+def test_install_of_an_invalid_routine_names_the_problem_and_drops_it(store, tmp_path):
+    assert store.install("mine", _upload(store, "mine", _text(rounds=0))) == (
+        "mine: rounds: must be 1..12, got 0")
+    assert store.install("mine", _upload(store, "mine", _text("other"))) == (
+        "mine: its name field is 'other', not 'mine'")
+    assert list((tmp_path / "routines").iterdir()) == []
+
+
+def test_install_replaces_the_old_routine_whole(store, tmp_path):
+    assert store.install("mine", _upload(store, "mine", _text(rounds=1))) == "ok"
+    new = _text(rounds=2)
+    assert store.install("mine", _upload(store, "mine", new)) == "ok"
+    assert (tmp_path / "routines" / "mine.json").read_bytes() == new
+    assert [p.name for p in (tmp_path / "routines").iterdir()] == ["mine.json"]
+    assert store.programs()[0][-1].rounds == 2
+
+
+def test_install_on_a_filesystem_that_cannot_rename_over_a_file(store, tmp_path,
+                                                                 monkeypatch):
+    import os
+
+    from massager import store as store_module
+
+    assert store.install("mine", _upload(store, "mine", _text(rounds=1))) == "ok"
+    real = os.rename
+
+    def fat_rename(a, b):  # FAT: rename onto an existing file fails
+        if os.path.exists(b):
+            raise OSError(17, "EEXIST")
+        real(a, b)
+
+    monkeypatch.setattr(store_module.os, "rename", fat_rename)
+    new = _text(rounds=3)
+    assert store.install("mine", _upload(store, "mine", new)) == "ok"
+    assert (tmp_path / "routines" / "mine.json").read_bytes() == new
+
+
+def test_a_big_upload_is_hashed_in_full(store):
+    data = _text(title="t" * 40)
+    data = data[:-1] + b" " * 1500 + b"}"  # several 512-byte reads
+    assert store.install("mine", _upload(store, "mine", data)) == "ok"
+
+
+# -- the app's stop paths ----------------------------------------------------------------------
+
+class _Out:
+    def __init__(self):
+        self.shown = []
+
+    def show(self, motor, r, g, b):
+        self.shown.append((motor, r, g, b))
+
+
+def _running(at=5000):
+    out = _Out()
+    a = device.App([builtin("weekly")], out)
+    a.begin(0)
+    a.press("short", 0)
+    now = 0
+    while a.motor == 0:
+        now = a.next_wake()
+        a.update(now)
+    return a, out, now
+
+
+@pytest.mark.parametrize("how", ["long", "stuck", "power_off"])
+def test_every_stop_turns_the_motor_off_at_once(how):
+    a, out, now = _running()
+    if how == "power_off":
+        a.power_off(now)
+        want = device.OFF
+    else:
+        a.press(how, now)
+        want = device.IDLE
+    assert a.state == want and out.shown[-1][0] == 0 and a.motor == 0
+    assert a.seq.finished and a.seq.motor == 0
+    assert a.next_wake() is None if want == device.OFF else a.next_wake() > now
+
+
+def test_a_stop_while_paused_stays_off_and_forgets_the_session():
+    a, out, now = _running()
+    a.press("short", now)
+    assert a.state == device.PAUSED and out.shown[-1][0] == 0
+    a.press("long", now + 10)
+    assert a.state == device.IDLE and a.seq.finished
+    a.press("short", now + 20)  # a new session from the start
+    assert a.state == device.RUNNING and a.session_start == now + 20
+    assert (a.step, a.round, a.rep) == (1, 1, 0) and a.cue == "start"
+
+
+def test_skipping_and_level_changes_keep_the_session_going():
+    a, out, now = _running()
+    step = a.step
+    a.press("double", now)
+    assert a.state == device.RUNNING and a.step == step + 1
+    a.press("short", now + 10)
+    a.press("double", now + 20)  # paused: next level
+    assert a.level == 2 and a.state == device.PAUSED
+    a.press("short", now + 30)
+    assert a.state == device.RUNNING and a.session_start == 0
+
+
+def test_the_headless_driver_stops_when_the_session_is_over():
+    lines = []
+    a = headless.play([builtin("daily")], headless.parse_buttons("0:short,1000:long"),
+                      lines.append)
+    assert a.state == device.IDLE and json.loads(lines[-1])["t"] == 1000
