@@ -765,7 +765,7 @@ BOOT_CASES = [
 ]
 
 
-def _click(dev, hold=0.1):
+def _click(dev, hold=0.2):  # past the 50 ms debounce, short of a long press
     dev.press(True)
     time.sleep(hold)
     dev.press(False)
