@@ -41,14 +41,14 @@ MODULES = {
     "hal/motor": ("hal/motor.py", ["tests/test_mutation_targets.py", "tests/test_hal.py"]),
     "hal/board": ("hal/board.py", ["tests/test_mutation_targets.py", "tests/test_hal.py",
                                    "tests/test_runtime.py"]),
-    "button": ("button.py", ["tests/test_button.py", "tests/test_safety_limits.py",
-                             "tests/test_app.py"]),
-    "app": ("app.py", ["tests/test_safety_limits.py", "tests/test_mutation_targets.py",
-                       "tests/test_app.py", "tests/test_runtime.py"]),
-    "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
-                               "tests/test_mutation_targets.py"]),
     "store": ("store.py", ["tests/test_store.py", "tests/test_mutation_targets.py",
                            "tests/test_runtime.py"]),
+    "app": ("app.py", ["tests/test_safety_limits.py", "tests/test_mutation_targets.py",
+                       "tests/test_app.py", "tests/test_runtime.py"]),
+    "button": ("button.py", ["tests/test_button.py", "tests/test_safety_limits.py",
+                             "tests/test_app.py"]),
+    "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
+                               "tests/test_mutation_targets.py"]),
     "program": ("program.py", ["tests/test_routine.py", "tests/test_sequencer.py",
                                "tests/test_builtin_routines.py",
                                "tests/test_mutation_targets.py"]),
@@ -248,24 +248,72 @@ def make_copy(dest):
     return dest
 
 
-def run_tests(copy, tests, timeout):
-    """'killed', 'survived' or 'timeout', and the seconds taken."""
-    env = dict(os.environ)
-    # The copy's firmware and packages come before the editable install of the work tree.
-    env["PYTHONPATH"] = os.pathsep.join([os.path.join(copy, "firmware"), copy])
-    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant of the same size must not hit a .pyc
-    env["HYPOTHESIS_PROFILE"] = "mutate"
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-           "--no-header", "-o", "addopts=", *tests]
+# A worker: one Python per copy of the tree that has pytest and hypothesis imported, and
+# forks a child per mutant to run the tests (the firmware is imported only in the child,
+# fresh from the mutated file). Saves the second of imports a new process would pay.
+WORKER = r"""
+import os, signal, sys, time
+import pytest, hypothesis, hypothesis.strategies, hypothesis.stateful  # noqa: F401
+for line in sys.stdin:
+    timeout, *args = line.split()
     t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os._exit(int(pytest.main(args)))
+    deadline = t0 + float(timeout)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            code = "timeout"
+            break
+        time.sleep(0.02)
+    print(code, time.monotonic() - t0, flush=True)
+"""
+
+
+class Worker:
+    def __init__(self, copy):
+        env = dict(os.environ)
+        # The copy's firmware and packages come before the editable install of the tree.
+        env["PYTHONPATH"] = os.pathsep.join([os.path.join(copy, "firmware"), copy])
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # a mutant of the same size must not hit a .pyc
+        env["HYPOTHESIS_PROFILE"] = "mutate"
+        self.copy = copy
+        self.proc = subprocess.Popen([sys.executable, "-c", WORKER], cwd=copy, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+
+    def run(self, tests, timeout):
+        """'killed', 'survived' or 'timeout', and the seconds taken."""
+        args = ["-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *tests]
+        self.proc.stdin.write("%s %s\n" % (timeout, " ".join(args)))
+        self.proc.stdin.flush()
+        code, took = self.proc.stdout.readline().split()
+        if code == "5":
+            raise SystemExit("mutate: no tests collected from %s" % " ".join(tests))
+        status = "timeout" if code == "timeout" else "survived" if code == "0" else "killed"
+        return status, float(took)
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def run_tests(copy, tests, timeout):
+    """One run in a fresh worker (for checks outside a module's run)."""
+    w = Worker(copy)
     try:
-        r = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", time.monotonic() - t0
-    took = time.monotonic() - t0
-    if r.returncode == 5:
-        raise SystemExit("mutate: no tests collected from %s" % " ".join(tests))
-    return ("survived" if r.returncode == 0 else "killed"), took
+        return w.run(tests, timeout)
+    finally:
+        w.close()
 
 
 def load_equivalent():
@@ -286,8 +334,8 @@ def run_module(name, jobs, workdir):
     with open(os.path.join(ROOT, src_rel), "rb") as f:
         source = f.read()
     ms = mutants(src_rel, source)
-    copies = [make_copy(os.path.join(workdir, "w%d" % i)) for i in range(jobs)]
-    status, took = run_tests(copies[0], tests, timeout=900)
+    workers = [Worker(make_copy(os.path.join(workdir, "w%d" % i))) for i in range(jobs)]
+    status, took = workers[0].run(tests, timeout=900)
     if status != "survived":
         raise SystemExit("mutate: %s: its tests fail on the unmutated code (%s): %s" % (
             name, status, " ".join(tests)))
@@ -295,22 +343,22 @@ def run_module(name, jobs, workdir):
     print("%s: %d mutants, tests %s take %.1f s (timeout %.0f s), %d at a time" % (
         name, len(ms), " ".join(os.path.basename(t) for t in tests), took, timeout, jobs),
         flush=True)
-    free = list(copies)
+    free = list(workers)
     results = [None] * len(ms)
     t_start = time.monotonic()
     done = [0]
 
     def one(i):
-        copy = free.pop()
-        target = os.path.join(copy, src_rel)
+        worker = free.pop()
+        target = os.path.join(worker.copy, src_rel)
         try:
             with open(target, "wb") as f:
                 f.write(ms[i].apply(source))
-            status, secs = run_tests(copy, tests, timeout)
+            status, secs = worker.run(tests, timeout)
         finally:
             with open(target, "wb") as f:
                 f.write(source)
-            free.append(copy)
+            free.append(worker)
         results[i] = status
         done[0] += 1
         left = (time.monotonic() - t_start) / done[0] * (len(ms) - done[0])
@@ -320,6 +368,8 @@ def run_module(name, jobs, workdir):
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(one, range(len(ms))))
+    for w in workers:
+        w.close()
     record = {
         "module": name, "file": src_rel, "tests": tests,
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),

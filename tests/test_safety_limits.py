@@ -7,6 +7,7 @@ import pytest
 from helpers import builtin, play, routine_doc
 from massager import app as device
 from massager import program
+from massager.hal import config as hal_config
 from promised import (
     BATTERY_CUTOFF,
     BATTERY_WARN,
@@ -73,6 +74,13 @@ def test_the_motor_never_passes_the_cap_at_any_level(level, strength):
     # The routine's strength scaled by the level, never above the cap; below the cap
     # exactly what was asked (the cap cuts nothing it need not).
     assert max(r["motor"] for r in records) == min(DUTY_CAP, strength * LEVELS[level] // 100)
+
+
+def test_every_strength_up_to_the_cap_is_kept_and_none_passes_it():
+    from massager.safety import clamp_duty  # the one place strengths are made safe
+
+    assert [clamp_duty(p) for p in range(-3, 120)] == [
+        max(0, min(DUTY_CAP, p)) for p in range(-3, 120)]
 
 
 def test_the_cap_holds_at_the_motor_pin(tmp_path):
@@ -329,12 +337,16 @@ def _battery(dev, mv, below=False):
     return got
 
 
+@pytest.mark.parametrize("divider", [300, 200], ids=["VSYS/3", "2:1"])
 @pytest.mark.parametrize("mv, below, warned, stopped", [
     (BATTERY_WARN, False, False, False), (BATTERY_WARN, True, True, False),
     (BATTERY_CUTOFF, False, True, False), (BATTERY_CUTOFF, True, True, True)],
     ids=["3.5V", "under-3.5V", "3.3V", "under-3.3V"])
-def test_battery_warning_and_cutoff(tmp_path, mv, below, warned, stopped):
-    dev = SimDevice(str(tmp_path))
+def test_battery_warning_and_cutoff(tmp_path, mv, below, warned, stopped, divider):
+    # Two dividers: a 2:1 one reads in 2 mV steps, so the limits themselves are readable.
+    config = json.loads(json.dumps(hal_config.DEFAULT))
+    config["battery"]["divider_x100"] = divider
+    dev = SimDevice(str(tmp_path), config=config)
     _start(dev)
     _battery(dev, mv, below)
     dev.run_until(MINUTE)  # the battery is checked every 30 s
