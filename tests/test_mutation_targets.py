@@ -46,6 +46,76 @@ def test_a_new_motor_is_still_at_its_frequency(sim):  # noqa: F811
     assert pwm.freq() == 20000
 
 
+@pytest.mark.parametrize("steps, duties, sleeps", [
+    (1, [1.0], []), (2, [0.5, 1.0], [30]), (3, [1 / 3, 2 / 3, 1.0], [15, 15])])
+def test_soft_start_follows_its_tunable_steps(sim, monkeypatch, steps, duties,  # noqa: F811
+                                              sleeps):
+    monkeypatch.setattr(hal_motor.Motor, "soft_start_steps", steps)
+    m = make_motor()
+    del sim.log[:]
+    m.set(60)
+    target = 60 * 65535 // 100
+    assert sim.duties(15) == [target * i // steps for i in range(1, steps + 1)]
+    assert [round(d / target, 2) for d in sim.duties(15)] == [round(x, 2) for x in duties]
+    assert sim.clock_obj.sleeps == sleeps
+
+
+def test_stopping_a_still_motor_is_one_write_and_no_wait(sim):  # noqa: F811
+    m = make_motor()
+    del sim.log[:]
+    m.set(0)
+    m.set(-5)
+    assert sim.duties(15) == [0, 0] and sim.clock_obj.sleeps == [] and m.percent == 0
+
+
+# -- the board's pins at power-up --------------------------------------------------------------
+
+def _config(**changes):
+    config = json.loads(json.dumps(hal_config.DEFAULT))
+    for part, value in changes.items():
+        config[part] = value
+    return config
+
+
+def test_every_output_is_low_and_still_at_power_up(sim):  # noqa: F811
+    hal_board.Board(_config())
+    for pin in (15, 25):  # motor, mono LED
+        assert sim.level(pin) == 0 and sim.duty(pin) == 0 and sim.duties(pin) == [0, 0]
+        assert sim.pins[pin].mode == machine.Pin.OUT
+
+
+def test_the_motor_runs_at_the_boards_frequency(sim):  # noqa: F811
+    hal_board.Board(_config(motor={"pin": 15, "freq": 25000}))
+    assert sim.pwm[15].freq() == 25000
+    hal_board.Board(_config(motor={"pin": 15}))
+    assert sim.pwm[15].freq() == 20000
+
+
+def test_a_button_is_active_low_unless_the_board_says_otherwise(sim):  # noqa: F811
+    board = hal_board.Board(_config(button={"pin": 14}))
+    assert sim.pins[14].pull == machine.Pin.PULL_UP and board.button.active_low
+    board = hal_board.Board(_config(button={"pin": 14, "active_low": False}))
+    assert sim.pins[14].pull == machine.Pin.PULL_DOWN and not board.button.active_low
+
+
+def test_a_neopixel_board_drives_exactly_one_pixel(sim):  # noqa: F811
+    board = hal_board.Board(_config(led={"kind": "neopixel", "pin": 16}))
+    board.show(0, 10, 20, 30)
+    np = sim.pixels[16]
+    assert len(np.buf) == 3 and sim.pixel(16) == (10, 20, 30)
+
+
+def test_the_error_and_safe_mode_lights_have_their_colours(sim):  # noqa: F811
+    board = hal_board.Board(_config(led={"kind": "neopixel", "pin": 16}))
+    board.show(60, 1, 2, 3)
+    board.show_error()
+    assert sim.pixel(16) == (255 * 40 // 100, 0, 0) and sim.duty(15) == 0  # red
+    board.show(60, 1, 2, 3)
+    board.show_safe_mode()
+    assert sim.pixel(16) == (40 * 30 // 100, 90 * 30 // 100, 255 * 30 // 100)  # blue
+    assert sim.duty(15) == 0
+
+
 # -- Board.all_off: the last line of defence -------------------------------------------------
 
 class _Raises:
