@@ -179,9 +179,20 @@ def store(tmp_path):
 
 
 def test_install_rejects_bad_names_before_touching_anything(store, tmp_path):
-    for bad in ("", "x" * 25, "Mine", "../x", "a b"):
+    for bad in ("", "x" * 25, "Mine", "X", "../x", "a b", "a.json"):
         assert store.install(bad, "0" * 64) == "bad routine name %r" % bad
-    assert store.install("x" * 24, "0" * 64) == "no uploaded file for " + "x" * 24
+    for good in ("x" * 24, "a", "z-9_"):
+        assert store.install(good, "0" * 64) == "no uploaded file for " + good
+
+
+def test_a_store_anywhere_keeps_its_routines_under_its_root(tmp_path):
+    assert Store().dir == "/routines"  # the device's own flash
+    root = tmp_path / "FLASH_X"
+    root.mkdir()
+    for given in (str(root), str(root) + "/"):
+        s = Store(given)
+        s.ensure_dir()
+        assert s.dir == str(root) + "/routines" and (root / "routines").is_dir()
 
 
 def test_install_of_nothing_uploaded_says_so(store):
@@ -304,3 +315,69 @@ def test_the_headless_driver_stops_when_the_session_is_over():
     a = headless.play([builtin("daily")], headless.parse_buttons("0:short,1000:long"),
                       lines.append)
     assert a.state == device.IDLE and json.loads(lines[-1])["t"] == 1000
+
+
+# -- the rest of the store: reading, listing, removing, the error log --------------------------
+
+def test_a_routine_file_is_read_only_up_to_the_size_limit(store, tmp_path):
+    big = _text()[:-1] + b" " * 20000 + b"}"
+    (tmp_path / "routines" / "big.json").write_bytes(big)
+    assert store.load("big") == (None, ["routines/big.json: file is 16385 bytes, limit is "
+                                        "16384"])
+    assert store.install("big", _upload(store, "big", big)) == (
+        "big: file is 16385 bytes, limit is 16384")
+    exact = _text("exact")
+    exact = exact[:-1] + b" " * (16384 - len(exact)) + b"}"
+    assert len(exact) == 16384
+    assert store.install("exact", _upload(store, "exact", exact)) == "ok"
+
+
+def test_unreadable_and_hidden_files(store, tmp_path, monkeypatch):
+    from massager import store as store_module
+
+    (tmp_path / "routines" / "dir.json").mkdir()
+    (tmp_path / "routines" / ".hidden.json").write_bytes(_text("hidden"))
+    assert store.names() == ["dir"]
+    assert store.programs()[1] == ["routines/dir.json: cannot read"]
+
+    def no_memory(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(store_module, "open", no_memory, raising=False)
+    assert store.load("dir") == (None, ["routines/dir.json: too large to read"])
+
+
+def test_a_broken_builtin_is_reported_and_skipped(tmp_path, monkeypatch):
+    real = routines.text
+    monkeypatch.setattr(routines, "text", lambda name: "{" if name == "daily" else real(name))
+    progs, problems = Store(str(tmp_path)).programs()
+    assert [p.name for p in progs] == ["weekly"]
+    assert problems == ["builtin daily: not valid JSON at line 1: the file ends too early"]
+
+
+def test_remove(store, tmp_path):
+    assert store.install("mine", _upload(store, "mine", _text())) == "ok"
+    assert store.remove("mine") == "ok" and store.names() == []
+    assert not (tmp_path / "routines" / "mine.json").exists()
+    assert store.remove("mine") == "no routine mine on the device"
+
+
+def _log_model(lines, limit=2048):
+    """The error log as specified: one line per entry (newlines folded, at most 200
+    characters); once the file is over `limit` bytes, the older half is dropped at a
+    line boundary before the next entry."""
+    log = ""
+    for text in lines:
+        if len(log) > limit:
+            tail = log[len(log) // 2:]
+            log = tail[tail.find("\n") + 1:]
+        log += text.replace("\n", " ")[:200] + "\n"
+    return log
+
+
+@pytest.mark.parametrize("sizes", [[127] * 20, [250, 10, 99] * 12, [2047, 5, 5], [300] * 3])
+def test_the_error_log_keeps_the_newer_half(store, tmp_path, sizes):
+    lines = ["%03d" % i + "\n" + "x" * (n - 4) for i, n in enumerate(sizes)]
+    for line in lines:
+        store.log_error(line)
+    assert (tmp_path / "error.log").read_text() == _log_model(lines)
