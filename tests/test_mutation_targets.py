@@ -381,3 +381,92 @@ def test_the_error_log_keeps_the_newer_half(store, tmp_path, sizes):
     for line in lines:
         store.log_error(line)
     assert (tmp_path / "error.log").read_text() == _log_model(lines)
+
+
+def test_a_remembered_level_out_of_range_means_the_middle_level():
+    for level in (-1, 3, 7):
+        a = device.App([builtin("daily")], _Out(), level=level)
+        assert a.level == 1
+    assert device.App([builtin("daily")], _Out(), level=2).level == 2
+
+
+def test_edges_without_a_wake_between_are_decided_in_order():
+    # The first click's window ends before the second press: two shorts, not a double.
+    a = device.App([builtin("daily"), builtin("weekly")], _Out())
+    a.begin(0)
+    a.edge(True, 0)
+    a.edge(False, 100)
+    a.edge(True, 1000)
+    assert a.state == device.RUNNING and a.selected == 0
+    a.edge(False, 1100)
+    a.update(1600)
+    assert a.state == device.PAUSED
+
+
+@pytest.mark.parametrize("gesture", ["short", "double", "long"])
+def test_any_press_after_the_end_goes_back_to_idle(gesture):
+    a = device.App([builtin("daily")], _Out())
+    a.begin(0)
+    a.press("short", 0)
+    while a.state == device.RUNNING:
+        a.update(a.next_wake())
+    assert a.state == device.DONE
+    a.press(gesture, a.since + 10)
+    assert a.state == device.IDLE
+
+
+def test_double_presses_step_through_every_routine_in_order():
+    progs = [builtin("daily"), builtin("weekly"), builtin("daily")]
+    a = device.App(progs, _Out())
+    a.begin(0)
+    seen = []
+    for i in range(4):
+        a.press("double", 1000 * i)
+        seen.append(a.selected)
+    assert seen == [1, 2, 0, 1]
+
+
+def test_a_level_change_while_paused_shows_at_once():
+    a, out, now = _running()
+    a.press("short", now)
+    before = out.shown[-1]
+    a.press("double", now + 10)  # the next level: brighter paused light
+    assert a.state == device.PAUSED and out.shown[-1][0] == 0
+    assert sum(out.shown[-1][1:]) > sum(before[1:])
+
+
+def test_after_a_long_session_the_button_acts_on_done_and_idle_as_shown():
+    weekly = builtin("weekly")
+    lines = []
+    headless.play([weekly], headless.parse_buttons("0:short"), lines.append)
+    done = json.loads(lines[-1])["t"]
+    # A click during the done light goes back to idle; one in idle starts a session.
+    script = "0:short,%d:down,%d:up,%d:down,%d:up" % (
+        done + 1000, done + 1100, done + 20000, done + 20100)
+    lines = []
+    headless.play([weekly], headless.parse_buttons(script), lines.append,
+                  until=done + 30000)
+    states = [(json.loads(x)["t"] - done, json.loads(x)["state"]) for x in lines
+              if json.loads(x)["t"] > done]
+    assert states[:2] == [(1500, "idle"), (20500, "running")]
+
+
+def test_a_press_that_changes_nothing_adds_no_trace_line():
+    lines = []
+    headless.play([builtin("daily")], headless.parse_buttons("0:double,1000:double"),
+                  lines.append, until=2000)
+    assert len(lines) == 1  # one routine: "next routine" is the same one, nothing changed
+
+
+def test_the_done_light_is_the_same_at_every_level_and_off_is_dark():
+    from massager import feel
+
+    for level in range(3):
+        lines = []
+        headless.play([builtin("daily")], headless.parse_buttons("0:short"), lines.append,
+                      level=level, until=20 * 60000)
+        recs = [json.loads(x) for x in lines]
+        done = next(r for r in recs if r["state"] == "done")
+        green = feel.COLORS[feel.DONE_LED[0]]
+        assert done["led"] == [c * feel.DONE_LED[1] // 100 for c in green]
+        assert recs[-1]["state"] == "off" and recs[-1]["led"] == [0, 0, 0]

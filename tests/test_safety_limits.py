@@ -128,12 +128,20 @@ def test_a_new_device_plays_at_the_default_level_and_a_long_press_steps_the_leve
 WEEKLY_PAUSED = "0:short,300000:short,590000:short,600000:short,%d:short"
 
 
-def test_a_session_stretched_by_pauses_stops_at_the_cap():
+def shifted(script, by):
+    return ",".join("%d:%s" % (int(t) + by, e) for t, e in
+                    (item.split(":") for item in script.split(",")))
+
+
+@pytest.mark.parametrize("start", [0, 2 * MINUTE])
+def test_a_session_stretched_by_pauses_stops_at_the_cap(start):
     # Weekly (under 14 min) with two pauses of under 5 min: it would end after 21 min.
-    _, records = play(builtin("weekly"), WEEKLY_PAUSED % 890000, until=SESSION_CAP + MINUTE)
-    assert at(records, SESSION_CAP - 1)["state"] == "running"
-    stop = at(records, SESSION_CAP)
-    assert stop["t"] == SESSION_CAP and stop["state"] == "done" and stop["motor"] == 0
+    _, records = play(builtin("weekly"), shifted(WEEKLY_PAUSED % 890000, start),
+                      until=start + SESSION_CAP + MINUTE)
+    assert at(records, start + SESSION_CAP - 1)["state"] == "running"
+    stop = at(records, start + SESSION_CAP)
+    assert stop["t"] == start + SESSION_CAP and stop["state"] == "done"
+    assert stop["motor"] == 0
     assert not any(r["cue"] == "end" for r in records)  # cut, not finished
 
 
@@ -144,12 +152,15 @@ def test_a_session_that_ends_just_before_the_cap_is_not_cut():
     assert at(records, done["t"] - 1)["cue"] == "end"  # the routine's own end
 
 
-def test_a_pause_that_runs_into_the_cap_ends_the_session_at_the_cap():
+@pytest.mark.parametrize("start", [0, 2 * MINUTE])
+def test_a_pause_that_runs_into_the_cap_ends_the_session_at_the_cap(start):
     script = WEEKLY_PAUSED % 890000 + ",%d:short" % (SESSION_CAP - MINUTE)
-    _, records = play(builtin("weekly"), script, until=SESSION_CAP + MINUTE)
-    assert at(records, SESSION_CAP - 1)["state"] == "paused"  # a pause of only 1 min
-    stop = at(records, SESSION_CAP)
-    assert stop["t"] == SESSION_CAP and stop["state"] == "idle" and stop["motor"] == 0
+    _, records = play(builtin("weekly"), shifted(script, start),
+                      until=start + SESSION_CAP + MINUTE)
+    assert at(records, start + SESSION_CAP - 1)["state"] == "paused"  # paused only 1 min
+    stop = at(records, start + SESSION_CAP)
+    assert stop["t"] == start + SESSION_CAP and stop["state"] == "idle"
+    assert stop["motor"] == 0
 
 
 def test_a_pause_ends_the_session_after_five_minutes_and_not_before():
