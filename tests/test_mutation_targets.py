@@ -375,7 +375,8 @@ def _log_model(lines, limit=2048):
     return log
 
 
-@pytest.mark.parametrize("sizes", [[127] * 20, [250, 10, 99] * 12, [2047, 5, 5], [300] * 3])
+@pytest.mark.parametrize("sizes", [[127] * 20, [127] * 15 + [128, 10, 10], [250, 10, 99] * 12,
+                                   [2047, 5, 5], [300] * 3])
 def test_the_error_log_keeps_the_newer_half(store, tmp_path, sizes):
     lines = ["%03d" % i + "\n" + "x" * (n - 4) for i, n in enumerate(sizes)]
     for line in lines:
@@ -470,3 +471,38 @@ def test_the_done_light_is_the_same_at_every_level_and_off_is_dark():
         green = feel.COLORS[feel.DONE_LED[0]]
         assert done["led"] == [c * feel.DONE_LED[1] // 100 for c in green]
         assert recs[-1]["state"] == "off" and recs[-1]["led"] == [0, 0, 0]
+
+
+def test_a_long_press_in_idle_shows_the_new_level_at_once():
+    out = _Out()
+    a = device.App([builtin("daily")], out)
+    a.begin(0)
+    before = out.shown[-1]
+    a.press("long", 1000)
+    assert a.level == 2 and sum(out.shown[-1][1:]) > sum(before[1:])
+
+
+def test_a_level_chosen_while_paused_drives_the_motor_after_resuming():
+    from test_safety_limits import compiled, strong
+
+    a = device.App([compiled(strong(100))], _Out())
+    a.begin(0)
+    a.press("short", 0)
+    now = 0
+    while a.motor == 0 or a.cue != "glide":
+        now = a.next_wake()
+        a.update(now)
+    a.press("short", now)
+    a.press("double", now + 10)  # 75 % -> 100 %
+    a.press("short", now + 20)
+    top = 0
+    while a.state == device.RUNNING and a.rep == 1:
+        top = max(top, a.motor)
+        now = a.next_wake()
+        a.update(now)
+    assert top == 90  # 100 % of 100, capped; at 75 % it would be 75
+
+
+def test_the_battery_adc_reads_the_full_range_where_the_port_can(sim):  # noqa: F811
+    board = hal_board.Board(_config())
+    assert board.battery.adc._atten == machine.ADC.ATTN_11DB
