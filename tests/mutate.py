@@ -46,7 +46,7 @@ MODULES = {
     "app": ("app.py", ["tests/test_safety_limits.py", "tests/test_mutation_targets.py",
                        "tests/test_app.py", "tests/test_runtime.py"]),
     "button": ("button.py", ["tests/test_button.py", "tests/test_safety_limits.py",
-                             "tests/test_app.py"]),
+                             "tests/test_mutation_targets.py", "tests/test_app.py"]),
     "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
                                "tests/test_mutation_targets.py"]),
     "program": ("program.py", ["tests/test_routine.py", "tests/test_sequencer.py",

@@ -506,3 +506,12 @@ def test_a_level_chosen_while_paused_drives_the_motor_after_resuming():
 def test_the_battery_adc_reads_the_full_range_where_the_port_can(sim):  # noqa: F811
     board = hal_board.Board(_config())
     assert board.battery.adc._atten == machine.ADC.ATTN_11DB
+
+
+def test_an_edge_exactly_at_the_debounce_time_counts():
+    from test_button import feed
+
+    from massager import button
+
+    assert feed([(0, True), (50, False)], 5000) == [(450, button.SHORT)]
+    assert feed([(0, True), (49, False), (200, False)], 5000) == [(600, button.SHORT)]
