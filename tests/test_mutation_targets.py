@@ -515,3 +515,14 @@ def test_an_edge_exactly_at_the_debounce_time_counts():
 
     assert feed([(0, True), (50, False)], 5000) == [(450, button.SHORT)]
     assert feed([(0, True), (49, False), (200, False)], 5000) == [(600, button.SHORT)]
+
+
+def test_polling_early_or_after_stuck_decides_nothing():
+    from massager import button
+
+    g = button.Gestures()
+    g.edge(True, 5000)
+    assert [g.poll(t) for t in (5000, 5500, 5999)] == [None] * 3  # before the long press
+    assert g.poll(6000) == button.LONG and g.poll(6001) is None
+    assert g.poll(8000) == button.HOLD and g.poll(15000) == button.STUCK
+    assert g.deadline() is None and g.poll(60000) is None and g.stuck
