@@ -526,3 +526,96 @@ def test_polling_early_or_after_stuck_decides_nothing():
     assert g.poll(6000) == button.LONG and g.poll(6001) is None
     assert g.poll(8000) == button.HOLD and g.poll(15000) == button.STUCK
     assert g.deadline() is None and g.poll(60000) is None and g.stuck
+
+
+# -- the device loop ------------------------------------------------------------------------------
+
+def _device(tmp_path):
+    from simulator.device import SimDevice
+
+    return SimDevice(str(tmp_path))
+
+
+def test_three_faults_in_a_row_stop_the_loop_with_the_motor_off(tmp_path):
+    dev = _device(tmp_path)
+    rt = dev.runtime
+    dev.click()
+    dev.run_until(8000)
+
+    def broken():
+        raise RuntimeError("again")
+
+    rt._step = broken
+    assert rt.step() >= 0 and rt.step() >= 0  # two recoveries: built-ins, error light
+    with pytest.raises(RuntimeError):
+        rt.step()  # the third gives up: run() ends, the REPL is free
+    assert dev.motor_duty() == 0
+    # The same from the very first wake of a new loop.
+    from massager.runtime import Runtime
+
+    rt = Runtime(dev.board, dev.clock, dev.store)
+    rt._step = broken
+    assert rt.step() >= 0 and rt.step() >= 0
+    with pytest.raises(RuntimeError):
+        rt.step()  # the third gives up: run() ends, the REPL is free
+    assert dev.motor_duty() == 0
+    log = open(dev.store.root + "/error.log").read()
+    assert ["fault 1: RuntimeError: again", "fault 2: RuntimeError: again",
+            "fault 3: RuntimeError: again"] == log.splitlines()[-3:]
+
+
+def test_a_fault_after_a_quiet_wait_still_keeps_the_watchdog_fed(tmp_path):
+    dev = _device(tmp_path)
+    dev.click()
+    dev.run_until(10000)
+    dev.click()  # paused: the loop only wakes to feed the watchdog
+    dev.run_until(30000)
+    assert dev.app.state == "paused"
+    dev.app.update = None  # the next wake fails (not callable) after a long wait
+    dev.run_until(90000)
+    assert dev.resets == 0 and dev.app.state == "idle" and dev.app.error
+
+
+def test_the_loop_sleeps_a_minute_at_most_before_a_session_and_4_s_after(tmp_path):
+    dev = _device(tmp_path)
+    assert json.loads(dev.lines[0])["t"] == 0  # the uptime starts at the boot
+    assert dev.runtime.step() == 60000  # idle, no watchdog: only the button matters
+    dev.click()
+    dev.run_until(10000)
+    dev.click()
+    dev.run_until(12000)
+    assert dev.app.state == "paused" and dev.runtime.step() == 4000  # armed: fed in time
+
+
+def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tmp_path):
+    import asyncio
+    import time
+
+    dev = _device(tmp_path)
+
+    class Shim:  # MicroPython's asyncio names, on CPython's asyncio
+        CancelledError = asyncio.CancelledError
+        create_task = staticmethod(asyncio.create_task)
+        current_task = staticmethod(asyncio.current_task)
+
+        @staticmethod
+        async def sleep_ms(ms):
+            await asyncio.sleep(ms / 1000)
+
+    async def scenario():
+        task = asyncio.create_task(dev.runtime.run(Shim, asyncio.Event()))
+        await asyncio.sleep(0.05)  # the loop now sleeps for a minute (idle, no watchdog)
+        dev.sim.press(dev.button_pin, True)  # the IRQ sets the flag
+        end = time.monotonic() + 10
+        while not dev.runtime.app.gestures.down and time.monotonic() < end:
+            await asyncio.sleep(0.01)
+        woke = dev.runtime.app.gestures.down
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        return woke
+
+    assert asyncio.run(scenario())  # the edge reached the app long before the minute
+    assert dev.motor_duty() == 0 and dev.sim.duty(25) > 0  # stopped: the error light
