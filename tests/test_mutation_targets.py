@@ -615,7 +615,9 @@ def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tm
             await task
         except asyncio.CancelledError:
             pass
-        return woke
+        await asyncio.sleep(0)  # let a cancelled button task finish
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return woke and not left  # the button task ended with the loop
 
     assert asyncio.run(scenario())  # the edge reached the app long before the minute
     assert dev.motor_duty() == 0 and dev.sim.duty(25) > 0  # stopped: the error light
