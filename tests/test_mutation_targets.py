@@ -621,3 +621,55 @@ def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tm
 
     assert asyncio.run(scenario())  # the edge reached the app long before the minute
     assert dev.motor_duty() == 0 and dev.sim.duty(25) > 0  # stopped: the error light
+
+
+@pytest.mark.parametrize("stop", [TimeoutError, KeyboardInterrupt])
+def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, stop):
+    import asyncio
+
+    from massager import runtime
+    from massager import store as store_module
+    from massager.hal import board as board_module
+
+    dev = _device(tmp_path)  # the simulated machine and a virtual clock as `time`
+    (tmp_path / "routines").mkdir(exist_ok=True)
+    (tmp_path / "routines" / "mine.json").write_bytes(_text())
+    monkeypatch.setattr(store_module, "Store", lambda root: Store(str(tmp_path) + root))
+    monkeypatch.setattr(board_module, "load_config",
+                        lambda: (hal_config.DEFAULT, "/board.json: not found, using pico"))
+    made = []
+
+    class Recorded(runtime.Runtime):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(runtime, "Runtime", Recorded)
+    monkeypatch.setattr(asyncio, "sleep_ms", lambda ms: asyncio.sleep(ms / 1000),
+                        raising=False)
+    real_run = asyncio.run
+
+    def run(coro):  # the loop runs a moment, then something stops it
+        async def go():
+            task = asyncio.create_task(coro)
+            await asyncio.sleep(0.05)
+            made[0].board.show(80, 0, 0, 0)  # the motor was running
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            raise stop("stopped here")
+        return real_run(go())
+
+    monkeypatch.setattr(asyncio, "run", run)
+    with pytest.raises(stop):
+        runtime.main()
+    assert [p.name for p in made[0].app.programs] == ["daily", "weekly", "mine"]
+    assert dev.motor_duty() == 0
+    log = (tmp_path / "error.log").read_text().splitlines()
+    assert log[0] == "/board.json: not found, using pico"
+    if stop is KeyboardInterrupt:  # Ctrl-C from mpremote: quietly off, the REPL free
+        assert len(log) == 1 and dev.sim.duty(25) == 0
+    else:
+        assert log[1:] == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0
