@@ -49,7 +49,8 @@ MODULES = {
                              "tests/test_mutation_targets.py", "tests/test_app.py"]),
     "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
                                "tests/test_mutation_targets.py"]),
-    "program": ("program.py", ["tests/test_routine.py", "tests/test_safety_limits.py",
+    "program": ("program.py", ["tests/test_program.py", "tests/test_routine.py",
+                               "tests/test_safety_limits.py",
                                "tests/test_sequencer.py", "tests/test_builtin_routines.py"]),
     "routine": ("routine.py", ["tests/test_routine.py"]),
 }
