@@ -443,6 +443,11 @@ def render(records, equivalent):
         out.append("| %s | %d | %d | %d | %d | %s | %s %s | %s, %s |" % (
             label, n, k, sv, eq, pct, "no survivor" if strict else ">= 90 %",
             "met" if goal else "**not met**", date, commit))
+    done = {rec["module"] for rec in records}
+    for name in MODULES:
+        if name not in done:
+            out.append("| %s | | | | | | not run yet: `make mutate MODULE=%s` | |" % (
+                name, name))
     total = [sum(r[i] for r in rows if ":" not in r[0]) for i in (1, 2, 3, 4)]
     out.append("| **all** | %d | %d | %d | %d | %.1f | | |" % (
         total[0], total[1], total[2], total[3],
