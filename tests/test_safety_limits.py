@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from test_app import at
 
 from helpers import builtin, play, routine_doc
 from massager import app as device
@@ -27,16 +28,6 @@ from promised import (
 )
 from simulator import headless
 from simulator.device import SimDevice
-
-
-def at(records, t):
-    """The outputs in effect at time t."""
-    last = None
-    for r in records:
-        if r["t"] > t:
-            break
-        last = r
-    return last
 
 
 def first(records, pred, after=0):
