@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 RP2_STAMP := simulator/rp2040/node_modules/.installed
 
-.PHONY: setup sim test test-long lint bench docs studio-screenshot clean rp2-image
+.PHONY: setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(RP2_STAMP)
 
@@ -31,12 +31,25 @@ $(RP2_STAMP): simulator/rp2040/package.json simulator/rp2040/package-lock.json
 sim: setup
 	$(BIN)/massager sim weekly
 
+# Deterministic (hypothesis derandomized, no example database) and writes nothing tracked.
 test: setup
 	$(PY) -m pytest
 
-# The reliability suite in full: every cut point of a flash, 50,000 hostile files.
+# Random, longer exploration (hypothesis with its database) and the reliability suite in
+# full: every cut point of a flash, 50,000 hostile files; rewrites docs/reliability.md.
 test-long: setup
-	RELIABILITY_LONG=1 $(PY) -m pytest
+	HYPOTHESIS_PROFILE=long RELIABILITY_LONG=1 RELIABILITY_REPORT=1 $(PY) -m pytest
+
+# The reliability suite alone, as in `make test`; rewrites its table in docs/reliability.md.
+reliability: setup
+	RELIABILITY_REPORT=1 $(PY) -m pytest tests/test_reliability.py
+
+# Mutation testing of the safety-critical firmware (slow: not part of `make test`);
+# MODULE=safety (or app, hal/motor, ...) for one module, JOBS=1 on a busy machine.
+# Writes its table into docs/reliability.md.
+JOBS ?= 2
+mutate: setup
+	nice -n 10 $(PY) tests/mutate.py --jobs $(JOBS) $(if $(MODULE),--module $(MODULE))
 
 lint: setup
 	$(BIN)/ruff check firmware host_tools simulator tests boards bench

@@ -4,10 +4,18 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # Behaviour, never wall-clock time: no hypothesis deadlines on shared, noisy machines.
-settings.register_profile("default", deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+# `make test` (the default profile) is deterministic: the same commit draws the same
+# examples on every run and machine, and no example database can replay a failure found
+# elsewhere (a fresh clone cannot be turned red by a stale .hypothesis/). The random,
+# longer exploration with a database is `make test-long` (HYPOTHESIS_PROFILE=long).
+_QUIET = [HealthCheck.too_slow]
+settings.register_profile("default", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=_QUIET)
 settings.register_profile("long", deadline=None, max_examples=5000,
-                          suppress_health_check=[HealthCheck.too_slow])
+                          suppress_health_check=_QUIET)
+# Mutation testing (tests/mutate.py): deterministic and lighter, one run per mutant.
+settings.register_profile("mutate", deadline=None, derandomize=True, database=None,
+                          max_examples=40, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given, settings
 
 from helpers import builtin, play
-from massager import app, safety
+from massager import app
+from promised import DUTY_CAP, IDLE_OFF, PAUSE_STOP
 from strategies import button_scripts
 
 
@@ -66,19 +67,18 @@ def test_long_in_idle_changes_intensity_and_hold_powers_off():
 
 
 def test_idle_powers_off_and_a_press_wakes_it():
-    _, records = play(builtin("daily"), "", until=safety.IDLE_OFF_MS + 10)
-    assert records[-1]["state"] == "off" and records[-1]["t"] == safety.IDLE_OFF_MS
+    _, records = play(builtin("daily"), "", until=IDLE_OFF + 10)
+    assert records[-1]["state"] == "off" and records[-1]["t"] == IDLE_OFF
     a = app.App([builtin("daily")], _Null())
     a.begin(0)
-    a.update(safety.IDLE_OFF_MS)
-    a.press("short", safety.IDLE_OFF_MS + 5)
+    a.update(IDLE_OFF)
+    a.press("short", IDLE_OFF + 5)
     assert a.state == app.IDLE
 
 
 def test_a_long_pause_ends_the_session():
-    _, records = play(builtin("weekly"), "0:short,10000:short", until=10000 +
-                      safety.PAUSE_STOP_MS + 1)
-    assert records[-1]["state"] == "idle" and records[-1]["t"] == 10000 + safety.PAUSE_STOP_MS
+    _, records = play(builtin("weekly"), "0:short,10000:short", until=10000 + PAUSE_STOP + 1)
+    assert records[-1]["state"] == "idle" and records[-1]["t"] == 10000 + PAUSE_STOP
 
 
 class _Null:
@@ -91,7 +91,7 @@ class _Null:
 def test_invariants_hold_for_any_button_script(script):
     _, records = play([builtin("daily"), builtin("weekly")], script, until=400000)
     for r in records:
-        assert 0 <= r["motor"] <= safety.MAX_DUTY
+        assert 0 <= r["motor"] <= DUTY_CAP
         assert all(0 <= c <= 255 for c in r["led"])
         if r["state"] != "running":
             assert r["motor"] == 0
@@ -111,9 +111,10 @@ def test_the_light_tells_the_state():
     _, records = play(weekly, "0:short,10000:short", until=20000)
     idle, paused = records[0], records[-1]
     assert idle["state"] == "idle" and idle["led"] != [0, 0, 0]
-    # Idle glows in the routine's colour, dimmed (brighter at higher intensity levels).
+    # Idle glows in the routine's colour, dimmed: at the default (middle) level of three
+    # at the idle look's brightness, dimmer below it and brighter above.
     from massager import feel
-    percent = feel.IDLE_LED[1] * (2 + safety.DEFAULT_LEVEL) // 3
+    percent = feel.IDLE_LED[1]
     assert idle["led"] == [c * percent // 100 for c in weekly.color]
     assert paused["state"] == "paused" and paused["led"][0] > paused["led"][2]  # amber
 

@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from helpers import builtin
-from massager import app, safety
+from massager import app
+from promised import CONTINUOUS_RUN, DUTY_CAP, IDLE_OFF, PAUSE_STOP, SESSION_CAP
 
 PROGRAMS = [builtin("daily"), builtin("weekly")]
 
@@ -54,13 +55,13 @@ class AppMachine(RuleBasedStateMachine):
         if gesture == "long" and before in (app.RUNNING, app.PAUSED):
             assert self.app.state == app.IDLE and self.out.motor == 0
 
-    @rule(ms=st.sampled_from([1000, 60000, safety.IDLE_OFF_MS, safety.SESSION_CAP_MS]))
+    @rule(ms=st.sampled_from([1000, 60000, IDLE_OFF, SESSION_CAP]))
     def wait(self, ms):
         self._advance_to(self.now + ms)
 
     @invariant()
     def motor_within_cap_and_only_when_running(self):
-        assert self.out.max_motor <= safety.MAX_DUTY
+        assert self.out.max_motor <= DUTY_CAP
         if self.app.state != app.RUNNING:
             assert self.out.motor == 0
 
@@ -68,13 +69,13 @@ class AppMachine(RuleBasedStateMachine):
     def time_limits_hold(self):
         a = self.app
         if a.state in (app.RUNNING, app.PAUSED):
-            assert self.now - a.session_start < safety.SESSION_CAP_MS
+            assert self.now - a.session_start < SESSION_CAP
         if a.state == app.PAUSED:
-            assert self.now - a.since < safety.PAUSE_STOP_MS
+            assert self.now - a.since < PAUSE_STOP
         if a.state == app.IDLE:
-            assert self.now - a.since < safety.IDLE_OFF_MS
+            assert self.now - a.since < IDLE_OFF
         if a.motor_on_since is not None:
-            assert self.now - a.motor_on_since < safety.CONTINUOUS_RUN_MS
+            assert self.now - a.motor_on_since < CONTINUOUS_RUN
 
     @invariant()
     def a_stuck_button_stops_the_motor(self):

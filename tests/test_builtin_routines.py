@@ -7,6 +7,7 @@ import pytest
 
 from helpers import builtin, play, routine_doc
 from massager import program
+from promised import DUTY_CAP
 
 
 def stroke_lengths_by_round(records):
@@ -104,8 +105,6 @@ def test_daily_is_quick(name, low, high):
 
 
 def test_motor_never_exceeds_the_cap_in_builtins():
-    from massager import safety
-
     for name in ("daily", "weekly"):
         _, records = play(builtin(name))
-        assert max(r["motor"] for r in records) <= safety.MAX_DUTY
+        assert max(r["motor"] for r in records) <= DUTY_CAP

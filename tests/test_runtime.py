@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from massager import safety
+from promised import BATTERY_CUTOFF, BATTERY_WARN, STUCK_BUTTON
 from simulator.device import SimDevice
 
 
@@ -103,7 +103,7 @@ def test_a_stuck_button_stops_the_session_and_is_ignored(device):
     device.click()
     device.run_until(5000)
     device.press(True)
-    device.run_until(5000 + safety.STUCK_BUTTON_MS + 500)
+    device.run_until(5000 + STUCK_BUTTON + 500)
     # Held: the long press stopped it, the hold powered down, then it counts as stuck.
     assert device.app.state == "off" and device.motor_duty() == 0
     assert device.app.gestures.stuck
@@ -118,11 +118,11 @@ def test_low_battery_warns_then_cuts_off(device, tmp_path):
     def raw_for(mv):
         return mv * 100 // divider * 65535 // 3300
 
-    device.sim.set_adc(pin, raw_for(safety.BATTERY_LOW_MV - 50))
+    device.sim.set_adc(pin, raw_for(BATTERY_WARN - 50))
     device.click()
     device.run_until(40000)
     assert device.app.low_battery and device.app.state == "running"
-    device.sim.set_adc(pin, raw_for(safety.BATTERY_CUTOFF_MV - 100))
+    device.sim.set_adc(pin, raw_for(BATTERY_CUTOFF - 100))
     device.run_until(80000)
     assert device.app.state == "off" and device.motor_duty() == 0
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from helpers import mpremote
+from promised import DUTY_CAP
 from simulator.vdev import VirtualDevice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -57,11 +58,15 @@ def device(tmp_path, request):
 def test_main_runs_at_boot_and_the_button_starts_a_routine(device):
     wait_for(lambda: any(r["state"] == "idle" for r in records(device.trace_path)))
     device.press(True)
-    time.sleep(0.1)
+    time.sleep(0.2)  # well past the 50 ms debounce, well short of a 1 s long press
     device.press(False)
-    recs = wait_for(lambda: [r for r in records(device.trace_path) if r["motor"] > 0])
-    assert recs[0]["state"] == "running" and recs[0]["cue"] == "start"
-    assert all(0 <= r["motor"] <= 90 for r in records(device.trace_path))
+    wait_for(lambda: [r for r in records(device.trace_path) if r["motor"] > 0])
+    # The session begins with its start cue. Which of the cue's segments the trace shows
+    # depends on when the loop got the CPU (a late wake jumps to the segment due then),
+    # so the test asks only what the firmware decides: the first running output.
+    running = [r for r in records(device.trace_path) if r["state"] == "running"]
+    assert running[0]["cue"] == "start" and running[0]["motor"] == 0
+    assert all(0 <= r["motor"] <= DUTY_CAP for r in records(device.trace_path))
 
 
 def test_mpremote_reaches_a_running_firmware_and_reset_boots_it_again(device):

@@ -1,0 +1,20 @@
+# The safety limits as README.md ("Safety limits") and docs/routine-format.md promise
+# them, in the units people read: minutes, seconds, percent, volts. Tests measure the
+# device's behaviour against this table and never read firmware/massager/safety.py, so a
+# limit changed there (ten times larger, or a cut-off of 0) fails a test.
+SECOND = 1000  # ms
+MINUTE = 60 * SECOND
+
+SESSION_CAP = 20 * MINUTE  # a session, running and paused together, ends after 20 minutes
+PAUSE_STOP = 5 * MINUTE  # a pause of 5 minutes ends the session
+IDLE_OFF = 5 * MINUTE  # idle for 5 minutes: the device powers down
+DONE_LIGHT = 4 * SECOND  # the green "done" light, then back to idle
+ROUTINE_MAX = 18 * MINUTE  # the longest routine a file may describe
+DUTY_CAP = 90  # %: the motor never runs harder, whatever a routine says
+LEVELS = (55, 75, 100)  # %: the user's intensity levels, in the order a long press steps
+DEFAULT_LEVEL = 75  # %: a new device plays at the middle level
+STUCK_BUTTON = 10 * SECOND  # a button held this long is ignored
+CONTINUOUS_RUN = 15 * SECOND  # the motor never runs longer without a rest (a fault)
+BATTERY_WARN = 3500  # mV: below 3.5 V the idle and paused light turns red
+BATTERY_CUTOFF = 3300  # mV: below 3.3 V the motor stops and the device powers down
+WATCHDOG = 5 * SECOND  # a hung main loop stops the motor (by a reset) within 5 s

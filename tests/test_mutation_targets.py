@@ -1,0 +1,688 @@
+# Exact behaviour of the safety-critical paths, written to kill the mutants that
+# `make mutate` (tests/mutate.py) found surviving: the motor driver, Board.all_off,
+# Store.install and the app's stop paths. Each test names what a person would notice.
+import hashlib
+import json
+
+import pytest
+from test_hal import hal_board, hal_config, hal_motor, machine, make_motor, sim  # noqa: F401
+
+from helpers import builtin
+from massager import app as device
+from massager import routines
+from massager.store import Store
+from simulator import headless
+
+# -- the motor driver ------------------------------------------------------------------------
+
+
+def test_soft_start_is_four_even_steps_over_thirty_ms(sim):  # noqa: F811
+    m = make_motor()
+    del sim.log[:]
+    m.set(80)
+    target = 80 * 65535 // 100
+    assert sim.duties(15) == [target // 4, target // 2, target * 3 // 4, target]
+    assert sim.clock_obj.sleeps == [10, 10, 10]
+    assert m.percent == 80
+
+
+def test_full_strength_is_full_duty_and_a_stop_is_at_once(sim):  # noqa: F811
+    m = make_motor()
+    m.set(100)
+    assert sim.duty(15) == 65535 and m.percent == 100
+    m.set(101)  # no more than full, and no second soft start while running
+    assert sim.duty(15) == 65535 and m.percent == 100
+    del sim.log[:]
+    m.set(0)
+    assert sim.duties(15) == [0] and m.percent == 0
+    m.set(1)  # from still again: a soft start, even at 1 %
+    assert len(sim.duties(15)) == 1 + 4 and sim.duty(15) == 655
+
+
+def test_a_new_motor_is_still_at_its_frequency(sim):  # noqa: F811
+    pwm = machine.PWM(machine.Pin(15), duty_u16=30000)  # whatever the pin had before
+    m = hal_motor.Motor(pwm)
+    assert sim.duty(15) == 0 and m.percent == 0
+    assert pwm.freq() == 20000
+
+
+@pytest.mark.parametrize("steps, duties, sleeps", [
+    (1, [1.0], []), (2, [0.5, 1.0], [30]), (3, [1 / 3, 2 / 3, 1.0], [15, 15])])
+def test_soft_start_follows_its_tunable_steps(sim, monkeypatch, steps, duties,  # noqa: F811
+                                              sleeps):
+    monkeypatch.setattr(hal_motor.Motor, "soft_start_steps", steps)
+    m = make_motor()
+    del sim.log[:]
+    m.set(60)
+    target = 60 * 65535 // 100
+    assert sim.duties(15) == [target * i // steps for i in range(1, steps + 1)]
+    assert [round(d / target, 2) for d in sim.duties(15)] == [round(x, 2) for x in duties]
+    assert sim.clock_obj.sleeps == sleeps
+
+
+def test_stopping_a_still_motor_is_one_write_and_no_wait(sim):  # noqa: F811
+    m = make_motor()
+    del sim.log[:]
+    m.set(0)
+    m.set(-5)
+    assert sim.duties(15) == [0, 0] and sim.clock_obj.sleeps == [] and m.percent == 0
+
+
+# -- the board's pins at power-up --------------------------------------------------------------
+
+def _config(**changes):
+    config = json.loads(json.dumps(hal_config.DEFAULT))
+    for part, value in changes.items():
+        config[part] = value
+    return config
+
+
+def test_every_output_is_low_and_still_at_power_up(sim):  # noqa: F811
+    hal_board.Board(_config())
+    for pin in (15, 25):  # motor, mono LED
+        assert sim.level(pin) == 0 and sim.duty(pin) == 0 and sim.duties(pin) == [0, 0]
+        assert sim.pins[pin].mode == machine.Pin.OUT
+
+
+def test_the_motor_runs_at_the_boards_frequency(sim):  # noqa: F811
+    hal_board.Board(_config(motor={"pin": 15, "freq": 25000}))
+    assert sim.pwm[15].freq() == 25000
+    hal_board.Board(_config(motor={"pin": 15}))
+    assert sim.pwm[15].freq() == 20000
+
+
+def test_a_button_is_active_low_unless_the_board_says_otherwise(sim):  # noqa: F811
+    board = hal_board.Board(_config(button={"pin": 14}))
+    assert sim.pins[14].pull == machine.Pin.PULL_UP and board.button.active_low
+    board = hal_board.Board(_config(button={"pin": 14, "active_low": False}))
+    assert sim.pins[14].pull == machine.Pin.PULL_DOWN and not board.button.active_low
+
+
+def test_a_neopixel_board_drives_exactly_one_pixel(sim):  # noqa: F811
+    board = hal_board.Board(_config(led={"kind": "neopixel", "pin": 16}))
+    board.show(0, 10, 20, 30)
+    np = sim.pixels[16]
+    assert len(np.buf) == 3 and sim.pixel(16) == (10, 20, 30)
+
+
+def test_the_error_and_safe_mode_lights_have_their_colours(sim):  # noqa: F811
+    board = hal_board.Board(_config(led={"kind": "neopixel", "pin": 16}))
+    board.show(60, 1, 2, 3)
+    board.show_error()
+    assert sim.pixel(16) == (255 * 40 // 100, 0, 0) and sim.duty(15) == 0  # red
+    board.show(60, 1, 2, 3)
+    board.show_safe_mode()
+    assert sim.pixel(16) == (40 * 30 // 100, 90 * 30 // 100, 255 * 30 // 100)  # blue
+    assert sim.duty(15) == 0
+
+
+# -- Board.all_off: the last line of defence -------------------------------------------------
+
+class _Raises:
+    def __getattr__(self, name):
+        raise OSError("driver gone")
+
+
+def test_all_off_stops_the_motor_and_the_light(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+    assert sim.duty(15) > 0 and sim.duty(25) > 0
+    board.all_off()
+    assert sim.duty(15) == 0 and sim.duty(25) == 0
+    assert board.motor.percent == 0  # the next start is a soft start again
+
+
+def test_all_off_with_a_failing_motor_driver_still_stops_the_motor(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+
+    class OffFails(type(board.motor)):
+        def off(self):
+            raise OSError("driver gone")
+
+    board.motor.__class__ = OffFails  # a duty write that fails: the last resort acts
+    board.all_off()
+    assert sim.duty(15) == 0
+    assert sim.duty(25) == 0  # and the light still goes off after the motor failed
+
+
+def test_all_off_with_a_failing_light_still_stops_the_motor(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+    board.led = _Raises()
+    board.all_off()
+    assert sim.duty(15) == 0
+
+
+# -- Store.install: a routine is replaced whole or not at all --------------------------------
+
+def _text(name="mine", **changes):
+    doc = json.loads(routines.text("daily"))
+    doc.update(name=name, **changes)
+    return json.dumps(doc).encode()
+
+
+def _upload(store, name, data):
+    with open(store.temp_path(name), "wb") as f:
+        f.write(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(str(tmp_path) + "/")  # a trailing slash is the same root
+    s.ensure_dir()
+    s.ensure_dir()  # twice is harmless
+    return s
+
+
+def test_install_rejects_bad_names_before_touching_anything(store, tmp_path):
+    for bad in ("", "x" * 25, "Mine", "X", "../x", "a b", "a.json"):
+        assert store.install(bad, "0" * 64) == "bad routine name %r" % bad
+    for good in ("x" * 24, "a", "z-9_"):
+        assert store.install(good, "0" * 64) == "no uploaded file for " + good
+
+
+def test_a_store_anywhere_keeps_its_routines_under_its_root(tmp_path):
+    assert Store().dir == "/routines"  # the device's own flash
+    root = tmp_path / "FLASH_X"
+    root.mkdir()
+    for given in (str(root), str(root) + "/"):
+        s = Store(given)
+        s.ensure_dir()
+        assert s.dir == str(root) + "/routines" and (root / "routines").is_dir()
+
+
+def test_install_of_nothing_uploaded_says_so(store):
+    assert store.install("mine", "0" * 64) == "no uploaded file for mine"
+
+
+def test_install_checks_the_hash_and_drops_a_damaged_upload(store, tmp_path):
+    data = _text()
+    digest = _upload(store, "mine", data)
+    _upload(store, "mine", data[:-1] + b" ")
+    assert store.install("mine", digest) == (
+        "upload of mine is damaged (hash mismatch); nothing changed")
+    assert sorted(p.name for p in (tmp_path / "routines").iterdir()) == []
+
+
+def test_install_of_an_invalid_routine_names_the_problem_and_drops_it(store, tmp_path):
+    assert store.install("mine", _upload(store, "mine", _text(rounds=0))) == (
+        "mine: rounds: must be 1..12, got 0")
+    assert store.install("mine", _upload(store, "mine", _text("other"))) == (
+        "mine: its name field is 'other', not 'mine'")
+    assert list((tmp_path / "routines").iterdir()) == []
+
+
+def test_install_replaces_the_old_routine_whole(store, tmp_path):
+    assert store.install("mine", _upload(store, "mine", _text(rounds=1))) == "ok"
+    new = _text(rounds=2)
+    assert store.install("mine", _upload(store, "mine", new)) == "ok"
+    assert (tmp_path / "routines" / "mine.json").read_bytes() == new
+    assert [p.name for p in (tmp_path / "routines").iterdir()] == ["mine.json"]
+    assert store.programs()[0][-1].rounds == 2
+
+
+def test_install_on_a_filesystem_that_cannot_rename_over_a_file(store, tmp_path,
+                                                                 monkeypatch):
+    import os
+
+    from massager import store as store_module
+
+    assert store.install("mine", _upload(store, "mine", _text(rounds=1))) == "ok"
+    real = os.rename
+
+    def fat_rename(a, b):  # FAT: rename onto an existing file fails
+        if os.path.exists(b):
+            raise OSError(17, "EEXIST")
+        real(a, b)
+
+    monkeypatch.setattr(store_module.os, "rename", fat_rename)
+    new = _text(rounds=3)
+    assert store.install("mine", _upload(store, "mine", new)) == "ok"
+    assert (tmp_path / "routines" / "mine.json").read_bytes() == new
+
+
+def test_a_big_upload_is_hashed_in_full(store):
+    data = _text(title="t" * 40)
+    data = data[:-1] + b" " * 1500 + b"}"  # several 512-byte reads
+    assert store.install("mine", _upload(store, "mine", data)) == "ok"
+
+
+# -- the app's stop paths ----------------------------------------------------------------------
+
+class _Out:
+    def __init__(self):
+        self.shown = []
+
+    def show(self, motor, r, g, b):
+        self.shown.append((motor, r, g, b))
+
+
+def _running(at=5000):
+    out = _Out()
+    a = device.App([builtin("weekly")], out)
+    a.begin(0)
+    a.press("short", 0)
+    now = 0
+    while a.motor == 0:
+        now = a.next_wake()
+        a.update(now)
+    return a, out, now
+
+
+@pytest.mark.parametrize("how", ["long", "stuck", "power_off"])
+def test_every_stop_turns_the_motor_off_at_once(how):
+    a, out, now = _running()
+    if how == "power_off":
+        a.power_off(now)
+        want = device.OFF
+    else:
+        a.press(how, now)
+        want = device.IDLE
+    assert a.state == want and out.shown[-1][0] == 0 and a.motor == 0
+    assert a.seq.finished and a.seq.motor == 0
+    assert a.next_wake() is None if want == device.OFF else a.next_wake() > now
+
+
+def test_a_stop_while_paused_stays_off_and_forgets_the_session():
+    a, out, now = _running()
+    a.press("short", now)
+    assert a.state == device.PAUSED and out.shown[-1][0] == 0
+    a.press("long", now + 10)
+    assert a.state == device.IDLE and a.seq.finished
+    a.press("short", now + 20)  # a new session from the start
+    assert a.state == device.RUNNING and a.session_start == now + 20
+    assert (a.step, a.round, a.rep) == (1, 1, 0) and a.cue == "start"
+
+
+def test_skipping_and_level_changes_keep_the_session_going():
+    a, out, now = _running()
+    step = a.step
+    a.press("double", now)
+    assert a.state == device.RUNNING and a.step == step + 1
+    a.press("short", now + 10)
+    a.press("double", now + 20)  # paused: next level
+    assert a.level == 2 and a.state == device.PAUSED
+    a.press("short", now + 30)
+    assert a.state == device.RUNNING and a.session_start == 0
+
+
+def test_the_headless_driver_stops_when_the_session_is_over():
+    lines = []
+    a = headless.play([builtin("daily")], headless.parse_buttons("0:short,1000:long"),
+                      lines.append)
+    assert a.state == device.IDLE and json.loads(lines[-1])["t"] == 1000
+
+
+# -- the rest of the store: reading, listing, removing, the error log --------------------------
+
+def test_a_routine_file_is_read_only_up_to_the_size_limit(store, tmp_path):
+    big = _text()[:-1] + b" " * 20000 + b"}"
+    (tmp_path / "routines" / "big.json").write_bytes(big)
+    assert store.load("big") == (None, ["routines/big.json: file is 16385 bytes, limit is "
+                                        "16384"])
+    assert store.install("big", _upload(store, "big", big)) == (
+        "big: file is 16385 bytes, limit is 16384")
+    exact = _text("exact")
+    exact = exact[:-1] + b" " * (16384 - len(exact)) + b"}"
+    assert len(exact) == 16384
+    assert store.install("exact", _upload(store, "exact", exact)) == "ok"
+
+
+def test_unreadable_and_hidden_files(store, tmp_path, monkeypatch):
+    from massager import store as store_module
+
+    (tmp_path / "routines" / "dir.json").mkdir()
+    (tmp_path / "routines" / ".hidden.json").write_bytes(_text("hidden"))
+    assert store.names() == ["dir"]
+    assert store.programs()[1] == ["routines/dir.json: cannot read"]
+
+    def no_memory(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(store_module, "open", no_memory, raising=False)
+    assert store.load("dir") == (None, ["routines/dir.json: too large to read"])
+
+
+def test_a_broken_builtin_is_reported_and_skipped(tmp_path, monkeypatch):
+    real = routines.text
+    monkeypatch.setattr(routines, "text", lambda name: "{" if name == "daily" else real(name))
+    progs, problems = Store(str(tmp_path)).programs()
+    assert [p.name for p in progs] == ["weekly"]
+    assert problems == ["builtin daily: not valid JSON at line 1: the file ends too early"]
+
+
+def test_remove(store, tmp_path):
+    assert store.install("mine", _upload(store, "mine", _text())) == "ok"
+    assert store.remove("mine") == "ok" and store.names() == []
+    assert not (tmp_path / "routines" / "mine.json").exists()
+    assert store.remove("mine") == "no routine mine on the device"
+
+
+def _log_model(lines, limit=2048):
+    """The error log as specified: one line per entry (newlines folded, at most 200
+    characters); once the file is over `limit` bytes, the older half is dropped at a
+    line boundary before the next entry."""
+    log = ""
+    for text in lines:
+        if len(log) > limit:
+            tail = log[len(log) // 2:]
+            log = tail[tail.find("\n") + 1:]
+        log += text.replace("\n", " ")[:200] + "\n"
+    return log
+
+
+@pytest.mark.parametrize("sizes", [[127] * 17, [127] * 20, [127] * 15 + [128, 10, 10],
+                                   [250, 10, 99] * 12,
+                                   [2047, 5, 5], [300] * 3])
+def test_the_error_log_keeps_the_newer_half(store, tmp_path, sizes):
+    lines = ["%03d" % i + "\n" + "x" * (n - 4) for i, n in enumerate(sizes)]
+    for line in lines:
+        store.log_error(line)
+    assert (tmp_path / "error.log").read_text() == _log_model(lines)
+
+
+def test_a_remembered_level_out_of_range_means_the_middle_level():
+    for level in (-1, 3, 7):
+        a = device.App([builtin("daily")], _Out(), level=level)
+        assert a.level == 1
+    assert device.App([builtin("daily")], _Out(), level=2).level == 2
+
+
+def test_edges_without_a_wake_between_are_decided_in_order():
+    # The first click's window ends before the second press: two shorts, not a double.
+    a = device.App([builtin("daily"), builtin("weekly")], _Out())
+    a.begin(0)
+    a.edge(True, 0)
+    a.edge(False, 100)
+    a.edge(True, 1000)
+    assert a.state == device.RUNNING and a.selected == 0
+    a.edge(False, 1100)
+    a.update(1600)
+    assert a.state == device.PAUSED
+
+
+@pytest.mark.parametrize("gesture", ["short", "double", "long"])
+def test_any_press_after_the_end_goes_back_to_idle(gesture):
+    a = device.App([builtin("daily")], _Out())
+    a.begin(0)
+    a.press("short", 0)
+    while a.state == device.RUNNING:
+        a.update(a.next_wake())
+    assert a.state == device.DONE
+    a.press(gesture, a.since + 10)
+    assert a.state == device.IDLE
+
+
+def test_double_presses_step_through_every_routine_in_order():
+    progs = [builtin("daily"), builtin("weekly"), builtin("daily")]
+    a = device.App(progs, _Out())
+    a.begin(0)
+    seen = []
+    for i in range(4):
+        a.press("double", 1000 * i)
+        seen.append(a.selected)
+    assert seen == [1, 2, 0, 1]
+
+
+def test_a_level_change_while_paused_shows_at_once():
+    a, out, now = _running()
+    a.press("short", now)
+    before = out.shown[-1]
+    a.press("double", now + 10)  # the next level: brighter paused light
+    assert a.state == device.PAUSED and out.shown[-1][0] == 0
+    assert sum(out.shown[-1][1:]) > sum(before[1:])
+
+
+def test_after_a_long_session_the_button_acts_on_done_and_idle_as_shown():
+    weekly = builtin("weekly")
+    lines = []
+    headless.play([weekly], headless.parse_buttons("0:short"), lines.append)
+    done = json.loads(lines[-1])["t"]
+    # A click during the done light goes back to idle; one in idle starts a session.
+    script = "0:short,%d:down,%d:up,%d:down,%d:up" % (
+        done + 1000, done + 1100, done + 20000, done + 20100)
+    lines = []
+    headless.play([weekly], headless.parse_buttons(script), lines.append,
+                  until=done + 30000)
+    states = [(json.loads(x)["t"] - done, json.loads(x)["state"]) for x in lines
+              if json.loads(x)["t"] > done]
+    assert states[:2] == [(1500, "idle"), (20500, "running")]
+
+
+def test_a_press_that_changes_nothing_adds_no_trace_line():
+    lines = []
+    headless.play([builtin("daily")], headless.parse_buttons("0:double,1000:double"),
+                  lines.append, until=2000)
+    assert len(lines) == 1  # one routine: "next routine" is the same one, nothing changed
+
+
+def test_the_done_light_is_the_same_at_every_level_and_off_is_dark():
+    from massager import feel
+
+    for level in range(3):
+        lines = []
+        headless.play([builtin("daily")], headless.parse_buttons("0:short"), lines.append,
+                      level=level, until=20 * 60000)
+        recs = [json.loads(x) for x in lines]
+        done = next(r for r in recs if r["state"] == "done")
+        green = feel.COLORS[feel.DONE_LED[0]]
+        assert done["led"] == [c * feel.DONE_LED[1] // 100 for c in green]
+        assert recs[-1]["state"] == "off" and recs[-1]["led"] == [0, 0, 0]
+
+
+def test_a_long_press_in_idle_shows_the_new_level_at_once():
+    out = _Out()
+    a = device.App([builtin("daily")], out)
+    a.begin(0)
+    before = out.shown[-1]
+    a.press("long", 1000)
+    assert a.level == 2 and sum(out.shown[-1][1:]) > sum(before[1:])
+
+
+def test_a_level_chosen_while_paused_drives_the_motor_after_resuming():
+    from test_safety_limits import compiled, strong
+
+    a = device.App([compiled(strong(100))], _Out())
+    a.begin(0)
+    a.press("short", 0)
+    now = 0
+    while a.motor == 0 or a.cue != "glide":
+        now = a.next_wake()
+        a.update(now)
+    a.press("short", now)
+    a.press("double", now + 10)  # 75 % -> 100 %
+    a.press("short", now + 20)
+    top = 0
+    while a.state == device.RUNNING and a.rep == 1:
+        top = max(top, a.motor)
+        now = a.next_wake()
+        a.update(now)
+    assert top == 90  # 100 % of 100, capped; at 75 % it would be 75
+
+
+def test_the_battery_adc_reads_the_full_range_where_the_port_can(sim):  # noqa: F811
+    board = hal_board.Board(_config())
+    assert board.battery.adc._atten == machine.ADC.ATTN_11DB
+
+
+def test_an_edge_exactly_at_the_debounce_time_counts():
+    from test_button import feed
+
+    from massager import button
+
+    assert feed([(0, True), (50, False)], 5000) == [(450, button.SHORT)]
+
+
+def test_polling_early_or_after_stuck_decides_nothing():
+    from massager import button
+
+    g = button.Gestures()
+    g.edge(True, 5000)
+    assert [g.poll(t) for t in (5000, 5500, 5999)] == [None] * 3  # before the long press
+    assert g.poll(6000) == button.LONG and g.poll(6001) is None
+    assert g.poll(8000) == button.HOLD and g.poll(15000) == button.STUCK
+    assert g.deadline() is None and g.poll(60000) is None and g.stuck
+
+
+# -- the device loop ------------------------------------------------------------------------------
+
+def _device(tmp_path):
+    from simulator.device import SimDevice
+
+    return SimDevice(str(tmp_path))
+
+
+def test_three_faults_in_a_row_stop_the_loop_with_the_motor_off(tmp_path):
+    dev = _device(tmp_path)
+    rt = dev.runtime
+    dev.click()
+    dev.run_until(8000)
+
+    def broken():
+        raise RuntimeError("again")
+
+    rt._step = broken
+    assert rt.step() >= 0 and rt.step() >= 0  # two recoveries: built-ins, error light
+    with pytest.raises(RuntimeError):
+        rt.step()  # the third gives up: run() ends, the REPL is free
+    assert dev.motor_duty() == 0
+    # The same from the very first wake of a new loop.
+    from massager.runtime import Runtime
+
+    rt = Runtime(dev.board, dev.clock, dev.store)
+    rt._step = broken
+    assert rt.step() >= 0 and rt.step() >= 0
+    with pytest.raises(RuntimeError):
+        rt.step()  # the third gives up: run() ends, the REPL is free
+    assert dev.motor_duty() == 0
+    log = open(dev.store.root + "/error.log").read()
+    assert ["fault 1: RuntimeError: again", "fault 2: RuntimeError: again",
+            "fault 3: RuntimeError: again"] == log.splitlines()[-3:]
+
+
+def test_a_fault_after_a_quiet_wait_still_keeps_the_watchdog_fed(tmp_path):
+    dev = _device(tmp_path)
+    dev.click()
+    dev.run_until(10000)
+    dev.click()  # paused: the loop only wakes to feed the watchdog
+    dev.run_until(30000)
+    assert dev.app.state == "paused"
+    dev.app.update = None  # the next wake fails (not callable) after a long wait
+    dev.run_until(90000)
+    assert dev.resets == 0 and dev.app.state == "idle" and dev.app.error
+
+
+def test_the_loop_sleeps_a_minute_at_most_before_a_session_and_4_s_after(tmp_path):
+    dev = _device(tmp_path)
+    assert json.loads(dev.lines[0])["t"] == 0  # the uptime starts at the boot
+    assert dev.runtime.step() == 60000  # idle, no watchdog: only the button matters
+    dev.click()
+    dev.run_until(10000)
+    dev.click()
+    dev.run_until(12000)
+    assert dev.app.state == "paused" and dev.runtime.step() == 4000  # armed: fed in time
+
+
+class _MicroPython:
+    """The `micropython` module's schedule(), where the loop asks for it."""
+
+    @staticmethod
+    def schedule(func, arg):
+        func(arg)
+
+
+def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tmp_path,
+                                                                             monkeypatch):
+    import asyncio
+    import sys
+    import time
+
+    monkeypatch.setitem(sys.modules, "micropython", _MicroPython)
+    dev = _device(tmp_path)
+
+    class Shim:  # MicroPython's asyncio names, on CPython's asyncio
+        CancelledError = asyncio.CancelledError
+        create_task = staticmethod(asyncio.create_task)
+        current_task = staticmethod(asyncio.current_task)
+
+        @staticmethod
+        async def sleep_ms(ms):
+            await asyncio.sleep(ms / 1000)
+
+    async def scenario():
+        task = asyncio.create_task(dev.runtime.run(Shim, asyncio.Event()))
+        await asyncio.sleep(0.05)  # the loop now sleeps for a minute (idle, no watchdog)
+        dev.sim.press(dev.button_pin, True)  # the IRQ sets the flag
+        end = time.monotonic() + 10
+        while not dev.runtime.app.gestures.down and time.monotonic() < end:
+            await asyncio.sleep(0.01)
+        woke = dev.runtime.app.gestures.down
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        await asyncio.sleep(0)  # let a cancelled button task finish
+        left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return woke and not left  # the button task ended with the loop
+
+    assert asyncio.run(scenario())  # the edge reached the app long before the minute
+    assert dev.motor_duty() == 0 and dev.sim.duty(25) > 0  # stopped: the error light
+
+
+@pytest.mark.parametrize("stop", [TimeoutError, KeyboardInterrupt])
+def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, stop):
+    import asyncio
+    import sys
+
+    from massager import runtime
+    from massager import store as store_module
+    from massager.hal import board as board_module
+
+    monkeypatch.setitem(sys.modules, "micropython", _MicroPython)
+    dev = _device(tmp_path)  # the simulated machine and a virtual clock as `time`
+    (tmp_path / "routines").mkdir(exist_ok=True)
+    (tmp_path / "routines" / "mine.json").write_bytes(_text())
+    monkeypatch.setattr(store_module, "Store", lambda root: Store(str(tmp_path) + root))
+    monkeypatch.setattr(board_module, "load_config",
+                        lambda: (hal_config.DEFAULT, "/board.json: not found, using pico"))
+    made = []
+
+    class Recorded(runtime.Runtime):
+        def __init__(self, *args):
+            super().__init__(*args)
+            made.append(self)
+
+    monkeypatch.setattr(runtime, "Runtime", Recorded)
+    monkeypatch.setattr(asyncio, "sleep_ms", lambda ms: asyncio.sleep(ms / 1000),
+                        raising=False)
+    real_run = asyncio.run
+
+    def run(coro):  # the loop runs a moment, then something stops it
+        async def go():
+            task = asyncio.create_task(coro)
+            await asyncio.sleep(0.05)
+            made[0].board.show(80, 0, 0, 0)  # the motor was running
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            raise stop("stopped here")
+        return real_run(go())
+
+    monkeypatch.setattr(asyncio, "run", run)
+    with pytest.raises(stop):
+        runtime.main()
+    assert [p.name for p in made[0].app.programs] == ["daily", "weekly", "mine"]
+    assert dev.motor_duty() == 0
+    log = (tmp_path / "error.log").read_text().splitlines()
+    problem = "/board.json: not found, using pico"
+    assert problem in log
+    stopped = [line for line in log[log.index(problem):] if line.startswith("stopped")]
+    if stop is KeyboardInterrupt:  # Ctrl-C from mpremote: quietly off, the REPL free
+        assert stopped == [] and dev.sim.duty(25) == 0
+    else:
+        assert stopped == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0
