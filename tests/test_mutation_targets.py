@@ -16,27 +16,37 @@ from simulator import headless
 # -- the motor driver ------------------------------------------------------------------------
 
 
+def _ramp(sim, m, percent):  # noqa: F811
+    """From still to `percent`, polled by the loop as it would (at each wait_ms()): the
+    duties written and the ms it took."""
+    del sim.log[:]
+    t0 = sim.clock_obj.ms
+    m.set(percent)
+    while m.wait_ms() >= 0:
+        sim.clock_obj.ms += m.wait_ms()
+        m.poll()
+    return sim.duties(15), sim.clock_obj.ms - t0
+
+
 def test_soft_start_is_four_even_steps_over_thirty_ms(sim):  # noqa: F811
     m = make_motor()
-    del sim.log[:]
-    m.set(80)
     target = 80 * 65535 // 100
-    assert sim.duties(15) == [target // 4, target // 2, target * 3 // 4, target]
-    assert sim.clock_obj.sleeps == [10, 10, 10]
-    assert m.percent == 80
+    assert _ramp(sim, m, 80) == ([target // 4, target // 2, target * 3 // 4, target], 30)
+    assert sim.clock_obj.sleeps == [] and m.percent == 80  # the loop was never blocked
 
 
 def test_full_strength_is_full_duty_and_a_stop_is_at_once(sim):  # noqa: F811
     m = make_motor()
-    m.set(100)
-    assert sim.duty(15) == 65535 and m.percent == 100
-    m.set(101)  # no more than full, and no second soft start while running
+    _ramp(sim, m, 100)
     assert sim.duty(15) == 65535 and m.percent == 100
     del sim.log[:]
+    m.set(101)  # no more than full, and no second soft start while running
+    assert sim.duties(15) == [65535] and m.wait_ms() == -1 and m.percent == 100
+    del sim.log[:]
     m.set(0)
-    assert sim.duties(15) == [0] and m.percent == 0
-    m.set(1)  # from still again: a soft start, even at 1 %
-    assert len(sim.duties(15)) == 1 + 4 and sim.duty(15) == 655
+    assert sim.duties(15) == [0] and m.percent == 0 and m.wait_ms() == -1
+    duties, ms = _ramp(sim, m, 1)  # from still again: a soft start, even at 1 %
+    assert len(duties) == 4 and duties[-1] == 655 == sim.duty(15) and ms == 30
 
 
 def test_a_new_motor_is_still_at_its_frequency(sim):  # noqa: F811
@@ -46,18 +56,17 @@ def test_a_new_motor_is_still_at_its_frequency(sim):  # noqa: F811
     assert pwm.freq() == 20000
 
 
-@pytest.mark.parametrize("steps, duties, sleeps", [
-    (1, [1.0], []), (2, [0.5, 1.0], [30]), (3, [1 / 3, 2 / 3, 1.0], [15, 15])])
+@pytest.mark.parametrize("steps, duties, ms", [
+    (1, [1.0], 0), (2, [0.5, 1.0], 30), (3, [1 / 3, 2 / 3, 1.0], 30)])
 def test_soft_start_follows_its_tunable_steps(sim, monkeypatch, steps, duties,  # noqa: F811
-                                              sleeps):
+                                              ms):
     monkeypatch.setattr(hal_motor.Motor, "soft_start_steps", steps)
     m = make_motor()
-    del sim.log[:]
-    m.set(60)
     target = 60 * 65535 // 100
-    assert sim.duties(15) == [target * i // steps for i in range(1, steps + 1)]
-    assert [round(d / target, 2) for d in sim.duties(15)] == [round(x, 2) for x in duties]
-    assert sim.clock_obj.sleeps == sleeps
+    written, took = _ramp(sim, m, 60)
+    assert written == [target * i // steps for i in range(1, steps + 1)]
+    assert [round(d / target, 2) for d in written] == [round(x, 2) for x in duties]
+    assert took == ms
 
 
 def test_stopping_a_still_motor_is_one_write_and_no_wait(sim):  # noqa: F811
