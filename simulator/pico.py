@@ -26,7 +26,7 @@ import tty
 from collections import namedtuple
 
 from simulator.micropython import node_command
-from simulator.vdev import flush
+from simulator.vdev import BATTERY_MV, board_config, board_path, flush
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RP2040 = os.path.join(HERE, "rp2040")
@@ -34,8 +34,6 @@ HOST = os.path.join(RP2040, "host.mjs")
 FIRMWARE = os.path.join(RP2040, "image", "firmware-RPI_PICO-v1.28.0.bin")
 MICROPYTHON = "1.28.0"  # what the image runs (1.29's pinned submodules were not obtainable)
 PACKAGE = os.path.join(RP2040, "node_modules", "rp2040js", "package.json")
-BOARDS = os.path.join(os.path.dirname(HERE), "boards")
-BATTERY_MV = 3900  # a healthy cell
 PORT_POLL_S = 0.02  # how often a closed port is checked for a host opening it
 OUT_CAP = 256 * 1024
 
@@ -50,14 +48,14 @@ class PicoError(RuntimeError):
 
 
 def board_file(board):
-    path = board if os.path.isfile(board) else os.path.join(BOARDS, board, "board.json")
-    if not os.path.isfile(path):
-        raise PicoError("unknown board %s (no %s)" % (board, path))
-    with open(path) as f:
-        config = json.load(f)
+    """(path, config) of an RP2040 board's pin map."""
+    try:
+        config = board_config(board)
+    except RuntimeError:
+        raise PicoError("unknown board %s (no %s)" % (board, board_path(board))) from None
     if config.get("arch") != "armv6m":
         raise PicoError("board %s is not an RP2040 board (arch %s)" % (board, config.get("arch")))
-    return path, config
+    return board_path(board), config
 
 
 class EmulatedPico:

@@ -50,11 +50,15 @@ PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
 
 
+def board_path(board):
+    """Where a board's pin map is: a name under boards/, or a path to a board.json."""
+    return board if board.endswith(".json") else os.path.join(BOARDS, board, "board.json")
+
+
 def board_config(board):
-    """A board's pin map: a name under boards/ or a path to a board.json."""
-    path = board if board.endswith(".json") else os.path.join(BOARDS, board, "board.json")
+    """A board's pin map (see board_path)."""
     try:
-        with open(path) as f:
+        with open(board_path(board)) as f:
             return json.load(f)
     except (OSError, ValueError) as e:
         raise RuntimeError("board %s: %s" % (board, e)) from None
