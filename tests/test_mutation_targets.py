@@ -686,3 +686,18 @@ def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, s
         assert stopped == [] and dev.sim.duty(25) == 0
     else:
         assert stopped == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0
+
+
+def test_a_resume_well_inside_the_cap_continues_a_session_that_began_late():
+    # Started 4 min after power-up; paused twice for under 5 min: 13:50 of session time.
+    m = 60000
+    script = "%d:short,%d:short,%d:short,%d:short,%d:short" % (
+        4 * m, 8 * m, 12 * m + 50000, 13 * m, 17 * m + 50000)
+    lines = []
+    headless.play([builtin("weekly")], headless.parse_buttons(script), lines.append,
+                  until=18 * m)
+    recs = [json.loads(x) for x in lines]
+    before = [r for r in recs if r["t"] < 13 * m][-1]
+    after = [r for r in recs if r["t"] >= 17 * m + 50000]
+    assert after[0]["state"] == "running" and after[0]["cue"] != "start"
+    assert (after[0]["round"], after[0]["step"]) == (before["round"], before["step"])
