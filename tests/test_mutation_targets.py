@@ -519,6 +519,7 @@ def test_polling_early_or_after_stuck_decides_nothing():
     from massager import button
 
     g = button.Gestures()
+    assert g.poll(100000) is None  # nothing pressed, nothing to decide
     g.edge(True, 5000)
     assert [g.poll(t) for t in (5000, 5500, 5999)] == [None] * 3  # before the long press
     assert g.poll(6000) == button.LONG and g.poll(6001) is None
