@@ -377,10 +377,20 @@ def run_module(name, jobs, workdir, only=None):
         "mutants": [{"id": m.id, "line": m.line, "where": m.where, "what": m.what,
                      "status": s} for m, s in zip(ms, results)],
     }
-    if only is None:  # a partial run (--only) is for checking a test, not the table
-        os.makedirs(OUT, exist_ok=True)
-        with open(os.path.join(OUT, name.replace("/", "_") + ".json"), "w") as f:
-            json.dump(record, f, indent=1)
+    saved = os.path.join(OUT, name.replace("/", "_") + ".json")
+    if only is not None:  # a recheck (--only) updates those mutants in the saved run
+        if not os.path.exists(saved):
+            return record
+        with open(saved) as f:
+            old = json.load(f)
+        now = {m["id"]: m["status"] for m in record["mutants"]}
+        for m in old["mutants"]:
+            m["status"] = now.get(m["id"], m["status"])
+        old["rechecked"] = "%s, %s: %s" % (record["date"], record["commit"], only)
+        record = old
+    os.makedirs(OUT, exist_ok=True)
+    with open(saved, "w") as f:
+        json.dump(record, f, indent=1)
     return record
 
 
@@ -483,7 +493,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2, help="pytest processes at once")
     ap.add_argument("--list", action="store_true", help="list the mutants and stop")
     ap.add_argument("--only", metavar="TEXT",
-                    help="run only the mutants whose id contains TEXT (results not saved)")
+                    help="run only the mutants whose id contains TEXT, e.g. after writing a "
+                    "test for a survivor; their results replace those of the last full run")
     ap.add_argument("--report", action="store_true",
                     help="only write docs/reliability.md from the last results")
     args = ap.parse_args(argv)
@@ -504,8 +515,6 @@ def main(argv=None):
                     "/", "_")), args.only)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        if args.only:
-            return 0
     records = write_report()
     rows, survivors, _ = summarize(records, load_equivalent())
     for row in rows:
