@@ -424,7 +424,8 @@ def summarize(records, equivalent):
             scored = k + len(sv)
             goal = (not sv) if strict else (scored == 0 or k * 100 >= 90 * scored)
             rows.append((label, len(ms), k, len(sv), len(eq), strict, goal,
-                         rec["date"], rec["commit"]))
+                         rec["date"], rec["commit"] + (" + rechecks" if rec.get("rechecked")
+                                                       else "")))
         for m in rec["mutants"]:
             if m["status"] == "survived":
                 (equivalents if m["id"] in equivalent else survivors).append(m)
