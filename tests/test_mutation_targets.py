@@ -373,7 +373,7 @@ def _log_model(lines, limit=2048):
     return log
 
 
-@pytest.mark.parametrize("sizes", [[127] * 17, [127] * 20, [127] * 15 + [128, 10, 10],
+@pytest.mark.parametrize("sizes", [[127] * 17, [127] * 20, [127] * 15 + [128, 10],
                                    [250, 10, 99] * 12,
                                    [2047, 5, 5], [300] * 3])
 def test_the_error_log_keeps_the_newer_half(store, tmp_path, sizes):
