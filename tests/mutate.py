@@ -464,9 +464,9 @@ def render(records, equivalent):
         total[0], total[1], total[2], total[3],
         100.0 * total[1] / max(1, total[1] + total[2])))
     out += ["", "Surviving mutants (each a test still to write):", ""]
-    out += ["- `%s` (line %d)" % (m["id"], m["line"]) for m in survivors] or ["- none"]
+    out += ["- `` %s `` (line %d)" % (m["id"], m["line"]) for m in survivors] or ["- none"]
     out += ["", "Equivalent mutants:", ""]
-    out += ["- `%s` (line %d): %s" % (m["id"], m["line"], equivalent[m["id"]])
+    out += ["- `` %s `` (line %d): %s" % (m["id"], m["line"], equivalent[m["id"]])
             for m in equivalents] or ["- none"]
     return "\n".join(out) + "\n"
 
