@@ -377,10 +377,20 @@ def run_module(name, jobs, workdir, only=None):
         "mutants": [{"id": m.id, "line": m.line, "where": m.where, "what": m.what,
                      "status": s} for m, s in zip(ms, results)],
     }
-    if only is None:  # a partial run (--only) is for checking a test, not the table
-        os.makedirs(OUT, exist_ok=True)
-        with open(os.path.join(OUT, name.replace("/", "_") + ".json"), "w") as f:
-            json.dump(record, f, indent=1)
+    saved = os.path.join(OUT, name.replace("/", "_") + ".json")
+    if only is not None:  # a recheck (--only) updates those mutants in the saved run
+        if not os.path.exists(saved):
+            return record
+        with open(saved) as f:
+            old = json.load(f)
+        now = {m["id"]: m["status"] for m in record["mutants"]}
+        for m in old["mutants"]:
+            m["status"] = now.get(m["id"], m["status"])
+        old["rechecked"] = "%s, %s: %s" % (record["date"], record["commit"], only)
+        record = old
+    os.makedirs(OUT, exist_ok=True)
+    with open(saved, "w") as f:
+        json.dump(record, f, indent=1)
     return record
 
 
@@ -414,7 +424,8 @@ def summarize(records, equivalent):
             scored = k + len(sv)
             goal = (not sv) if strict else (scored == 0 or k * 100 >= 90 * scored)
             rows.append((label, len(ms), k, len(sv), len(eq), strict, goal,
-                         rec["date"], rec["commit"]))
+                         rec["date"], rec["commit"] + (" + rechecks" if rec.get("rechecked")
+                                                       else "")))
         for m in rec["mutants"]:
             if m["status"] == "survived":
                 (equivalents if m["id"] in equivalent else survivors).append(m)
@@ -453,9 +464,9 @@ def render(records, equivalent):
         total[0], total[1], total[2], total[3],
         100.0 * total[1] / max(1, total[1] + total[2])))
     out += ["", "Surviving mutants (each a test still to write):", ""]
-    out += ["- `%s` (line %d)" % (m["id"], m["line"]) for m in survivors] or ["- none"]
+    out += ["- `` %s `` (line %d)" % (m["id"], m["line"]) for m in survivors] or ["- none"]
     out += ["", "Equivalent mutants:", ""]
-    out += ["- `%s` (line %d): %s" % (m["id"], m["line"], equivalent[m["id"]])
+    out += ["- `` %s `` (line %d): %s" % (m["id"], m["line"], equivalent[m["id"]])
             for m in equivalents] or ["- none"]
     return "\n".join(out) + "\n"
 
@@ -483,7 +494,8 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=2, help="pytest processes at once")
     ap.add_argument("--list", action="store_true", help="list the mutants and stop")
     ap.add_argument("--only", metavar="TEXT",
-                    help="run only the mutants whose id contains TEXT (results not saved)")
+                    help="run only the mutants whose id contains TEXT, e.g. after writing a "
+                    "test for a survivor; their results replace those of the last full run")
     ap.add_argument("--report", action="store_true",
                     help="only write docs/reliability.md from the last results")
     args = ap.parse_args(argv)
@@ -504,8 +516,6 @@ def main(argv=None):
                     "/", "_")), args.only)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        if args.only:
-            return 0
     records = write_report()
     rows, survivors, _ = summarize(records, load_equivalent())
     for row in rows:

@@ -382,7 +382,7 @@ def _log_model(lines, limit=2048):
     return log
 
 
-@pytest.mark.parametrize("sizes", [[127] * 17, [127] * 20, [127] * 15 + [128, 10, 10],
+@pytest.mark.parametrize("sizes", [[127] * 17, [127] * 20, [127] * 15 + [128, 10],
                                    [250, 10, 99] * 12,
                                    [2047, 5, 5], [300] * 3])
 def test_the_error_log_keeps_the_newer_half(store, tmp_path, sizes):
@@ -528,6 +528,7 @@ def test_polling_early_or_after_stuck_decides_nothing():
     from massager import button
 
     g = button.Gestures()
+    assert g.poll(100000) is None  # nothing pressed, nothing to decide
     g.edge(True, 5000)
     assert [g.poll(t) for t in (5000, 5500, 5999)] == [None] * 3  # before the long press
     assert g.poll(6000) == button.LONG and g.poll(6001) is None
@@ -695,3 +696,67 @@ def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, s
         assert stopped == [] and dev.sim.duty(25) == 0
     else:
         assert stopped == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0
+
+
+def test_a_resume_well_inside_the_cap_continues_a_session_that_began_late():
+    # Started 4 min after power-up; paused twice for under 5 min: 13:50 of session time.
+    m = 60000
+    script = "%d:short,%d:short,%d:short,%d:short,%d:short" % (
+        4 * m, 8 * m, 12 * m + 50000, 13 * m, 17 * m + 50000)
+    lines = []
+    headless.play([builtin("weekly")], headless.parse_buttons(script), lines.append,
+                  until=18 * m)
+    recs = [json.loads(x) for x in lines]
+    before = [r for r in recs if r["t"] < 13 * m][-1]
+    after = [r for r in recs if r["t"] >= 17 * m + 50000]
+    assert after[0]["state"] == "running" and after[0]["cue"] != "start"
+    assert (after[0]["round"], after[0]["step"]) == (before["round"], before["step"])
+
+
+def test_edges_keep_the_time_the_irq_saw_them(tmp_path):
+    dev = _device(tmp_path)
+    t = dev.clock.ms
+    dev.sim.press(dev.button_pin, True)  # the loop is busy: the IRQ stamps the edges
+    dev.clock.ms += 80
+    dev.sim.press(dev.button_pin, False)
+    dev.clock.ms += 220
+    dev.run_until(dev.clock.ms)  # the loop wakes 300 ms after the press
+    dev._wake()
+    dev.run_until(t + 1000)
+    assert dev.app.state == "running"  # a click (80 ms), not a press held from 300 ms
+
+
+def test_a_battery_that_runs_down_later_is_still_caught(tmp_path):
+    from test_safety_limits import _battery
+
+    dev = _device(tmp_path)
+    dev.click()
+    dev.run_until(100000)
+    assert dev.app.state == "running"
+    _battery(dev, 3300, below=True)
+    dev.run_until(140000)
+    assert dev.app.state == "off" and dev.motor_duty() == 0
+
+
+def test_a_fault_stops_the_motor_before_the_builtins_are_loaded_again(tmp_path):
+    (tmp_path / "routines").mkdir()
+    (tmp_path / "routines" / "mine.json").write_bytes(_text())
+    (tmp_path / "routines" / "bad.json").write_bytes(b"{")
+    dev = _device(tmp_path)
+    log = (tmp_path / "error.log").read_text()
+    assert "routines/bad.json: not valid JSON" in log  # a load problem is logged
+    dev.click()
+    while dev.motor_duty() == 0:
+        dev.run_until(dev._next)
+    seen = []
+    real = dev.store.programs
+    dev.store.programs = lambda user=True: (seen.append((user, dev.motor_duty())),
+                                            real(user))[1]
+
+    def broken(now):
+        raise RuntimeError("injected")
+
+    dev.app.seq.update = broken
+    dev.run_until(dev._next)
+    assert seen == [(False, 0)]  # built-ins only, and the motor already off
+    assert [p.name for p in dev.app.programs] == ["daily", "weekly"] and dev.app.error
