@@ -16,7 +16,7 @@ DEFAULT = {
     "led": {"kind": "pwm", "pin": 25},
     "button": {"pin": 14, "active_low": True},
     "battery": {"pin": 29, "divider_x100": 300},
-    "watchdog_ms": 5000,
+    "watchdog_ms": safety.WATCHDOG_MS,
 }
 
 # mpy-cross -march values, in the order of their number in sys.implementation._mpy >> 10
