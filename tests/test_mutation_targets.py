@@ -69,6 +69,15 @@ def test_soft_start_follows_its_tunable_steps(sim, monkeypatch, steps, duties,  
     assert took == ms
 
 
+def test_a_new_motor_has_no_soft_start_to_finish(sim):  # noqa: F811
+    m = make_motor()
+    del sim.log[:]
+    sim.clock_obj.ms += 1000
+    assert m.wait_ms() == -1  # the loop need not wake for it
+    m.poll()
+    assert sim.duties(15) == [] and not m.released
+
+
 def test_stopping_a_still_motor_is_one_write_and_no_wait(sim):  # noqa: F811
     m = make_motor()
     del sim.log[:]
