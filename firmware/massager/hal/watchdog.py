@@ -25,10 +25,6 @@ class Watchdog:
         self._feed_cb = self._keeper_feed  # bound once: a timer callback must not allocate
 
     @property
-    def enabled(self):
-        return self.timeout_ms > 0
-
-    @property
     def running(self):
         return self.wdt is not None
 
