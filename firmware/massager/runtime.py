@@ -31,7 +31,7 @@ class Runtime:
         self._ticks = clock.ticks_ms()
         self._battery_at = None
         self._watchdog_on = False
-        self._battery_seen = None  # None: not measured yet; False: no battery there
+        self._no_battery_said = False  # "no plausible reading" is logged once
         self._woken = False  # the button task cancelled the loop's sleep
         self._sleep_refused = False  # the board said it cannot sleep when off
         self._task = None  # run()'s task, while it runs
@@ -134,12 +134,11 @@ class Runtime:
         self._battery_at = now
         mv = battery.millivolts()
         if mv is None:  # nothing plausible on the pin (a bench board, USB power)
-            if self._battery_seen is None:
+            if not self._no_battery_said:
                 self.store.log_error("battery: no plausible reading, running without")
-            self._battery_seen = False
+                self._no_battery_said = True
             self.app.set_low_battery(False, now)
             return
-        self._battery_seen = True
         self.app.set_low_battery(mv < safety.BATTERY_LOW_MV, now)
         if mv < safety.BATTERY_CUTOFF_MV and self.app.state != OFF:
             self.app.power_off(now)
