@@ -86,6 +86,92 @@ def test_stopping_a_still_motor_is_one_write_and_no_wait(sim):  # noqa: F811
     assert sim.duties(15) == [0, 0] and sim.clock_obj.sleeps == [] and m.percent == 0
 
 
+def _motor_on_pin(start_min=0):
+    pin = machine.Pin(15)
+    return hal_motor.Motor(machine.PWM(pin), pin=pin, start_min=start_min)
+
+
+def test_changing_strength_while_running_is_one_write_without_a_dip(sim):  # noqa: F811
+    m = _motor_on_pin()
+    _ramp(sim, m, 80)
+    pwm = m.pwm
+    del sim.log[:]
+    m.set(50)  # the PWM is kept: a new one would start at 0 and the motor would stutter
+    assert sim.duties(15) == [50 * 65535 // 100] and m.pwm is pwm and not m.released
+
+
+def test_after_a_release_the_next_start_takes_the_pin_back_once(sim):  # noqa: F811
+    m = _motor_on_pin()
+    _ramp(sim, m, 80)
+    m.release()
+    assert sim.duty(15) == 0 and m.released and m.wait_ms() == -1
+    del sim.log[:]
+    m.poll()  # nothing left of the old soft start to write on a released pin
+    assert sim.duties(15) == []
+    target = 60 * 65535 // 100
+    assert _ramp(sim, m, 60) == ([0, target // 4, target // 2, target * 3 // 4, target], 30)
+    assert not m.released and sim.duty(15) == target
+    pwm = m.pwm
+    del sim.log[:]
+    m.set(70)  # running on the PWM again: no second rebuild
+    assert m.pwm is pwm and sim.duties(15) == [70 * 65535 // 100]
+
+
+def test_a_motor_without_its_pin_is_released_through_its_pwm(sim):  # noqa: F811
+    m = make_motor()
+    _ramp(sim, m, 80)
+    m.release()
+    assert sim.duty(15) == 0 and m.percent == 0 and not m.released
+
+
+def test_a_kick_held_over_several_steps_wakes_the_loop_only_when_the_level_changes(
+        sim):  # noqa: F811
+    kick = 35 * 65535 // 100
+    target = 50 * 65535 // 100
+    m = _motor_on_pin(start_min=35)
+    del sim.log[:]
+    t0 = sim.clock_obj.ms
+    m.set(50)  # steps: 12.5 % and 25 % are under the kick, 37.5 % is not
+    assert m.wait_ms() == 20  # step 2 writes nothing new: the loop sleeps through it
+    wakes = []
+    while m.wait_ms() >= 0:
+        sim.clock_obj.ms += m.wait_ms()
+        m.poll()
+        wakes.append(sim.clock_obj.ms - t0)
+    assert sim.duties(15) == [kick, target * 3 // 4, target] and wakes == [20, 30]
+
+
+def test_a_strength_equal_to_the_kick_ends_its_soft_start_on_time(sim):  # noqa: F811
+    m = _motor_on_pin(start_min=35)
+    del sim.log[:]
+    m.set(35)
+    assert m.wait_ms() == 30  # every step is the kick: the ramp is over at 30 ms
+    sim.clock_obj.ms += 30
+    m.poll()
+    assert m.wait_ms() == -1 and sim.duties(15) == [35 * 65535 // 100]
+
+
+def test_the_loop_is_told_the_exact_ms_to_the_next_step(sim):  # noqa: F811
+    m = make_motor()
+    m.set(80)
+    sim.clock_obj.ms += 9
+    assert m.wait_ms() == 1  # 1 ms early is not yet due
+    sim.clock_obj.ms += 16  # the loop woke late: step 2 (10 ms) and 3 (20 ms) are due now
+    assert m.wait_ms() == 0
+    del sim.log[:]
+    m.poll()
+    assert sim.duties(15) == [80 * 65535 // 100 * 3 // 4]  # the latest due step only
+    assert m.wait_ms() == 5
+
+
+def test_a_soft_start_as_short_as_the_steps_still_has_every_step(sim,  # noqa: F811
+                                                                monkeypatch):
+    monkeypatch.setattr(hal_motor.Motor, "soft_start_ms", 3)  # 1 ms between steps
+    m = make_motor()
+    target = 80 * 65535 // 100
+    assert _ramp(sim, m, 80) == ([target // 4, target // 2, target * 3 // 4, target], 3)
+
+
 # -- the board's pins at power-up --------------------------------------------------------------
 
 def _config(**changes):
