@@ -26,7 +26,7 @@ import tty
 from collections import namedtuple
 
 from simulator.micropython import node_command
-from simulator.vdev import BATTERY_MV, board_config, board_path, flush
+from simulator.vdev import BATTERY_MV, battery_arg, board_config, board_path, flush
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RP2040 = os.path.join(HERE, "rp2040")
@@ -385,8 +385,8 @@ def main(argv=None):
                     help="the 2 MiB flash image file, created when missing and kept across "
                          "runs (default vdev-flash.img)")
     ap.add_argument("--board", default="pico", help="an RP2040 board in boards/ (pin map)")
-    ap.add_argument("--battery-mv", type=int, default=BATTERY_MV,
-                    help="battery voltage on the battery ADC pin (default %d; 0 for 0 V)"
+    ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV",
+                    help="battery voltage in mV (0: a flat or shorted cell). Default: %d"
                          % BATTERY_MV)
     ap.add_argument("--fast", action="store_true",
                     help="skip idle time when no host has the port open (time otherwise "
@@ -394,9 +394,12 @@ def main(argv=None):
     ap.add_argument("--pins", metavar="FILE",
                     help="append every change of the motor and LED pins (JSON lines)")
     args = ap.parse_args(argv)
+    if args.battery is None:
+        ap.error("--battery none: the emulated RP2040's ADC reads a set voltage; a floating "
+                 "pin is modelled by the micropython engine only")
     try:
         log = _PinLog(args.pins)
-        pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery_mv,
+        pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
                             pace="host" if args.fast else "wall").start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)

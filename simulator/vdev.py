@@ -517,6 +517,15 @@ def _engine(argv):
     return "micropython"
 
 
+def battery_arg(text):
+    """--battery on every engine: a voltage in mV, or none (None: nothing wired)."""
+    if text == "none":
+        return None
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError("a voltage in mV or none, got %r" % text)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if _engine(argv) == "rp2040":
@@ -536,7 +545,7 @@ def main(argv=None):
     ap.add_argument("--board", default="pico",
                     help="the board it plays, a name under boards/ or a board.json; its "
                          "arch picks the port profile (rp2 or esp32). Default: pico")
-    ap.add_argument("--battery", default=str(BATTERY_MV), metavar="MV|none",
+    ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV|none",
                     help="battery voltage in mV (0: a flat or shorted cell), or none: "
                          "nothing wired, the pin floats. Default: %d" % BATTERY_MV)
     ap.add_argument("--link", default="none", choices=LINKS,
@@ -550,18 +559,12 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.cpu_slowdown < 1:
         ap.error("--cpu-slowdown: at least 1, got %g" % args.cpu_slowdown)
-    if args.battery == "none":
-        battery = None
-    elif args.battery.isdigit():
-        battery = int(args.battery)
-    else:
-        ap.error("--battery: a voltage in mV or none, got %r" % args.battery)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
         dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
-                            libs=args.lib, board=args.board, battery_mv=battery,
+                            libs=args.lib, board=args.board, battery_mv=args.battery,
                             link=args.link, cpu_slowdown=args.cpu_slowdown).start()
     except (RuntimeError, OSError) as e:
         print("vdev: %s" % e, file=sys.stderr)

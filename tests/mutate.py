@@ -52,7 +52,8 @@ MODULES = {
     "program": ("program.py", ["tests/test_program.py", "tests/test_routine.py",
                                "tests/test_safety_limits.py",
                                "tests/test_sequencer.py", "tests/test_builtin_routines.py"]),
-    "routine": ("routine.py", ["tests/test_routine.py"]),
+    "routine": ("routine.py", ["tests/test_routine.py", "tests/test_schema.py",
+                               "tests/test_builtin_routines.py"]),
 }
 # Functions whose goal is no survivor at all (besides whole modules safety and hal/motor).
 STRICT = {"hal/board": ["Board.all_off"], "store": ["Store.install"],

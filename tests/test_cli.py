@@ -146,3 +146,16 @@ def test_sim_live_view_without_a_terminal_prints_progress(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "running: step 1/1, round 1/1: Chin to ear, press the point 3 times" in r.stdout
     assert "done" in r.stdout and "None" not in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["vdev", "--battery", "3.9V"], "--battery: a voltage in mV or none, got '3.9V'"),
+    (["vdev", "--cpu-slowdown", "0.5"], "--cpu-slowdown: at least 1, got 0.5"),
+    (["vdev", "--engine", "rp2040", "--battery", "none"],
+     "--battery none: the emulated RP2040's ADC reads a set voltage"),
+])
+def test_vdev_bad_arguments_name_the_option_and_exit_2(args, message):
+    r = massager(*args)  # one option name, --battery, on both engines
+    assert r.returncode == 2
+    assert_clean(r)
+    assert message in r.stderr.splitlines()[-1], r.stderr
