@@ -7,7 +7,7 @@ the app's clock back every few days and the app moves every time it holds with i
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers import builtin
@@ -59,6 +59,17 @@ presses = st.lists(st.tuples(st.integers(0, 200000), st.integers(60, 3000)), max
 
 @settings(max_examples=40, deadline=None)
 @given(presses, st.integers(0, 240000), st.integers(1, 1 << 29))
+# Set back in idle while a click is still open (it starts the session 400 ms later).
+@example([(0, 100)], 300, 1 << 29)
+# Set back between the start and the pause: the pause click still counts (debounce).
+@example([(0, 100), (60000, 100)], 30000, 1 << 29)
+# Set back while held in a session: the long press still stops it 1 s after the press.
+@example([(0, 100), (60000, 2000)], 60500, 1 << 29)
+# While paused: the pause still ends the session 5 minutes after it began.
+@example([(0, 100), (60000, 100)], 100000, 1 << 29)
+# Late in a session paused three times: the 20-minute cap still ends it on time.
+@example([(0, 100), (60000, 100), (299000, 100), (40000, 100), (299000, 100), (50000, 100),
+          (299000, 100)], 1100000, 1 << 28)
 def test_setting_the_clock_back_changes_nothing_a_person_sees(press_list, shift_at, shift_ms):
     edges = []
     t = 100

@@ -188,6 +188,38 @@ def test_every_output_is_low_and_still_at_power_up(sim):  # noqa: F811
         assert sim.pins[pin].mode == machine.Pin.OUT
 
 
+def test_no_output_is_driven_for_a_moment_while_the_board_starts(sim,  # noqa: F811
+                                                                  monkeypatch):
+    seen = []  # what drives the motor and the LED after every pin and PWM set-up
+    for cls in (machine.Pin, machine.PWM):
+        def spy(self, *a, _init=cls.init, **kw):
+            _init(self, *a, **kw)
+            seen.append((sim.duty(15), sim.duty(25)))
+        monkeypatch.setattr(cls, "init", spy)
+    hal_board.Board(_config())
+    assert len(seen) >= 4 and set(seen) == {(0, 0)}
+
+
+def test_the_boards_start_kick_and_watchdog_come_from_its_pin_map(sim):  # noqa: F811
+    board = hal_board.Board(_config(motor={"pin": 15, "start_min": 35}, watchdog_ms=6000))
+    board.show(20, 0, 0, 0)
+    assert sim.duties(15)[-1] == 35 * 65535 // 100  # a gentle start gets the kick
+    board.watchdog.start()
+    assert sim.wdt.timeout == 6000
+    board = hal_board.Board(_config(motor={"pin": 15}))  # no kick unless the board asks
+    board.show(20, 0, 0, 0)
+    assert sim.duties(15)[-1] == 20 * 65535 // 100 // 4
+
+
+def test_a_watchdog_reset_is_reported_only_by_the_boot_right_after_it(sim):  # noqa: F811
+    board = hal_board.Board(_config())
+    sim.reset_all(machine.WDT_RESET)
+    assert board.watchdog_reset_at_boot(9999)  # main.py, within 10 s of the chip reset
+    assert not board.watchdog_reset_at_boot(10000)  # a later soft reset (mpremote)
+    sim.reset_all(machine.PWRON_RESET)
+    assert not board.watchdog_reset_at_boot(0)
+
+
 def test_the_motor_runs_at_the_boards_frequency(sim):  # noqa: F811
     hal_board.Board(_config(motor={"pin": 15, "freq": 25000}))
     assert sim.pwm[15].freq() == 25000
@@ -389,6 +421,46 @@ def test_every_stop_turns_the_motor_off_at_once(how):
     assert a.next_wake() is None if want == device.OFF else a.next_wake() > now
 
 
+def test_a_double_click_on_the_button_itself_skips_to_the_next_step():
+    a, out, now = _running()
+    step = a.step
+    for i, pressed in enumerate((True, False, True, False)):  # 100 ms apart: a double
+        a.edge(pressed, now + 100 * i)
+    assert a.state == device.RUNNING and a.step == step + 1
+
+
+def test_a_press_in_off_wakes_it_at_the_press_and_does_nothing_else():
+    out = _Out()
+    a = device.App([builtin("weekly")], out)
+    a.begin(0)
+    level = a.level
+    a.power_off(1000)
+    assert a.state == device.OFF and out.shown[-1] == (0, 0, 0, 0)
+    a.edge(True, 2000)
+    assert a.state == device.IDLE and out.shown[-1][1:] != (0, 0, 0)  # lit at the press
+    for now in range(2000, 9000, 250):  # held on for 7 s: past the long and hold times
+        a.update(now)
+    a.edge(False, 9000)
+    a.update(10000)
+    assert a.state == device.IDLE and a.level == level and a.motor == 0
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_a_low_battery_shows_at_once_and_goes_when_charged(paused):
+    out = _Out()
+    a = device.App([builtin("weekly")], out)
+    a.begin(0)
+    now = 0
+    if paused:
+        a, out, now = _running()
+        a.press("short", now)
+    before = out.shown[-1]
+    a.set_low_battery(True, now + 1)
+    assert out.shown[-1] != before and out.shown[-1][0] == 0
+    a.set_low_battery(False, now + 2)
+    assert out.shown[-1] == before
+
+
 def test_a_stop_while_paused_stays_off_and_forgets_the_session():
     a, out, now = _running()
     a.press("short", now)
@@ -431,6 +503,9 @@ def test_a_routine_file_is_read_only_up_to_the_size_limit(store, tmp_path):
     exact = _text("exact")
     exact = exact[:-1] + b" " * (16384 - len(exact)) + b"}"
     assert len(exact) == 16384
+    _upload(store, "exact", exact)  # a file right at the limit is still hash-checked
+    assert store.install("exact", "0" * 64) == (
+        "upload of exact is damaged (hash mismatch); nothing changed")
     assert store.install("exact", _upload(store, "exact", exact)) == "ok"
 
 
@@ -629,6 +704,43 @@ def test_polling_early_or_after_stuck_decides_nothing():
     assert g.poll(6000) == button.LONG and g.poll(6001) is None
     assert g.poll(8000) == button.HOLD and g.poll(15000) == button.STUCK
     assert g.deadline() is None and g.poll(60000) is None and g.stuck
+
+
+def test_the_button_is_settled_once_still_and_up_for_the_debounce_time():
+    from massager import button
+
+    g = button.Gestures()
+    assert g.settled(0) == 0  # never touched
+    g.edge(True, 1000)
+    assert g.settled(5000) == -1  # held
+    g.edge(False, 5100)
+    assert g.settled(5200) == -1  # a click still open: it may become a double
+    g.edge(True, 5200)
+    assert g.edge(False, 5300) == button.DOUBLE
+    # Up, nothing open: still once no bounce can come, 50 ms after the last edge.
+    assert [g.settled(t) for t in (5310, 5349, 5350, 5400)] == [40, 1, 0, 0]
+
+
+def test_a_spent_press_decides_nothing_but_is_still_reported_stuck():
+    from massager import button
+
+    g = button.Gestures()
+    g.edge(True, 0)
+    g.spend()  # the press woke the device: it is not also a long press or a hold
+    assert [g.poll(t) for t in (1000, 3000, 9999)] == [None] * 3
+    assert g.poll(10000) == button.STUCK and g.stuck
+
+
+def test_a_tap_inside_the_debounce_time_is_released_when_the_window_ends():
+    from massager import button
+
+    g = button.Gestures()
+    g.edge(True, 0)
+    g.edge(False, 20)  # up again before the 50 ms window is over
+    assert g.deadline() == 50
+    assert g.poll(30) is None and g.down  # polled early: still inside the window
+    g.poll(50)
+    assert not g.down and g.poll(450) == button.SHORT
 
 
 # -- the device loop ------------------------------------------------------------------------------

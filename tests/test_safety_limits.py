@@ -202,6 +202,9 @@ class _Frozen:
         self.finished = True
         self.motor = 0
 
+    def shift(self, ms):
+        pass  # its outputs never change: no time of its own to move
+
 
 def _drive(app, until):
     now = 0
@@ -229,6 +232,24 @@ def test_a_motor_that_never_rests_is_stopped_after_fifteen_seconds():
     _drive(a, on_since + CONTINUOUS_RUN + MINUTE)
     assert changes[-2][0] == on_since + CONTINUOUS_RUN
     assert changes[-2][1:] == ("done", 0)
+
+
+def test_a_clock_set_back_while_the_motor_never_rests_still_stops_it_after_fifteen_s():
+    changes = []
+    a = device.App([builtin("weekly")], headless.NoHardware(),
+                   on_change=lambda app, now: changes.append((now, app.state, app.motor)))
+    a.begin(0)
+    a.press("short", 0)
+    _drive(a, 5 * SECOND)
+    on_since = max(t for t, s, m in changes if m == 0) if changes else 0
+    on_since = min(t for t, s, m in changes if m > 0 and t > on_since)
+    a.seq = _Frozen(a.seq)
+    now = max(t for t, s, m in changes)
+    back = now - 1  # the runtime sets the app's clock back (uptime rebase), here to 1 ms
+    a.shift(back)
+    _drive(a, now - back + CONTINUOUS_RUN + MINUTE)
+    stop = [t for t, s, m in changes if s == "done"]
+    assert stop and stop[0] + back == on_since + CONTINUOUS_RUN
 
 
 def test_the_longest_breath_is_not_cut_by_the_continuous_run_limit():
