@@ -3,13 +3,43 @@
 # JSON Schema cannot avoid are listed in docs/routine-format.md).
 from massager import routine, text
 
-_TYPES = {routine.INT: "integer", routine.BOOL: "boolean", routine.TEXT: "string",
-          routine.NAME: "string", routine.CHOICE: "string"}
+# What each field means, by its path ("steps[]." for a step's fields): the editor's hint.
+# The device does not need this text, so it lives here and not in the validator's tables.
+HELP = {
+    "format": "routine format version",
+    "name": "short name; the file on the device is <name>.json",
+    "title": "human title; default: the name",
+    "intensity": "glide strength, %; the user scales it on the device",
+    "rounds": "how many times the whole list of steps is done",
+    "breath": "breath pacing: a rep lasts one breath",
+    "breath.first_ms": "length of one rep (one breath) in the first round, ms",
+    "breath.last_ms": "length of one rep in the last round, ms; at least first_ms: the pace "
+                      "only slows",
+    "press": "acupressure pulse shape",
+    "press.intensity": "strength of an acupressure pulse, %",
+    "press.on_ms": "length of one pulse, ms",
+    "press.off_ms": "pause after a pulse, ms",
+    "cues": "which transitions get a cue",
+    "cues.step": "cue before each new step",
+    "cues.side": "cue when switching from the left to the right side",
+    "cues.round": "cue before each new round",
+    "color": "LED colour [r, g, b] for this routine",
+    "steps": "the steps, in order",
+    "steps[].name": "what to do, shown in the simulator",
+    "steps[].zone": "face zone",
+    "steps[].direction": "stroke direction",
+    "steps[].reps": "strokes per side, one breath each",
+    "steps[].sides": "both: one series of strokes; left-right: the series on the left, a "
+                     "side cue, then the same on the right",
+    "steps[].moves": "what one stroke is made of, in order: glide (smooth vibration) or "
+                     "press (one short acupressure pulse)",
+    "steps[].intensity": "glide strength for this step, %",
+}
 
 
-def _field(spec):
-    key, kind, required, lo, hi, default, help_text = spec
-    out = {"description": help_text}
+def _field(spec, path):
+    key, kind, required, lo, hi, default = spec
+    out = {"description": HELP[path]}
     if kind == routine.INT:
         out.update(type="integer", minimum=lo, maximum=hi)
     elif kind == routine.BOOL:
@@ -31,9 +61,10 @@ def _field(spec):
         out.update(type="array", minItems=lo, maxItems=hi,
                    items={"type": "string", "enum": list(routine.MOVES)})
     elif kind == routine.OBJECT:
-        out.update(_object(hi))
+        out.update(_object(hi, path + "."))
     elif kind == routine.LIST:
-        out.update(type="array", minItems=lo, maxItems=hi, items=_object(default))
+        out.update(type="array", minItems=lo, maxItems=hi,
+                   items=_object(default, path + "[]."))
     if default is not None and kind not in (routine.OBJECT, routine.LIST):
         out["default"] = list(default) if isinstance(default, tuple) else default
     return out
@@ -55,12 +86,12 @@ _UNPRINTABLE_CLASS = "[%s]" % "".join(
     for lo, hi in text.unprintable_ranges())
 
 
-def _object(fields):
+def _object(fields, prefix=""):
     return {
         "type": "object",
         "additionalProperties": False,
         "required": [f[0] for f in fields if f[2]],
-        "properties": {f[0]: _field(f) for f in fields},
+        "properties": {f[0]: _field(f, prefix + f[0]) for f in fields},
     }
 
 

@@ -52,12 +52,14 @@ MODULES = {
                              "tests/test_mutation_targets.py", "tests/test_app.py",
                              UPTIME_SHIFT]),
     "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
-                               "tests/test_mutation_targets.py"]),
+                               "tests/test_mutation_targets.py", "tests/test_power.py",
+                               "tests/test_faithful_boards.py", "tests/test_hal.py",
+                               "tests/test_long_uptime.py"]),
     "program": ("program.py", ["tests/test_program.py", "tests/test_routine.py",
                                "tests/test_safety_limits.py",
                                "tests/test_sequencer.py", "tests/test_builtin_routines.py"]),
-    "routine": ("routine.py", ["tests/test_routine.py", "tests/test_schema.py",
-                               "tests/test_builtin_routines.py"]),
+    "routine": ("routine.py", ["tests/test_routine_doc.py", "tests/test_routine.py",
+                               "tests/test_schema.py", "tests/test_builtin_routines.py"]),
 }
 # Functions whose goal is no survivor at all (besides whole modules safety and hal/motor).
 STRICT = {"hal/board": ["Board.all_off"], "store": ["Store.install"],

@@ -849,9 +849,9 @@ def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tm
     assert dev.motor_duty() == 0 and dev.sim.duty(25) > 0  # stopped: the error light
 
 
-@pytest.mark.parametrize("stop", [TimeoutError, KeyboardInterrupt])
-def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, stop):
-    import asyncio
+def _main_on_the_simulated_board(tmp_path, monkeypatch):
+    """runtime.main() as /main.py runs it, on the simulated board with a flash directory:
+    the device and the list the Runtimes it makes go to."""
     import sys
 
     from massager import runtime
@@ -873,14 +873,26 @@ def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, s
             made.append(self)
 
     monkeypatch.setattr(runtime, "Runtime", Recorded)
+    return dev, made
+
+
+@pytest.mark.parametrize("stop", [TimeoutError, KeyboardInterrupt])
+def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, stop):
+    import asyncio
+
+    from massager import runtime
+
+    dev, made = _main_on_the_simulated_board(tmp_path, monkeypatch)
     monkeypatch.setattr(asyncio, "sleep_ms", lambda ms: asyncio.sleep(ms / 1000),
                         raising=False)
     real_run = asyncio.run
+    began = []
 
     def run(coro):  # the loop runs a moment, then something stops it
         async def go():
             task = asyncio.create_task(coro)
             await asyncio.sleep(0.05)
+            began.append(made[0].app.state)
             made[0].board.show(80, 0, 0, 0)  # the motor was running
             task.cancel()
             try:
@@ -893,6 +905,7 @@ def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, s
     monkeypatch.setattr(asyncio, "run", run)
     with pytest.raises(stop):
         runtime.main()
+    assert began == ["idle"]  # the loop began: the idle light, the button live
     assert [p.name for p in made[0].app.programs] == ["daily", "weekly", "mine"]
     assert dev.motor_duty() == 0
     log = (tmp_path / "error.log").read_text().splitlines()
@@ -903,6 +916,90 @@ def test_main_ends_with_the_motor_off_whatever_stops_it(tmp_path, monkeypatch, s
         assert stopped == [] and dev.sim.duty(25) == 0
     else:
         assert stopped == ["stopped: TimeoutError: stopped here"] and dev.sim.duty(25) > 0
+
+
+def test_main_waits_on_a_thread_safe_flag_where_asyncio_has_one(tmp_path, monkeypatch):
+    import asyncio
+
+    from massager import runtime
+
+    dev, made = _main_on_the_simulated_board(tmp_path, monkeypatch)
+    flags = []
+
+    class ThreadSafeFlag:  # MicroPython's: set() from an IRQ, wait() clears it
+        def __init__(self):
+            self._event = asyncio.Event()
+            flags.append(self)
+
+        def set(self):
+            self._event.set()
+
+        async def wait(self):
+            await self._event.wait()
+            self._event.clear()
+
+    monkeypatch.setattr(asyncio, "ThreadSafeFlag", ThreadSafeFlag, raising=False)
+    monkeypatch.setattr(asyncio, "sleep_ms", lambda ms: asyncio.sleep(ms / 1000),
+                        raising=False)
+    real_run = asyncio.run
+
+    def run(coro):
+        async def go():
+            task = asyncio.create_task(coro)
+            await asyncio.sleep(0.05)
+            dev.sim.press(dev.button_pin, True)  # the IRQ sets the flag itself
+            await asyncio.sleep(0.05)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return made[0].app.gestures.down
+        return real_run(go())
+
+    monkeypatch.setattr(asyncio, "run", run)
+    runtime.main()
+    assert len(flags) == 1 and made[0].board.button.notify == flags[0].set
+
+
+def test_main_on_the_webassembly_build_hands_the_loop_to_the_host(tmp_path, monkeypatch):
+    import asyncio
+
+    from massager import runtime
+
+    dev, made = _main_on_the_simulated_board(tmp_path, monkeypatch)
+    monkeypatch.setattr(asyncio, "sleep_ms", lambda ms: asyncio.sleep(ms / 1000),
+                        raising=False)
+    real_run = asyncio.run
+    monkeypatch.delattr(asyncio, "run")  # its asyncio has no run(): the page's loop drives
+
+    async def host():
+        runtime.main()  # returns at once, the loop a task of the host's event loop
+        await asyncio.sleep(0.05)
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        state = made[0].app.state
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return len(tasks), state
+
+    assert real_run(host()) == (2, "idle")  # the loop and its button task
+
+
+def test_ctrl_c_while_main_starts_keeps_a_watchdog_from_before_fed(tmp_path, monkeypatch):
+    from massager import runtime
+
+    dev, made = _main_on_the_simulated_board(tmp_path, monkeypatch)
+    machine.WDT(timeout=5000)  # armed by a session before mpremote's soft reset
+    dev.sim.soft_reset()
+
+    def interrupted(*args):
+        raise KeyboardInterrupt  # Ctrl-C while the routines load
+
+    monkeypatch.setattr(runtime, "Runtime", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.main()
+    for _ in range(30):  # half a minute at the REPL: no reset cuts the host off
+        dev.clock.ms += 1000
+        dev.sim.run_timers()
+        assert not dev.sim.wdt_expired()
 
 
 def test_a_resume_well_inside_the_cap_continues_a_session_that_began_late():
@@ -967,3 +1064,121 @@ def test_a_fault_stops_the_motor_before_the_builtins_are_loaded_again(tmp_path):
     dev.run_until(dev._next)
     assert seen == [(False, 0)]  # built-ins only, and the motor already off
     assert [p.name for p in dev.app.programs] == ["daily", "weekly"] and dev.app.error
+
+
+def test_a_long_press_while_the_loop_is_busy_is_still_a_long_press(tmp_path):
+    dev = _device(tmp_path)
+    level = dev.app.level
+    dev.sim.press(dev.button_pin, True)  # the loop is busy: only the IRQ sees the edges
+    dev.clock.ms += 1500
+    dev.sim.press(dev.button_pin, False)
+    dev.clock.ms += 100
+    dev._wake()  # 1.6 s later it reads both edges, with the times the IRQ gave them
+    dev.run_until(dev.clock.ms + 1000)
+    assert dev.app.state == "idle" and dev.app.level != level  # a level change, no session
+
+
+def test_a_battery_that_stops_reading_takes_the_low_light_away(tmp_path):
+    from test_safety_limits import _battery
+
+    dev = _device(tmp_path)
+    _battery(dev, 3400)  # low, above the cut-off
+    dev.run_until(70000)  # idle: the loop wakes each minute, and reads it then
+    assert dev.app.low_battery and dev.app.state == "idle"
+    dev.sim.float_adc(dev.board.config["battery"]["pin"])  # the cell is taken out: USB power
+    dev.run_until(140000)
+    assert not dev.app.low_battery and dev.app.state == "idle"
+
+
+def _loop_in_asyncio(dev, scenario):
+    """Run dev's Runtime.run() in CPython's asyncio (MicroPython's names shimmed), then
+    `scenario(task)` beside it."""
+    import asyncio
+
+    class Shim:
+        CancelledError = asyncio.CancelledError
+        create_task = staticmethod(asyncio.create_task)
+        current_task = staticmethod(asyncio.current_task)
+
+        @staticmethod
+        async def sleep_ms(ms):
+            await asyncio.sleep(ms / 1000)
+
+    async def go():
+        task = asyncio.create_task(dev.runtime.run(Shim, asyncio.Event()))
+        await asyncio.sleep(0.02)
+        return await scenario(task)
+
+    return asyncio.run(go())
+
+
+def test_an_event_is_set_through_the_scheduler_never_from_the_irq(tmp_path, monkeypatch):
+    import asyncio
+    import sys
+
+    scheduled = []
+
+    class MicroPython:
+        @staticmethod
+        def schedule(func, arg):
+            scheduled.append(func)
+            func(arg)
+
+    monkeypatch.setitem(sys.modules, "micropython", MicroPython)
+    dev = _device(tmp_path)
+
+    async def scenario(task):
+        dev.sim.press(dev.button_pin, True)  # the hard IRQ: the heap is locked there
+        await asyncio.sleep(0.05)
+        task.cancel()
+        return dev.app.gestures.down
+
+    assert _loop_in_asyncio(dev, scenario) and len(scheduled) == 1
+
+
+def test_interrupt_stops_the_loop_through_its_cleanup(tmp_path, monkeypatch):
+    import asyncio
+    import sys
+
+    monkeypatch.setitem(sys.modules, "micropython", _MicroPython)
+    dev = _device(tmp_path)
+    assert dev.runtime.interrupt() is False  # not running: nothing to stop
+
+    async def scenario(task):
+        dev.board.show(80, 0, 0, 0)
+        stopped = dev.runtime.interrupt()
+        try:
+            await asyncio.wait_for(task, 5)
+        except asyncio.CancelledError:
+            pass
+        return stopped, task.done(), dev.runtime.interrupt()
+
+    assert _loop_in_asyncio(dev, scenario) == (True, True, False)
+    assert dev.motor_duty() == 0 and dev.sim.duty(25) > 0  # off, with the error light
+
+
+def test_a_loop_that_stops_leaves_an_armed_watchdog_fed(tmp_path):
+    dev = _device(tmp_path)
+    dev.click()
+    dev.run_until(5000)
+    assert dev.sim.wdt is not None  # armed by the session
+    dev.runtime.halt()  # Ctrl-C or a fault it gave up on: the loop feeds it no more
+    for _ in range(60):  # a minute at the REPL
+        dev.clock.ms += 1000
+        dev.sim.run_timers()
+        assert not dev.sim.wdt_expired()
+    assert dev.motor_duty() == 0
+
+
+def test_on_the_virtual_device_every_change_reaches_its_trace(monkeypatch):
+    import sys
+
+    from massager import runtime
+
+    assert runtime._trace_recorder() is None  # on a board: no recorder
+    lines = []
+    monkeypatch.setitem(sys.modules, "_vdev", type("V", (), {"trace": lines.append}))
+    record = runtime._trace_recorder()
+    a = device.App([builtin("daily")], _Out(), on_change=record)
+    a.begin(0)
+    assert len(lines) == 1 and json.loads(lines[0])["state"] == "idle"

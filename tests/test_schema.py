@@ -103,3 +103,17 @@ def test_title_has_no_empty_default():
     # The title defaults to the routine's name (program.Program), not to "".
     assert "default" not in SCHEMA["properties"]["title"]
     assert "the name" in SCHEMA["properties"]["title"]["description"]
+
+
+def test_every_field_has_its_hint_and_no_hint_is_left_over():
+    from host_tools.schema import HELP
+
+    def walk(node, prefix):
+        for key, prop in node.get("properties", {}).items():
+            yield prefix + key, prop["description"]
+            yield from walk(prop, prefix + key + ".")
+            if "items" in prop:
+                yield from walk(prop["items"], prefix + key + "[].")
+
+    hints = dict(walk(SCHEMA, ""))
+    assert hints == HELP and all(hints.values())

@@ -23,59 +23,54 @@ DIRECTIONS = ("up", "outward", "up-outward", "along", "around")
 SIDES = ("both", "left-right")
 MOVES = ("glide", "press")
 
-# Field kinds. A field spec is (key, kind, required, lo, hi, default, help): lo..hi is
-# the range of an INT or the length of a TEXT/NAME/MOVE_LIST/LIST; a CHOICE has its
-# choices in `hi`, an OBJECT its fields in `hi`, a LIST its item fields in `default`.
-INT = "int"
-BOOL = "bool"
-TEXT = "text"  # printable unicode
-NAME = "name"  # a-z 0-9 - _ (it becomes a file name on the device)
-CHOICE = "choice"
-COLOR = "color"
-MOVE_LIST = "moves"
-OBJECT = "object"
-LIST = "list"
+# Field kinds. A field spec is (key, kind, required, lo, hi, default): lo..hi is the range
+# of an INT or the length of a TEXT/NAME/MOVE_LIST/LIST; a CHOICE has its choices in
+# `hi`, an OBJECT its fields in `hi`, a LIST its item fields in `default`. What each field
+# means, for people, is in host_tools/schema.py: the device does not carry that text.
+INT = const(0)
+BOOL = const(1)
+TEXT = const(2)  # printable unicode
+NAME = const(3)  # a-z 0-9 - _ (it becomes a file name on the device)
+CHOICE = const(4)
+COLOR = const(5)
+MOVE_LIST = const(6)
+OBJECT = const(7)
+LIST = const(8)
 
 BREATH_FIELDS = (
-    ("first_ms", INT, True, 1000, 12000, None,
-     "length of one rep (one breath) in the first round, ms"),
-    ("last_ms", INT, True, 1000, 12000, None,
-     "length of one rep in the last round, ms; at least first_ms: the pace only slows"),
+    ("first_ms", INT, True, 1000, 12000, None),
+    ("last_ms", INT, True, 1000, 12000, None),
 )
 PRESS_FIELDS = (
-    ("intensity", INT, False, 0, 100, 80, "strength of an acupressure pulse, %"),
-    ("on_ms", INT, False, 80, 1000, 220, "length of one pulse, ms"),
-    ("off_ms", INT, False, 80, 1000, 160, "pause after a pulse, ms"),
+    ("intensity", INT, False, 0, 100, 80),
+    ("on_ms", INT, False, 80, 1000, 220),
+    ("off_ms", INT, False, 80, 1000, 160),
 )
 CUE_FIELDS = (
-    ("step", BOOL, False, 0, 0, True, "cue before each new step"),
-    ("side", BOOL, False, 0, 0, True, "cue when switching from the left to the right side"),
-    ("round", BOOL, False, 0, 0, True, "cue before each new round"),
+    ("step", BOOL, False, 0, 0, True),
+    ("side", BOOL, False, 0, 0, True),
+    ("round", BOOL, False, 0, 0, True),
 )
 STEP_FIELDS = (
-    ("name", TEXT, True, 1, 40, None, "what to do, shown in the simulator"),
-    ("zone", CHOICE, True, 0, ZONES, None, "face zone"),
-    ("direction", CHOICE, True, 0, DIRECTIONS, None, "stroke direction"),
-    ("reps", INT, True, 1, 10, None, "strokes per side, one breath each"),
-    ("sides", CHOICE, False, 0, SIDES, "both",
-     "both: one series of strokes; left-right: the series on the left, a side cue, "
-     "then the same on the right"),
-    ("moves", MOVE_LIST, False, 1, 8, ("glide",),
-     "what one stroke is made of, in order: glide (smooth vibration) or press "
-     "(one short acupressure pulse)"),
-    ("intensity", INT, False, 0, 100, None, "glide strength for this step, %"),
+    ("name", TEXT, True, 1, 40, None),
+    ("zone", CHOICE, True, 0, ZONES, None),
+    ("direction", CHOICE, True, 0, DIRECTIONS, None),
+    ("reps", INT, True, 1, 10, None),
+    ("sides", CHOICE, False, 0, SIDES, "both"),
+    ("moves", MOVE_LIST, False, 1, 8, ("glide",)),
+    ("intensity", INT, False, 0, 100, None),
 )
 ROUTINE_FIELDS = (
-    ("format", INT, True, FORMAT, FORMAT, None, "routine format version"),
-    ("name", NAME, True, 1, 24, None, "short name; the file on the device is <name>.json"),
-    ("title", TEXT, False, 0, 48, None, "human title; default: the name"),
-    ("intensity", INT, False, 0, 100, 60, "glide strength, %; the user scales it on the device"),
-    ("rounds", INT, True, 1, 12, None, "how many times the whole list of steps is done"),
-    ("breath", OBJECT, True, 0, BREATH_FIELDS, None, "breath pacing: a rep lasts one breath"),
-    ("press", OBJECT, False, 0, PRESS_FIELDS, None, "acupressure pulse shape"),
-    ("cues", OBJECT, False, 0, CUE_FIELDS, None, "which transitions get a cue"),
-    ("color", COLOR, False, 0, 0, (255, 110, 40), "LED colour [r, g, b] for this routine"),
-    ("steps", LIST, True, 1, 16, STEP_FIELDS, "the steps, in order"),
+    ("format", INT, True, FORMAT, FORMAT, None),
+    ("name", NAME, True, 1, 24, None),
+    ("title", TEXT, False, 0, 48, None),
+    ("intensity", INT, False, 0, 100, 60),
+    ("rounds", INT, True, 1, 12, None),
+    ("breath", OBJECT, True, 0, BREATH_FIELDS, None),
+    ("press", OBJECT, False, 0, PRESS_FIELDS, None),
+    ("cues", OBJECT, False, 0, CUE_FIELDS, None),
+    ("color", COLOR, False, 0, 0, (255, 110, 40)),
+    ("steps", LIST, True, 1, 16, STEP_FIELDS),
 )
 
 NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-_"  # a NAME's alphabet
@@ -401,7 +396,7 @@ def parse(data):
     return doc, None
 
 
-_BYTE = ("", INT, True, 0, 255, None, "")  # one colour channel
+_BYTE = ("", INT, True, 0, 255, None)  # one colour channel
 
 
 def _range(lo, hi):
