@@ -2,6 +2,7 @@
 import copy
 import json
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -236,3 +237,182 @@ def test_escaped_surrogates_are_refused_because_engines_disagree_on_them():
         assert errors_of(text) == [
             "not valid JSON at line 1: \\u escape of a surrogate; write the character itself"]
     assert errors_of('{"title": "\\u00e9"}')[0] == "format: missing"
+
+
+def test_a_file_with_many_problems_lists_the_first_twenty():
+    errors = errors_of(text(routine_doc(**{"extra%02d" % i: i for i in range(25)})))
+    assert [e.split(":")[0] for e in errors] == ["extra%02d" % i for i in range(20)]
+    assert all(": unknown field (known: " in e for e in errors)
+
+
+# A value the validator refuses is shown as the file wrote it, the same on every engine.
+# Documents given as dicts (the studio and the host tools pass parsed ones) reach values a
+# JSON file cannot hold: floats of every size, tuples.
+SHOWN = [
+    (None, "null"), (True, "true"), (False, "false"), (7, "7"), (-7, "-7"),
+    (3.0, "3"), (-999999.0, "-999999"), (999999.0, "999999"), (2.5, "a decimal number"),
+    (-2.5, "a decimal number"), (1e6, "a number out of range"),
+    (-1e6, "a number out of range"), (1e300, "a number out of range"),
+    ("x" * 24, '"' + "x" * 24 + '"'), ("x" * 25, '"' + "x" * 24 + '..."'),
+    ('say "hi"', '"say \\"hi\\""'), ("back\\slash", '"back\\\\slash"'),
+    ("zero\u200bwidth", '"zero\\u200bwidth"'), ("tag\U000e0041", '"tag\\U000e0041"'),
+    ("\uffff", '"\\uffff"'), ("été", '"été"'),
+    ([1], "a list"), ({}, "an object"), ((1, 2), "a value"),
+]
+
+
+@pytest.mark.parametrize("value, shown", SHOWN, ids=[repr(v)[:20] for v, _ in SHOWN])
+def test_a_refused_value_is_shown_as_the_file_wrote_it(value, shown):
+    doc = routine_doc()
+    doc["steps"][1]["sides"] = value
+    assert routine.validate(doc)[1] == [
+        "steps[1].sides: must be one of both, left-right, got " + shown]
+
+
+def test_numbers_that_only_a_parsed_document_can_hold():
+    for value, error in ((2.5, "rounds: must be a whole number, got a decimal number"),
+                         (float("nan"), "rounds: must be a whole number, got a number out "
+                                        "of range"),
+                         (1e6, "rounds: must be 1..12, got a number out of range"),
+                         (-1e7, "rounds: must be 1..12, got a number out of range"),
+                         (999999.0, "rounds: must be 1..12, got 999999"),
+                         (-999999.0, "rounds: must be 1..12, got -999999")):
+        assert routine.validate(routine_doc(rounds=value))[1] == [error], value
+    clean, errors = routine.validate(routine_doc(rounds=3.0))
+    assert errors == [] and clean["rounds"] == 3 and type(clean["rounds"]) is int
+
+
+def test_each_kind_of_field_says_what_it_needs():
+    doc = routine_doc(title=5)
+    assert errors_of(text(doc)) == ["title: must be a string, got 5"]
+    doc = routine_doc(title="\u200bHidden")
+    assert errors_of(json.dumps(doc, ensure_ascii=False)) == [
+        "title: character 1 is \\u200b, an invisible or control character"]
+    assert errors_of(text(routine_doc(steps=5))) == ["steps: must be a list, got 5"]
+    assert errors_of(text(routine_doc(steps=[5]))) == [
+        "steps[0]: must be an object {...}, got 5"]
+    doc = routine_doc()
+    del doc["breath"]
+    assert errors_of(text(doc)) == ["breath: missing"]
+    assert errors_of(b"2.5") == ["routine: must be a whole number, got 2.5 (line 1)"]
+
+
+def test_what_is_not_a_routine_file_at_all():
+    assert routine.validate(5) == (None, ["not text"])
+    assert routine.validate("\ud800") == (None, ["not UTF-8 text"])
+    data = text(routine_doc())
+    assert routine.validate(bytearray(data.encode()))[1] == [] == routine.validate(data)[1]
+    exact = data[:-1] + " " * (16384 - len(data)) + "}"  # the 16 KiB the format allows
+    assert routine.validate(exact.encode())[1] == []
+    assert routine.validate(exact.encode() + b" ")[1] == ["file is 16385 bytes, limit is "
+                                                           "16384"]
+
+
+def test_a_board_short_of_memory_says_so(monkeypatch):
+    data = text(routine_doc())
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(routine, "_check_object", no_memory)
+    assert routine.validate(data) == (None, ["too large to check"])
+    monkeypatch.setattr(routine.json, "loads", no_memory)
+    assert routine.validate(data) == (None, ["too large to parse"])
+
+    def refuses(*args, **kwargs):
+        raise ValueError("a json module stricter than the syntax check")
+
+    monkeypatch.setattr(routine.json, "loads", refuses)
+    assert routine.validate(data) == (None, ["not valid JSON"])
+
+
+def _strict_json(data):
+    """CPython's json, strict as RFC 8259: True when `data` (ASCII) is JSON."""
+    def refuse(name):
+        raise ValueError(name)
+
+    try:
+        json.loads(data.decode("ascii"), parse_constant=refuse)
+    except ValueError:
+        return False
+    return True
+
+
+_SCALARS = (st.none() | st.booleans() | st.integers(-99999, 99999)
+            | st.text("abxy \"\\/\n\t\x01", max_size=6))
+_JSON_TEXTS = st.builds(
+    lambda v, indent, seps: json.dumps(v, indent=indent, separators=seps).encode(),
+    st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
+                 | st.dictionaries(st.text("abxy\"\\", max_size=4), inner, max_size=3),
+                 max_leaves=8),
+    st.sampled_from([None, 1, "\t"]), st.sampled_from([None, (",", ":"), (" ,", " : ")]))
+# What an edit may put in: JSON's structure, numbers, escapes and words, and a few
+# bytes that are never JSON.
+_EDIT_BYTES = st.sampled_from(list(b' \t\n\r{}[],:"\\/0123456789-+.eEtrufalsnbuX') + [0x01,
+                                                                                     0x7f])
+
+
+@given(_JSON_TEXTS, st.lists(st.tuples(st.integers(0, 200), st.sampled_from("idr"),
+                                       _EDIT_BYTES), max_size=3))
+def test_the_syntax_check_agrees_with_a_strict_json_parser(data, edits):
+    # The check runs before json.loads on both engines (their parsers accept different
+    # things), so on plain JSON it must say exactly what a strict parser says.
+    for at, how, byte in edits:
+        at %= len(data) + 1
+        if how == "i":
+            data = data[:at] + bytes([byte]) + data[at:]
+        elif how == "d":
+            data = data[:at] + data[at + 1:]
+        else:
+            data = data[:at] + bytes([byte]) + data[at + 1:]
+    problem = routine.parse(data)[1]
+    if problem and not problem.startswith(("not valid JSON", "file is empty",
+                                           "must be a JSON object")):
+        # A format limit (a fraction, too many digits, too deep) is JSON the format
+        # refuses: a strict parser reads it, unless a later byte is not JSON.
+        return
+    ours = problem is None or problem.startswith("must be a JSON object")
+    assert ours == _strict_json(data), (data, problem)
+
+
+# The syntax check at the edges of each JSON rule: the end of the file in the middle of a
+# token, each escape, each part of a number, a byte JSON does not know in each place.
+_NOT_JSON = "not valid JSON at line 1: "
+EDGES = {
+    b'["\\': _NOT_JSON + "bad escape in a string",
+    b'{"a": "\\u12': _NOT_JSON + "bad \\u escape in a string",
+    b'{"a": "\\uXXXX"}': _NOT_JSON + "bad \\u escape in a string",
+    b'{"a": "\\X"}': _NOT_JSON + "bad escape in a string",
+    b'{"a": "\\ud7ff\\ue000\\u0800"}': None,  # next to the surrogates, not one
+    b'{"a": "\\/\\b\\f\\n\\r\\t\\"\\\\"}': None,
+    b'{"title": "\x80"}': "not UTF-8 text at line 1 (byte 11): byte 0x80 continues a "
+                          "character that never started; save the file as UTF-8",
+    b'{"a": \x80}': "not UTF-8 text at line 1 (byte 6): byte 0x80 continues a character "
+                    "that never started; save the file as UTF-8",
+    b"-": _NOT_JSON + "digit expected in a number",
+    b"01": _NOT_JSON + "numbers do not start with 0",
+    b"1": "must be a JSON object {...}, got 1",
+    b"1.0": "must be a JSON object {...}, got 1",
+    b"1e": _NOT_JSON + "digit expected in an exponent",
+    b'{"a": 1eX}': _NOT_JSON + "digit expected in an exponent",
+    b'{"a": 1e+X}': _NOT_JSON + "digit expected in an exponent",
+    b'{"a": 1X}': _NOT_JSON + "',' or '}' expected",
+    b'{"a": 1e+5}': None,
+    b'{"a": 1E-0}': None,
+    b'{"a": -0}': None,
+    b'{"a": 0.5e1}': None,
+    b'{"a": 12345678.90e1}': None,  # 123456789: nine digits
+    b'{"a": 123456789.0e1}': "a: number longer than 9 digits (line 1)",
+    b'{"a": 5e-1}': "a: must be a whole number, got 5e-1 (line 1)",
+    b'{"a" 1}': _NOT_JSON + "':' expected",
+    b'{"a":1}': None,
+    b'{"a": X1}': _NOT_JSON + "a value expected",
+    b'{"a":\tX}': _NOT_JSON + "a value expected",
+    b'{"a": -NaN}': _NOT_JSON + "NaN and Infinity are not numbers",
+    b'{"a": null, "b": true, "c": false, "d": [], "e": {}}': None,
+}
+
+
+@pytest.mark.parametrize("data", list(EDGES), ids=[repr(d)[2:24] for d in EDGES])
+def test_json_at_the_edge_of_each_rule(data):
+    assert routine.parse(data)[1] == EDGES[data]

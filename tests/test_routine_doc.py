@@ -72,6 +72,23 @@ def _base(path):
     return doc
 
 
+def _check_name_alphabet(base, path, lo, hi):
+    alphabet = set("abcdefghijklmnopqrstuvwxyz0123456789-_")  # `a-z 0-9 - _`
+    for code in range(0x20, 0x7f):
+        name = "ab" + chr(code)
+        errors = _verdict(_set(base, path, name))
+        if chr(code) in alphabet:
+            assert errors == [] and routine.valid_name(name), name
+        else:
+            assert len(errors) == 1 and errors[0].startswith(
+                "%s: use only a-z, 0-9, '-' and '_', got " % path), name
+            assert not routine.valid_name(name)
+    for n in (lo, hi):
+        assert routine.valid_name("a" * n)
+    for bad in ("a" * (lo - 1), "a" * (hi + 1), 5, None, b"ab"):
+        assert not routine.valid_name(bad), bad
+
+
 def test_the_tables_list_every_field_the_validator_knows():
     known = set()
     for where in ("", "breath.", "press.", "cues.", "steps[0]."):  # it names what it knows
@@ -114,6 +131,8 @@ def test_each_field_is_checked_as_the_format_document_says(path, kind, required,
         for bad in ([lo - 1] if lo else []) + [hi + 1]:
             assert _verdict(_set(base, path, letter * bad)) == [
                 "%s: must be %d..%d characters, got %d" % (where, lo, hi, bad)]
+        if "a-z" in limits:  # a file name: its alphabet, and the store's check agrees
+            _check_name_alphabet(base, path, lo, hi)
     elif kind == "string":  # a choice: each listed value, and nothing else
         choices = [c.strip() for c in limits.split(",")]
         for ok in choices:

@@ -25,7 +25,8 @@ MOVES = ("glide", "press")
 
 # Field kinds. A field spec is (key, kind, required, lo, hi, default): lo..hi is the range
 # of an INT or the length of a TEXT/NAME/MOVE_LIST/LIST; a CHOICE has its choices in
-# `hi`, an OBJECT its fields in `hi`, a LIST its item fields in `default`. What each field
+# `hi`, an OBJECT its fields in `hi`, a LIST its item fields in `default`; a slot a kind
+# does not read is None. What each field
 # means, for people, is in host_tools/schema.py: the device does not carry that text.
 INT = const(0)
 BOOL = const(1)
@@ -47,16 +48,16 @@ PRESS_FIELDS = (
     ("off_ms", INT, False, 80, 1000, 160),
 )
 CUE_FIELDS = (
-    ("step", BOOL, False, 0, 0, True),
-    ("side", BOOL, False, 0, 0, True),
-    ("round", BOOL, False, 0, 0, True),
+    ("step", BOOL, False, None, None, True),
+    ("side", BOOL, False, None, None, True),
+    ("round", BOOL, False, None, None, True),
 )
 STEP_FIELDS = (
     ("name", TEXT, True, 1, 40, None),
-    ("zone", CHOICE, True, 0, ZONES, None),
-    ("direction", CHOICE, True, 0, DIRECTIONS, None),
+    ("zone", CHOICE, True, None, ZONES, None),
+    ("direction", CHOICE, True, None, DIRECTIONS, None),
     ("reps", INT, True, 1, 10, None),
-    ("sides", CHOICE, False, 0, SIDES, "both"),
+    ("sides", CHOICE, False, None, SIDES, "both"),
     ("moves", MOVE_LIST, False, 1, 8, ("glide",)),
     ("intensity", INT, False, 0, 100, None),
 )
@@ -66,10 +67,10 @@ ROUTINE_FIELDS = (
     ("title", TEXT, False, 0, 48, None),
     ("intensity", INT, False, 0, 100, 60),
     ("rounds", INT, True, 1, 12, None),
-    ("breath", OBJECT, True, 0, BREATH_FIELDS, None),
-    ("press", OBJECT, False, 0, PRESS_FIELDS, None),
-    ("cues", OBJECT, False, 0, CUE_FIELDS, None),
-    ("color", COLOR, False, 0, 0, (255, 110, 40)),
+    ("breath", OBJECT, True, None, BREATH_FIELDS, None),
+    ("press", OBJECT, False, None, PRESS_FIELDS, None),
+    ("cues", OBJECT, False, None, CUE_FIELDS, None),
+    ("color", COLOR, False, None, None, (255, 110, 40)),
     ("steps", LIST, True, 1, 16, STEP_FIELDS),
 )
 
@@ -396,7 +397,7 @@ def parse(data):
     return doc, None
 
 
-_BYTE = ("", INT, True, 0, 255, None)  # one colour channel
+_BYTE = (None, INT, None, 0, 255, None)  # one colour channel
 
 
 def _range(lo, hi):
@@ -481,7 +482,7 @@ def _check_value(value, spec, where, errors):
 def _check_object(value, fields, where, errors):
     prefix = where + "." if where else ""
     if type(value) is not dict:
-        errors.append("%s: must be an object {...}, got %s" % (where or "routine", _show(value)))
+        errors.append("%s: must be an object {...}, got %s" % (where, _show(value)))
         return None
     known = [f[0] for f in fields]
     for key in sorted(value):  # sorted: MicroPython's dicts do not keep the file's order
@@ -504,17 +505,13 @@ def _check_object(value, fields, where, errors):
 
 
 def _check_rules(doc, errors):
-    # Rules that tie fields together; run only on fields that passed their own checks.
+    # Rules that tie fields together, on a document whose every field passed its checks.
     breath = doc["breath"]
-    if breath and breath["first_ms"] and breath["last_ms"]:
-        if breath["last_ms"] < breath["first_ms"]:
-            errors.append("breath.last_ms: must be at least breath.first_ms (%d): the pace "
-                          "only slows down, got %d" % (breath["first_ms"], breath["last_ms"]))
-    steps = doc["steps"] or ()
+    if breath["last_ms"] < breath["first_ms"]:
+        errors.append("breath.last_ms: must be at least breath.first_ms (%d): the pace "
+                      "only slows down, got %d" % (breath["first_ms"], breath["last_ms"]))
     seen = {}
-    for i, step in enumerate(steps):
-        if not step or not step["name"]:
-            continue
+    for i, step in enumerate(doc["steps"]):
         key = step["name"].lower()
         if key in seen:
             errors.append("steps[%d].name: same as steps[%d].name %s" % (
