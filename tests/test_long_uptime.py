@@ -67,9 +67,9 @@ presses = st.lists(st.tuples(st.integers(0, 200000), st.integers(60, 3000)), max
 @example([(0, 100), (60000, 2000)], 60500, 1 << 29)
 # While paused: the pause still ends the session 5 minutes after it began.
 @example([(0, 100), (60000, 100)], 100000, 1 << 29)
-# Late in a session paused three times: the 20-minute cap still ends it on time.
-@example([(0, 100), (60000, 100), (299000, 100), (40000, 100), (299000, 100), (50000, 100),
-          (299000, 100)], 1100000, 1 << 28)
+# Late in a weekly session paused three times: the 20-minute cap still ends it on time.
+@example([(0, 100), (100, 100), (1500, 100), (58000, 100), (295000, 100), (45000, 100),
+          (295000, 100), (65000, 100), (295000, 100)], 1100000, 1 << 28)
 def test_setting_the_clock_back_changes_nothing_a_person_sees(press_list, shift_at, shift_ms):
     edges = []
     t = 100

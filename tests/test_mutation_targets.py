@@ -207,8 +207,8 @@ def test_the_boards_start_kick_and_watchdog_come_from_its_pin_map(sim):  # noqa:
     board.watchdog.start()
     assert sim.wdt.timeout == 6000
     board = hal_board.Board(_config(motor={"pin": 15}))  # no kick unless the board asks
-    board.show(20, 0, 0, 0)
-    assert sim.duties(15)[-1] == 20 * 65535 // 100 // 4
+    board.show(2, 0, 0, 0)
+    assert sim.duties(15)[-1] == 2 * 65535 // 100 // 4
 
 
 def test_a_watchdog_reset_is_reported_only_by_the_boot_right_after_it(sim):  # noqa: F811
@@ -280,6 +280,35 @@ def test_all_off_with_a_failing_motor_driver_still_stops_the_motor(sim):  # noqa
     board.all_off()
     assert sim.duty(15) == 0
     assert sim.duty(25) == 0  # and the light still goes off after the motor failed
+
+
+def test_all_off_when_the_pin_cannot_be_released_stops_the_motor_by_its_pwm(
+        sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+
+    class ReleaseFails(type(board.motor)):
+        def release(self):
+            raise OSError("pin busy")
+
+    board.motor.__class__ = ReleaseFails
+    board.all_off()
+    assert sim.duty(15) == 0 and sim.duty(25) == 0
+
+
+def test_the_board_goes_to_sleep_dark_and_still(sim):  # noqa: F811
+    board = hal_board.Board(hal_config.DEFAULT)
+    board.show(70, 200, 100, 50)
+    assert board.sleep(1000)
+    assert sim.duty(15) == 0 and sim.duty(25) == 0
+
+
+def test_a_port_without_reset_causes_reports_no_watchdog_reset(sim,  # noqa: F811
+                                                              monkeypatch):
+    board = hal_board.Board(_config())
+    sim.reset_all(machine.WDT_RESET)
+    monkeypatch.delattr(machine, "reset_cause")
+    assert board.watchdog_reset_at_boot(0) is False
 
 
 def test_all_off_with_a_failing_light_still_stops_the_motor(sim):  # noqa: F811
