@@ -104,3 +104,54 @@ def test_two_weeks_of_uptime_keep_the_clock_small_and_sessions_alike(tmp_path):
     assert biggest <= SMALL_INT_MAX // 2
     assert max(json.loads(line)["t"] for line in dev.lines) <= SMALL_INT_MAX
     assert later == first and any(r["motor"] for r in later)
+
+
+def test_sessions_across_the_moment_the_clock_is_set_back_are_alike(tmp_path):
+    # A twin board, the same to the ms, finds the hour in which the runtime sets its
+    # clock back (its uptime drops); this board plays sessions back to back through that
+    # hour, then its cell runs flat: the check every 30 s still catches it.
+    from test_safety_limits import _battery
+
+    twin = SimDevice(str(tmp_path / "twin"))
+    hour = 3600 * 1000
+    last = 0
+    while twin.runtime.uptime >= last:
+        last = twin.runtime.uptime
+        twin.run_until(twin.clock.ms + hour)
+    rebase_hour = twin.clock.ms - hour
+    dev = SimDevice(str(tmp_path / "dev"))
+    dev.run_until(rebase_hour - 10 * 60 * 1000)
+
+    def session():
+        dev.click()  # off: the press wakes it; then the click starts the daily routine
+        dev.run_until(dev.clock.ms + 1000)
+        start = len(dev.lines)
+        dev.click()
+        dev.run_until(dev.clock.ms + 110000)
+        assert dev.app.state in ("done", "idle")
+        dev.run_until(dev.clock.ms + 5000)
+        dev.press(True)  # held: power off, ready for the next one
+        dev.run_until(dev.clock.ms + 4000)
+        dev.press(False)
+        dev.run_until(dev.clock.ms + 1000)
+        assert dev.app.state == "off"
+        return [{k: v for k, v in json.loads(line).items() if k != "t"}
+                for line in dev.lines[start:]]
+
+    first = session()
+    seen = []
+    rebased = 0
+    while dev.clock.ms < rebase_hour + 2 * hour:
+        before = dev.runtime.uptime
+        seen.append(session() == first)
+        if dev.runtime.uptime < before:
+            rebased = len(seen)
+    assert all(seen) and rebased > 1 and any(r["motor"] for r in first)
+    dev.click()
+    dev.run_until(dev.clock.ms + 1000)
+    dev.click()
+    dev.run_until(dev.clock.ms + 10000)
+    assert dev.app.state == "running"
+    _battery(dev, 3300, below=True)
+    dev.run_until(dev.clock.ms + 31000)
+    assert dev.app.state == "off"

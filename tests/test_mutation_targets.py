@@ -1211,3 +1211,24 @@ def test_on_the_virtual_device_every_change_reaches_its_trace(monkeypatch):
     a = device.App([builtin("daily")], _Out(), on_change=record)
     a.begin(0)
     assert len(lines) == 1 and json.loads(lines[0])["state"] == "idle"
+
+
+def test_after_a_blocking_light_sleep_the_loop_waits_only_what_is_left(tmp_path):
+    # On a board, lightsleep() blocks for its time (or until the press); the simulator's
+    # returns at once and lets the loop's own wait be the sleep. Both must come out right.
+    dev = _device(tmp_path)
+    dev.run_until(6 * 60000)
+    assert dev.app.state == "off"
+    slept = []
+
+    def blocking_sleep(ms):
+        dev.board.all_off()
+        dev.clock.ms += took
+        slept.append(ms)
+        return True
+
+    dev.board.sleep = blocking_sleep
+    left = []
+    for took in (4000, 3999, 1000, 4500):  # the timer, 1 ms short, a press, a late wake
+        left.append(dev.runtime.rest(4000))
+    assert slept == [4000] * 4 and left == [0, 1, 3000, 0]

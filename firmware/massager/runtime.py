@@ -93,7 +93,7 @@ class Runtime:
         FEED_MS while the watchdog runs, fed just before). On esp32 it does not return:
         the press boots the board."""
         app = self.app
-        if app.state != OFF or self.board.button.pending() or self.board.motor.wait_ms() >= 0:
+        if app.state != OFF or self.board.button.pending():  # off: the motor is still
             return delay
         settle = app.gestures.settled(self.now())
         if settle != 0:  # down, a gesture open, or a bounce may still come: not yet
