@@ -1220,15 +1220,14 @@ def test_after_a_blocking_light_sleep_the_loop_waits_only_what_is_left(tmp_path)
     dev.run_until(6 * 60000)
     assert dev.app.state == "off"
     slept = []
+    lasts = [4000, 3999, 1000, 4500]  # the timer, 1 ms short, a press, a late wake
 
     def blocking_sleep(ms):
         dev.board.all_off()
-        dev.clock.ms += took
+        dev.clock.ms += lasts[len(slept)]
         slept.append(ms)
         return True
 
     dev.board.sleep = blocking_sleep
-    left = []
-    for took in (4000, 3999, 1000, 4500):  # the timer, 1 ms short, a press, a late wake
-        left.append(dev.runtime.rest(4000))
+    left = [dev.runtime.rest(4000) for _ in lasts]
     assert slept == [4000] * 4 and left == [0, 1, 3000, 0]
