@@ -394,8 +394,9 @@ def test_hangs_mid_routine_reset_the_board_with_the_motor_off(tmp_path):
         except Exception as e:  # noqa: BLE001
             row.case(unexpected=True, why="hang at %d ms: %r" % (t, e))
     row.note("every 7 s of weekly (%d points, motor on at %d); the board reset at most %d ms "
-             "after the hang (promised: within %d ms); of the hangs with the motor on, %d "
-             "found the motor pin driven low by the boot before any routine was read; "
+             "after the hang (promised: %d ms, the watchdog's timeout; it bites in the ms "
+             "after it runs out); of the hangs with the motor on, %d found the motor pin "
+             "driven low by the boot before any routine was read; "
              "then idle and nothing ran for 60 s" % (
                  len(WEEKLY_POINTS), motor_was_on, longest, WATCHDOG, low_first))
     assert motor_was_on > len(WEEKLY_POINTS) // 3  # the hangs do land while the motor runs
