@@ -831,6 +831,22 @@ def test_the_loop_sleeps_a_minute_at_most_before_a_session_and_4_s_after(tmp_pat
     assert dev.app.state == "paused" and dev.runtime.step() == 4000  # armed: fed in time
 
 
+def _asyncio_as_micropython():
+    """CPython's asyncio under the names MicroPython's has (sleep_ms)."""
+    import asyncio
+
+    class Shim:
+        CancelledError = asyncio.CancelledError
+        create_task = staticmethod(asyncio.create_task)
+        current_task = staticmethod(asyncio.current_task)
+
+        @staticmethod
+        async def sleep_ms(ms):
+            await asyncio.sleep(ms / 1000)
+
+    return Shim
+
+
 class _MicroPython:
     """The `micropython` module's schedule(), where the loop asks for it."""
 
@@ -848,17 +864,8 @@ def test_the_running_loop_wakes_on_a_button_edge_and_stops_with_the_motor_off(tm
     monkeypatch.setitem(sys.modules, "micropython", _MicroPython)
     dev = _device(tmp_path)
 
-    class Shim:  # MicroPython's asyncio names, on CPython's asyncio
-        CancelledError = asyncio.CancelledError
-        create_task = staticmethod(asyncio.create_task)
-        current_task = staticmethod(asyncio.current_task)
-
-        @staticmethod
-        async def sleep_ms(ms):
-            await asyncio.sleep(ms / 1000)
-
     async def scenario():
-        task = asyncio.create_task(dev.runtime.run(Shim, asyncio.Event()))
+        task = asyncio.create_task(dev.runtime.run(_asyncio_as_micropython(), asyncio.Event()))
         await asyncio.sleep(0.05)  # the loop now sleeps for a minute (idle, no watchdog)
         dev.sim.press(dev.button_pin, True)  # the IRQ sets the flag
         end = time.monotonic() + 10
@@ -1124,17 +1131,8 @@ def _loop_in_asyncio(dev, scenario):
     `scenario(task)` beside it."""
     import asyncio
 
-    class Shim:
-        CancelledError = asyncio.CancelledError
-        create_task = staticmethod(asyncio.create_task)
-        current_task = staticmethod(asyncio.current_task)
-
-        @staticmethod
-        async def sleep_ms(ms):
-            await asyncio.sleep(ms / 1000)
-
     async def go():
-        task = asyncio.create_task(dev.runtime.run(Shim, asyncio.Event()))
+        task = asyncio.create_task(dev.runtime.run(_asyncio_as_micropython(), asyncio.Event()))
         await asyncio.sleep(0.02)
         return await scenario(task)
 

@@ -216,7 +216,9 @@ def _drive(app, until):
         app.update(now)
 
 
-def test_a_motor_that_never_rests_is_stopped_after_fifteen_seconds():
+def _stuck_in_a_stroke():
+    """A weekly session whose sequencer froze in its first stroke: the app, its changes
+    (ms, state, motor) and when the motor came on."""
     changes = []
     a = device.App([builtin("weekly")], headless.NoHardware(),
                    on_change=lambda app, now: changes.append((now, app.state, app.motor)))
@@ -227,6 +229,11 @@ def test_a_motor_that_never_rests_is_stopped_after_fifteen_seconds():
     on_since = max(t for t, s, m in changes if m == 0) if changes else 0
     on_since = min(t for t, s, m in changes if m > 0 and t > on_since)
     a.seq = _Frozen(a.seq)
+    return a, changes, on_since
+
+
+def test_a_motor_that_never_rests_is_stopped_after_fifteen_seconds():
+    a, changes, on_since = _stuck_in_a_stroke()
     _drive(a, on_since + CONTINUOUS_RUN - 1)
     assert a.state == device.RUNNING and a.motor > 0
     _drive(a, on_since + CONTINUOUS_RUN + MINUTE)
@@ -235,15 +242,7 @@ def test_a_motor_that_never_rests_is_stopped_after_fifteen_seconds():
 
 
 def test_a_clock_set_back_while_the_motor_never_rests_still_stops_it_after_fifteen_s():
-    changes = []
-    a = device.App([builtin("weekly")], headless.NoHardware(),
-                   on_change=lambda app, now: changes.append((now, app.state, app.motor)))
-    a.begin(0)
-    a.press("short", 0)
-    _drive(a, 5 * SECOND)
-    on_since = max(t for t, s, m in changes if m == 0) if changes else 0
-    on_since = min(t for t, s, m in changes if m > 0 and t > on_since)
-    a.seq = _Frozen(a.seq)
+    a, changes, on_since = _stuck_in_a_stroke()
     now = max(t for t, s, m in changes)
     back = now - 1  # the runtime sets the app's clock back (uptime rebase), here to 1 ms
     a.shift(back)
