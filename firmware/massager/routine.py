@@ -26,8 +26,8 @@ MOVES = ("glide", "press")
 # Field kinds. A field spec is (key, kind, required, lo, hi, default): lo..hi is the range
 # of an INT or the length of a TEXT/NAME/MOVE_LIST/LIST; a CHOICE has its choices in
 # `hi`, an OBJECT its fields in `hi`, a LIST its item fields in `default`; a slot a kind
-# does not read is None. What each field
-# means, for people, is in host_tools/schema.py: the device does not carry that text.
+# does not read is None. What each field means, for people, is in host_tools/schema.py:
+# the device does not carry that text.
 INT = const(0)
 BOOL = const(1)
 TEXT = const(2)  # printable unicode
