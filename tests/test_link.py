@@ -118,9 +118,11 @@ def test_the_virtual_device_paces_10kb_both_ways(dev):
     to_device = dev.to_device.busy_periods(since)
     to_host = dev.to_host.busy_periods(mark)
     if dev.to_device.kind == "uart115200":
-        for n, seconds in (max(to_device), max(to_host)):  # the transfer's own stretch
-            assert n >= KB10
-            assert 0.8 * UART_10KB_S <= seconds <= 1.2 * UART_10KB_S
+        # The link's busy time, summed: a loaded host may hand the bytes over in chunks
+        # slower than the wire takes them, which leaves the link idle between stretches.
+        for periods in (to_device, to_host):
+            assert sum(n for n, _ in periods) >= KB10
+            assert 0.8 * UART_10KB_S <= sum(s for _, s in periods) <= 1.2 * UART_10KB_S
         # and the bytes were held back, not only scheduled: never sooner than the wire
         assert took_in >= 0.8 * UART_10KB_S and took_out >= 0.8 * UART_10KB_S
     else:  # `none` passes every byte on at once
