@@ -94,7 +94,7 @@ def link_figures():
 def validate_text_cost():
     ratios, ascii_us = [], []
     for _ in range(device.RUNS):
-        a, b = (int(x) for x in device.mpy("validate_time.py"))
+        a, b = (int(x) for x in device.mpy("validate_time.py").split())
         ascii_us.append(a)
         ratios.append(b / a)
     r = statistics.median(ratios)
