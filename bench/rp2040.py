@@ -12,6 +12,7 @@ import statistics
 import tempfile
 
 from bench.host import _run
+from bench.report import Row, fmt
 from massager import routines
 from simulator.engines import trace
 from simulator.pico import EmulatedPico
@@ -47,8 +48,6 @@ def _idle_at(pico):
 
 
 def boot_to_idle():
-    from bench.__main__ import Row
-
     bare, boot = [], []
     for _ in range(2):  # deterministic in emulated time: the second run shows it
         with tempfile.TemporaryDirectory() as tmp:
@@ -137,23 +136,19 @@ def _session_figures():
 
 
 def cpu_per_change():
-    from bench.__main__ import Row
-
     (before, after, records, _), bare = _session_figures()
     session = [r for r in records if r["state"] in ("running", "paused")]
     per_change = (after["instructions"] - before["instructions"]) / len(session)
     return Row("instructions per output change, whole weekly session, real rp2 port",
-               "a bare asyncio.sleep_ms loop writing a PWM duty: %s per wake" % _fmt(bare),
+               "a bare asyncio.sleep_ms loop writing a PWM duty: %s per wake" % fmt(bare),
                [per_change], "instructions", "at most 100x the baseline",
                per_change <= 100 * bare,
                "%s output changes in %s s of session (%s cycles in all)" % (
-                   _fmt(len(session)), _fmt((after["t"] - before["t"]) / 1e9),
-                   _fmt(after["cycles"] - before["cycles"])))
+                   fmt(len(session)), fmt((after["t"] - before["t"]) / 1e9),
+                   fmt(after["cycles"] - before["cycles"])))
 
 
 def busy_fraction():
-    from bench.__main__ import Row
-
     (before, after, _, _), _ = _session_figures()
     busy = (after["cycles"] - before["cycles"]) * CYCLE_NS / (after["t"] - before["t"])
     return Row("fraction of a weekly session the CPU is busy, real rp2 port",
@@ -163,8 +158,6 @@ def busy_fraction():
 
 
 def timing_error():
-    from bench.__main__ import Row
-
     (_, _, _, lags), _ = _session_figures()
 
     def pct(values, p):
@@ -200,7 +193,6 @@ print(before, gc.mem_free(), gc.mem_free() + gc.mem_alloc(), t)
 
 
 def mem_free():
-    from bench.__main__ import Row
     from host_tools.device import Device
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,16 +201,14 @@ def mem_free():
             with Device(pico.port) as dev:
                 before, after, heap, load_us = (int(v) for v in dev.exec(MEM_FREE).split())
     return Row("gc.mem_free() after loading the weekly routine (program + sequencer), real "
-               "rp2 port", "before loading, the firmware imported: %s B" % _fmt(before),
+               "rp2 port", "before loading, the firmware imported: %s B" % fmt(before),
                [after], "B free", "at least 64 KiB", after >= 65536,
                "heap %s B; the loaded routine holds %s B; validating and compiling it took "
-               "%s ms of CPU at 125 MHz" % (_fmt(heap), _fmt(before - after),
-                                            _fmt(load_us // 1000)))
+               "%s ms of CPU at 125 MHz" % (fmt(heap), fmt(before - after),
+                                            fmt(load_us // 1000)))
 
 
 def push_vs_cp():
-    from bench.__main__ import Row
-
     cp, push = [], []
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "mine.json")
@@ -242,8 +232,6 @@ def push_vs_cp():
 
 
 def second_flash():
-    from bench.__main__ import Row
-
     firsts, seconds = [], []
     for _ in range(2):
         with tempfile.TemporaryDirectory() as tmp:
@@ -262,12 +250,6 @@ def second_flash():
                "interrupts the running firmware, soft-resets into boot.py (imports on the "
                "125 MHz core) and reads the device's file list and manifest; copying 31 KB "
                "over the emulated link is not most of the first flash")
-
-
-def _fmt(x):
-    from bench.__main__ import _fmt as fmt
-
-    return fmt(x)
 
 
 FIGURES = [boot_to_idle, cpu_per_change, busy_fraction, timing_error, mem_free, push_vs_cp,
