@@ -105,7 +105,7 @@ def loop_alloc():
         why_not="one-offs after each boot: the first session arms the watchdog "
         "(machine.WDT is made then, by design: an idle board leaves the REPL free), and "
         "the first motor start re-attaches the motor's PWM that boot's all_off() released "
-        "(hal/motor.py, being reworked in issue 14, could keep its PWM object)"))
+        "(by design: a released pin is a plain output driven low, whatever the PWM did)"))
     # Up 12.4 days: the app's clock and ticks both start just before 2^30.
     wrap = dict(uptime=SMALL_INT_END - 60000, ticks=SMALL_INT_END - 30000)
     new = _loop(board("pico"), **wrap)
