@@ -172,7 +172,7 @@ def timing_error():
                [p99], "ms (p99)", "p99 at most 5 ms", p99 <= 5,
                "p50 %.2f ms, max %.2f ms: the wake is on time, this is the step computing at "
                "125 MHz. The LED lags more (p50 %.2f ms, max %.1f ms): Board.show() sets it "
-               "after the motor, whose soft start sleeps 30 ms from still" % (
+               "after the motor's duty write" % (
                    pct(motor, 50), max(motor), pct(lags["led"], 50), max(lags["led"])))
 
 
