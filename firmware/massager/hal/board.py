@@ -47,7 +47,8 @@ class Board:
             atten = getattr(machine.ADC, "ATTN_11DB", None)
             if atten is not None and hasattr(adc, "atten"):
                 adc.atten(atten)  # esp32: full range up to about 3.1 V instead of 1.1 V
-            self.battery = Battery(adc, bat["divider_x100"])
+            ref = machine.ADC(machine.Pin(bat["ref_pin"])) if "ref_pin" in bat else None
+            self.battery = Battery(adc, bat["divider_x100"], ref, bat.get("ref_mv", 0))
         self.watchdog = Watchdog(config.get("watchdog_ms", DEFAULT["watchdog_ms"]),
                                  config["arch"])
 
@@ -91,7 +92,7 @@ class Board:
         """Off: the LED dark, the motor pin low, the board asleep until the button (rp2:
         or `ms`; esp32: the wake is a boot). False when it cannot sleep."""
         self.all_off()
-        return self.power.sleep(ms, self.button, self.motor)
+        return self.power.sleep(ms, self.button, self.motor, self.watchdog)
 
     def watchdog_reset_at_boot(self, uptime_ms):
         """True when this boot follows a watchdog reset. The cause outlives soft resets

@@ -1,0 +1,26 @@
+"""Raspberry Pi Pico: the cell into VSYS through a Schottky (the Pico datasheet's way to
+add a battery beside USB), the board's own RT6150B buck-boost making 3V3 from 1.8-5.5 V,
+so its ADC reference stays at 3.3 V over the whole discharge. The cell is read through a
+divider of its own on GP26, ahead of the Schottky: the board's VSYS/3 divider on GP29 reads
+the cell less the diode's drop, which moves with the load."""
+
+from host_tools.circuit import GND, Circuit, blocks, parts
+
+
+def build(config):
+    c = Circuit(config, parts.PICO)
+    c.supply = "VSYS"
+    blocks.cell_and_charger(c)
+    c.add("D2", parts.SS14, "battery to VSYS", a="VBAT", k="VSYS")
+    c.add("U2", parts.RT6150B, "3.3 V", True, **{"in": "VSYS", "out": "V3V3", "gnd": GND})
+    c.add("U1", parts.load("RP2040 + W25Q16JV flash", awake=25e-3 * 3.7 / 3.3 * 0.85,
+                           asleep=1.5e-3, source="see bench/battery.py"),
+          "chip", True, p="V3V3", n=GND)
+    # The Pico's own VSYS divider (R5 200k, R6 100k) on GP29: there, always drawing.
+    c.add("R5", parts.resistor(200e3), "VSYS sense", True, **{"1": "VSYS", "2": "GP29"})
+    c.add("R6", parts.resistor(100e3), "VSYS sense", True, **{"1": "GP29", "2": GND})
+    blocks.motor_driver(c)
+    blocks.mono_led(c, on_board=config["led"]["pin"] == 25, ohms=470)
+    blocks.button(c)
+    blocks.battery_divider(c)
+    return c

@@ -1,0 +1,246 @@
+"""Electrical rule checks on a board's circuit description: what a hardware engineer
+checks on a schematic before anything is soldered. Each rule reads the topology (which
+part sits on which net), never a part's label, so a wrong drawing of the right parts fails.
+
+    problems = rules.check(circuit.load("pico"))   # [] when the circuit passes
+"""
+
+from host_tools.circuit import GND
+
+# The cell at the charger's end of charge (4.2 V + 1 %) and a USB host's VBUS (5 V, with
+# the USB 2.0 tolerance's upper end).
+CELL_MAX_V = 4.2 * 1.01
+USB_V = 5.25
+PULLDOWN_MAX_OHMS = 1e6  # a weaker pull-down loses to the pin's leakage and the gate's
+
+
+def _other(part, pin):
+    a, b = part.spec.pins[:2]
+    return part.nets[b if pin == a else a]
+
+
+def _motor_switches(c):
+    """(motor, mosfet, supply net, switched net) for every motor on a low-side switch."""
+    out = []
+    for m in c.of_kind("MOTOR"):
+        for q in c.of_kind("NMOS"):
+            if q.nets["d"] in (m.nets["p"], m.nets["n"]):
+                low = q.nets["d"]
+                high = m.nets["p"] if low == m.nets["n"] else m.nets["n"]
+                out.append((m, q, high, low))
+    return out
+
+
+def rule_flyback(c):
+    problems = []
+    for m, q, high, low in _motor_switches(c):
+        across = [d for d in c.of_kind("D")
+                  if {d.nets["a"], d.nets["k"]} == {high, low}]
+        if not across:
+            problems.append("%s: no flyback diode across the motor (%s to %s): each "
+                            "switch-off drives %s's drain past its rating" % (
+                                m.ref, high, low, q.ref))
+        for d in across:
+            if d.nets["k"] != high:
+                problems.append("%s: flyback diode reversed: cathode on %s (the switch "
+                                "side), it must be on %s; as drawn it shorts the supply "
+                                "each time %s turns on" % (d.ref, low, high, q.ref))
+    return problems
+
+
+def _resistors_between(c, net_a, net_b):
+    return [r for r in c.of_kind("R") if {r.nets["1"], r.nets["2"]} == {net_a, net_b}]
+
+
+def _gate_drive(c, q):
+    """(MCU pin net, series resistors) driving the MOSFET's gate: the gate net itself, or
+    the net one resistor away from it."""
+    gate = q.nets["g"]
+    if gate.startswith(c.mcu.prefix):
+        return gate, []
+    for r in c.of_kind("R"):
+        if gate in (r.nets["1"], r.nets["2"]):
+            other = _other(r, "1" if r.nets["1"] == gate else "2")
+            if other.startswith(c.mcu.prefix):
+                return other, [r]
+    return None, []
+
+
+def rule_gate_pulldown(c):
+    problems = []
+    for _, q, _, _ in _motor_switches(c):
+        pin, _ = _gate_drive(c, q)
+        nets = [q.nets["g"]] + ([pin] if pin else [])
+        pulls = [r for n in nets for r in _resistors_between(c, n, GND)
+                 if r.spec.ohms <= PULLDOWN_MAX_OHMS]
+        if not pulls:
+            problems.append("%s: no pull-down on the gate (%s): while the pin floats "
+                            "(reset, boot, sleep) the motor can run" % (
+                                q.ref, " or ".join(nets)))
+        if pin is None:
+            problems.append("%s: the gate is not driven by an MCU pin" % q.ref)
+    return problems
+
+
+def rule_logic_level(c):
+    """A MOSFET driven from a 3.3 V pin needs its Rds(on) guaranteed at a gate voltage the
+    pin always reaches (its lowest high level); a threshold alone says nothing about how
+    well it conducts."""
+    problems = []
+    voh = c.mcu.voh_min
+    for _, q, _, _ in _motor_switches(c):
+        specified = [v for v in q.spec.rds_on if v <= voh]
+        if not specified:
+            problems.append("%s: %s is not a logic-level MOSFET for this pin: Rds(on) is "
+                            "specified at Vgs %s V, the pin gives %.2f V at least" % (
+                                q.ref, q.spec.name, ", ".join(
+                                    "%g" % v for v in sorted(q.spec.rds_on)), voh))
+    return problems
+
+
+def _led_vf(c, net):
+    for led in c.of_kind("LED"):
+        if led.nets["a"] == net and led.nets["k"] == GND:
+            return led.spec.vf
+    return None
+
+
+def pin_current(c, pin_net):
+    """The largest current (A) the pin gives when driven to its supply: through each
+    resistor to ground, to an LED, or into a gate (whose charge moves through the series
+    resistor alone at the edge)."""
+    vdd = c.mcu.vdd
+    total = 0.0
+    for p, pin in c.on(pin_net):
+        if p.kind != "R":
+            continue
+        far = _other(p, pin)
+        ohms = p.spec.ohms
+        if far == GND:
+            total += vdd / ohms
+        elif _led_vf(c, far) is not None:
+            total += (vdd - _led_vf(c, far)) / ohms
+        elif any(q.nets["g"] == far for q in c.of_kind("NMOS", "PMOS")):
+            total += vdd / ohms
+    return total
+
+
+def rule_pin_current(c):
+    problems = []
+    limit = c.mcu.pin_ma_max
+    for role in ("motor", "led"):
+        net = c.pin_nets()[role]
+        amps = pin_current(c, net)
+        if amps > limit:
+            problems.append("%s (%s): up to %.1f mA, over the chip's %.0f mA per pin" % (
+                net, role, amps * 1e3, limit * 1e3))
+    return problems
+
+
+def solve_dc(c, fixed):
+    """Node voltages through the resistors alone, with the nets in `fixed` held at their
+    voltage (Gaussian elimination; diodes, sources and open contacts left out). Nets
+    without a resistor path to a fixed one stay unknown (absent)."""
+    fixed = dict(fixed)
+    fixed[GND] = 0.0
+    rs = c.of_kind("R")
+    nets = sorted({n for r in rs for n in r.nets.values()} - set(fixed))
+    idx = {n: i for i, n in enumerate(nets)}
+    size = len(nets)
+    a = [[0.0] * (size + 1) for _ in range(size)]
+    for r in rs:
+        g = 1.0 / r.spec.ohms
+        n1, n2 = r.nets["1"], r.nets["2"]
+        for here, there in ((n1, n2), (n2, n1)):
+            if here not in idx:
+                continue
+            i = idx[here]
+            a[i][i] += g
+            if there in idx:
+                a[i][idx[there]] -= g
+            else:
+                a[i][size] += g * fixed[there]
+    # Nets with no conductance to anything fixed make the matrix singular: drop them.
+    for i in range(size):
+        piv = max(range(i, size), key=lambda k: abs(a[k][i]))
+        if abs(a[piv][i]) < 1e-15:
+            continue
+        a[i], a[piv] = a[piv], a[i]
+        for k in range(size):
+            if k != i and a[k][i]:
+                f = a[k][i] / a[i][i]
+                a[k] = [x - f * y for x, y in zip(a[k], a[i])]
+    out = dict(fixed)
+    for n, i in idx.items():
+        if abs(a[i][i]) > 1e-15:
+            out[n] = a[i][size] / a[i][i]
+    return out
+
+
+def supply_on_usb(c):
+    """The nets USB holds up when the board is plugged in (the cell may be there too)."""
+    if c.supply == "VSYS":
+        return {"VSYS": USB_V}  # VBUS through the Pico's own Schottky: at most VBUS
+    if c.supply == "5V":
+        return {"V5": USB_V}
+    return {"V3V3": 3.3}  # the DevKitC's own regulator makes 3V3 from VBUS
+
+
+def rule_adc_range(c):
+    problems = []
+    bat = c.config.get("battery")
+    if bat is None:
+        return problems
+    for key in ("pin", "ref_pin"):
+        if key not in bat:
+            continue
+        gpio = bat[key]
+        net = c.label(gpio)
+        if gpio not in c.mcu.adc_pins:
+            problems.append("%s: battery.%s is not an ADC pin of this chip (%s)" % (
+                net, key, ", ".join(c.label(p) for p in c.mcu.adc_pins)))
+            continue
+        for what, fixed in (("a %.2f V cell" % CELL_MAX_V, {"VBAT": CELL_MAX_V}),
+                            ("USB", dict({"VBAT": CELL_MAX_V}, **supply_on_usb(c)))):
+            fixed.setdefault("V3V3", 3.3)
+            v = solve_dc(c, fixed).get(net)
+            if v is not None and v > c.mcu.adc_max_v:
+                problems.append("%s: %.2f V on the ADC pin with %s, over its %.2f V range" % (
+                    net, v, what, c.mcu.adc_max_v))
+    return problems
+
+
+def rule_wake_pin(c):
+    """esp32: only an RTC pin can wake the chip from deep sleep (ext0)."""
+    if not c.mcu.rtc_pins:
+        return []
+    pin = c.config["button"]["pin"]
+    if pin in c.mcu.rtc_pins:
+        return []
+    return ["%s: the button must be an RTC pin to wake the chip from deep sleep (%s)" % (
+        c.label(pin), ", ".join(str(p) for p in c.mcu.rtc_pins))]
+
+
+def rule_output_pins(c):
+    """Outputs on neither a strapping pin (boot mode) nor an input-only one."""
+    problems = []
+    for role in ("motor", "led"):
+        pin = c.config[role]["pin"]
+        if pin in getattr(c.mcu, "strapping", ()):
+            problems.append("%s (%s): a strapping pin: its level at reset picks the boot "
+                            "mode" % (c.label(pin), role))
+        if pin in getattr(c.mcu, "input_only", ()):
+            problems.append("%s (%s): input only, it cannot drive" % (c.label(pin), role))
+    return problems
+
+
+RULES = (rule_flyback, rule_gate_pulldown, rule_logic_level, rule_pin_current,
+         rule_adc_range, rule_wake_pin, rule_output_pins)
+
+
+def check(c):
+    """Every problem of circuit `c`, one line each (an empty list: it passes)."""
+    problems = []
+    for rule in RULES:
+        problems.extend(rule(c))
+    return problems

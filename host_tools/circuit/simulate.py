@@ -1,0 +1,137 @@
+"""The checks ngspice runs on a board's netlist, each returning the figures a test holds
+to a promise (tests/test_circuit_spice.py) and the docs quote:
+
+- pwm(): the motor driver at the board's PWM frequency from a given cell and duty: the
+  cell's average current, the average voltage across the motor, the drain's peak, the
+  motor's speed;
+- floating_gate(): the cell switched on while the motor pin floats (reset, boot, sleep),
+  the pin's worst-case leakage flowing in: the gate's peak and the motor's current;
+- sense(): the battery sense path over the whole discharge (a DC sweep of the cell): the
+  rail and every pin's voltage, for the firmware's conversion.
+"""
+
+import os
+import tempfile
+
+from host_tools.circuit import parts as catalogue
+from host_tools.circuit import spice
+from host_tools.circuit.spice import motor_constants
+
+
+def _motor(c):
+    return c.of_kind("MOTOR")[0]
+
+
+def steady_speed(spec, volts):
+    """The motor's speed (rad/s) with `volts` across it, held: where the torque of its
+    current meets its friction. 0 below the start voltage (static friction holds it)."""
+    k = motor_constants(spec)
+    if volts <= spec.v_start:
+        return 0.0
+    lo, hi = 0.0, volts / k["KE"]
+    for _ in range(60):
+        w = (lo + hi) / 2
+        torque = k["KE"] * (volts - k["KE"] * w) / k["R"]
+        friction = k["TC"] + k["BV"] * w
+        if torque > friction:
+            lo = w
+        else:
+            hi = w
+    return lo
+
+
+def pwm(c, cell_v, duty, freq=None, ms=12, from_still=False):
+    """The motor driver switched at `duty` (0..1) from a cell at `cell_v`. The motor starts
+    at the speed the average voltage would hold (from_still: at rest), and the figures
+    average the last 4 ms of `ms`."""
+    freq = freq or c.config["motor"].get("freq", 20000)
+    motor = _motor(c)
+    period = 1.0 / freq
+    pin = c.pin_nets()["motor"]
+    w0 = 0.0 if from_still else steady_speed(motor.spec, duty * cell_v)
+    on = max(duty * period - 40e-9, 0.0)
+    t_end = ms * 1e-3
+    t_from = t_end - 4e-3
+    body = """
+VB VBAT 0 DC {cell}
+VP {pin} 0 PULSE(0 {vdd} 0 20n 20n {on} {period})
+.ic v({mref}_W)={w0}
+.options reltol=1e-3
+.tran 0.5u {t_end}
+.meas tran i_cell AVG i(VB) from={t_from} to={t_end}
+.meas tran v_motor AVG par('v(VBAT)-v(DRAIN)') from={t_from} to={t_end}
+.meas tran v_drain_max MAX v(DRAIN) from={t_from} to={t_end}
+.meas tran i_motor_max MAX i(VB) from={t_from} to={t_end}
+.meas tran speed AVG v({mref}_W) from={t_from} to={t_end}
+""".format(cell=cell_v, pin=pin, vdd=c.mcu.vdd, on=on, period=period, mref=motor.ref,
+           w0=w0, t_end=t_end, t_from=t_from)
+    res, _ = spice.run(spice.deck(c, body))
+    return {"i_cell": -res["i_cell"], "v_motor": res["v_motor"],
+            "v_drain_max": res["v_drain_max"], "speed": res["speed"]}
+
+
+def floating_gate(c, cell_v=4.2, leak=None, ms=20):
+    """The cell connected (a 1 µs edge, as a switch closes) while the motor pin floats,
+    the chip's worst-case input leakage flowing into the pin. Figures: the gate's peak at
+    the edge (the drain's step couples in through Cgd), the gate once settled, and the
+    largest current the cell gives the motor."""
+    leak = c.mcu.leak_max if leak is None else leak
+    pin = c.pin_nets()["motor"]
+    body = """
+VB VBAT 0 PWL(0 0 1u {cell})
+ILEAK 0 {pin} DC {leak}
+.options rshunt=1e12
+.tran 1u {t_end}m
+.meas tran v_gate_edge MAX v(GATE) from=0 to=100u
+.meas tran v_gate_settled AVG v(GATE) from={t_half}m to={t_end}m
+.meas tran i_motor_max MAX par('abs(i(v.x{mref}.vi))') from=200u to={t_end}m
+""".format(cell=cell_v, pin=pin, leak=leak, t_end=ms, t_half=ms / 2,
+           mref=_motor(c).ref.lower())
+    res, _ = spice.run(spice.deck(c, body, params={"load_u1": 0.0}))
+    return res
+
+
+def sense(c, corner=None, lo=3.0, hi=4.2, step=0.05):
+    """The sense path over a cell from `lo` to `hi` volts: [(cell, rail, {pin: volts})].
+    `corner` moves the parts to a tolerance corner: {"divider": +1 or -1 (top resistor
+    high and bottom low, or the reverse), "reference": +1 or -1 (the reference's initial
+    accuracy)}."""
+    corner = corner or {}
+    c = _at_corner(c, corner)
+    labels = sorted(c.pin_nets()[k] for k in ("battery", "battery_ref") if k in c.pin_nets())
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "sense.txt")
+        vecs = " ".join(["v(V3V3)"] + ["v(%s)" % n for n in labels])
+        body = """
+VB VBAT 0 DC 3.7
+.control
+dc VB {lo} {hi} {step}
+wrdata {out} {vecs}
+quit
+.endc
+""".format(lo=lo, hi=hi + step / 2, step=step, out=out, vecs=vecs)
+        spice.run(spice.deck(c, body))
+        rows = []
+        with open(out) as f:
+            for line in f:
+                cols = [float(x) for x in line.split()]
+                if not cols:
+                    continue
+                # wrdata writes the sweep value before every vector: x v1 x v2 ...
+                cell, vals = cols[0], cols[1::2]
+                rows.append((cell, vals[0], dict(zip(labels, vals[1:]))))
+    return rows
+
+
+def _at_corner(c, corner):
+    d = corner.get("divider", 0)
+    if d:
+        for ref, sign in (("R3", d), ("R4", -d)):
+            p = c.part(ref)
+            c = c.replaced(ref, catalogue.resistor(p.spec.ohms * (1 + sign * p.spec.tolerance),
+                                                   p.spec.tolerance))
+    r = corner.get("reference", 0)
+    if r:
+        for p in c.of_kind("SHUNTREF"):
+            c = c.replaced(p.ref, p.spec.but(volts=p.spec.volts * (1 + r * p.spec.accuracy)))
+    return c

@@ -1,0 +1,151 @@
+"""ngspice on each board's netlist (`massager circuit BOARD --spice`), every result held to
+a promise, and each promise shown to fail on the circuit broken the way it guards against.
+ngspice is Debian's (make test installs it where it can)."""
+
+import itertools
+
+import pytest
+
+from host_tools import circuit
+from host_tools.circuit import sense, simulate, spice
+
+BOARDS = circuit.board_names()
+pytestmark = pytest.mark.skipif(not spice.available(), reason="ngspice not installed")
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_motor_driver_at_full_cell_and_90_percent_draws_well_under_an_amp(name):
+    c = circuit.load(name)
+    r = simulate.pwm(c, 4.2, 0.9)
+    assert 0.03 < r["i_cell"] < 0.3, r  # the motor and the board; far from a short
+    assert r["speed"] > 0.5 * simulate.motor_constants(c.part("M1").spec)["W_RATED"]
+
+
+def test_the_reversed_diode_of_the_old_drawings_shorts_the_cell():
+    # What the drawings showed before: built that way, each on-phase shorts the cell
+    # through the diode and the MOSFET.
+    c = circuit.load("pico").replaced("D1", a="VBAT", k="DRAIN")
+    assert simulate.pwm(c, 4.2, 0.9)["i_cell"] > 5.0
+
+
+@pytest.mark.parametrize("name,cell_v,duty", [
+    (name, cell_v, duty) for name in BOARDS for cell_v, duty in
+    itertools.product((4.2, 3.3), (0.35, 0.9))])
+def test_the_drain_spike_stays_under_the_mosfet_rating_and_the_motor_follows_the_duty(
+        name, cell_v, duty):
+    c = circuit.load(name)
+    q = c.part("Q1").spec
+    r = simulate.pwm(c, cell_v, duty)
+    # The flyback diode clamps the drain one diode drop above the cell.
+    assert r["v_drain_max"] < cell_v + 1.0 < q.vds_max, r
+    # What the motor sees on average: the duty's share of the cell, a little more while
+    # its back-EMF holds the drain up in the off-phase; never more than the cell.
+    assert duty * cell_v - 0.15 < r["v_motor"] <= cell_v + 0.01, r
+
+
+def test_without_the_flyback_diode_the_spike_breaks_the_mosfet():
+    c = circuit.load("pico")
+    q = c.part("Q1").spec
+    r = simulate.pwm(c.without("D1"), 4.2, 0.9)
+    assert r["v_drain_max"] > q.vds_max, r
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_a_floating_motor_pin_leaves_the_motor_off(name):
+    c = circuit.load(name)
+    q = c.part("Q1").spec
+    r = simulate.floating_gate(c)
+    assert r["v_gate_settled"] < q.vth_min / 2, r  # reset, boot, sleep: held low
+    assert r["v_gate_edge"] < q.vth_min, r  # the cell's edge couples in through Cgd
+    assert r["i_motor_max"] < 1e-3, r
+
+
+def test_without_the_pull_down_a_floating_pin_runs_the_motor():
+    c = circuit.load("pico").without("R2")
+    q = c.part("Q1").spec
+    r = simulate.floating_gate(c)
+    assert r["v_gate_settled"] > q.vth_max and r["i_motor_max"] > 0.03, r
+
+
+CORNERS = [{"divider": d, "reference": r} for d, r in itertools.product((-1, 0, 1), repeat=2)]
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_closed_form_sense_model_is_what_ngspice_computes(name):
+    # The simulated boards take their ADC readings from sense.state(); ngspice checks it.
+    c = circuit.load(name)
+    for cell, rail, pins in simulate.sense(c, step=0.1):
+        s = sense.state(c, cell)
+        assert rail == pytest.approx(s.rail_v, abs=1e-3), cell
+        for label, v in pins.items():
+            assert v == pytest.approx(s.pins_v[label], abs=1e-3), (cell, label)
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_firmware_reads_the_cell_within_50_mv_over_the_whole_discharge(name):
+    # ngspice's node voltages at every tolerance corner of the divider and the reference,
+    # through the ADC's codes, into the device's own Battery.millivolts().
+    c = circuit.load(name)
+    worst = 0
+    for corner in CORNERS:
+        for cell, rail, pins in simulate.sense(c, corner, step=0.05):
+            s = sense.State(cell, rail, pins, c.mcu.adc_ref, c.mcu.adc_bits)
+            mv = _firmware_reading(c, s)
+            assert mv is not None, (corner, cell)
+            worst = max(worst, abs(mv - cell * 1000))
+    assert worst <= 50, worst
+
+
+def _firmware_reading(c, s):
+    from massager.hal.battery import Battery
+
+    bat = c.config["battery"]
+
+    class Adc:
+        def __init__(self, label):
+            self.label = label
+
+        def read_u16(self):
+            return s.read_u16(self.label)
+
+    class AdcUv(Adc):
+        def read_uv(self):
+            return s.read_uv(self.label)
+
+    kind = AdcUv if s.adc_ref == "internal" else Adc
+    ref = kind(c.label(bat["ref_pin"])) if "ref_pin" in bat else None
+    return Battery(kind(c.label(bat["pin"])), bat["divider_x100"], ref,
+                   bat.get("ref_mv", 0)).millivolts()
+
+
+def test_without_its_reference_the_rp2040_zero_never_reads_a_flat_cell():
+    # The old wiring: the divider alone, read against the sagging rail. Below about
+    # 3.5 V the reading rises as the cell falls, and 3.3 V (the cutoff) is never read.
+    cfg = circuit.load_config("rp2040-zero")
+    del cfg["battery"]["ref_pin"], cfg["battery"]["ref_mv"]
+    c = circuit.load("rp2040-zero", cfg)
+    assert not c.of_kind("SHUNTREF")
+    readings = []
+    for cell, rail, pins in simulate.sense(c, step=0.1):
+        s = sense.State(cell, rail, pins, c.mcu.adc_ref, c.mcu.adc_bits)
+        readings.append((cell, _firmware_reading(c, s)))
+    assert min(mv for _, mv in readings) > 3400, readings
+    low = [mv for cell, mv in readings if cell < 3.45]
+    assert low == sorted(low, reverse=True), readings  # falling cell, rising reading
+
+
+def test_the_reference_gets_its_minimum_current_at_the_emptiest_cell():
+    c = circuit.load("rp2040-zero")
+    ref = c.part("U3").spec
+    cell, rail, pins = simulate.sense(c, lo=3.0, hi=3.0)[0]
+    feed = c.part("R5").spec.ohms
+    assert (rail - pins["GP27"]) / feed > ref.i_min
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_netlist_names_its_nodes_as_the_issue_promises(name):
+    c = circuit.load(name)
+    text = spice.netlist(c)
+    for node in ("VBAT", "V3V3", " 0 ", c.pin_nets()["motor"], c.pin_nets()["battery"]):
+        assert node in text, node
+    assert "\nVB" not in text and ".tran" not in text  # no sources, no analysis
