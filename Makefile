@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 RP2_STAMP := simulator/rp2040/node_modules/.installed
 
-.PHONY: setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image
+.PHONY: system-deps setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(RP2_STAMP)
 
@@ -31,8 +31,25 @@ $(RP2_STAMP): simulator/rp2040/package.json simulator/rp2040/package-lock.json
 sim: setup
 	$(BIN)/massager sim weekly
 
+# Debian packages the tests drive: ngspice (the circuit checks) and chromium (the studio's
+# browser tests). Installed here when we are root with apt (as on CI); otherwise one line
+# says what to run.
+system-deps:
+	@missing=""; \
+	command -v ngspice >/dev/null 2>&1 || missing="$$missing ngspice"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing$$missing (Debian packages the tests need)"; \
+	    apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q$$missing >/dev/null; \
+	  else \
+	    echo "make test needs$$missing: run  sudo apt-get install -y$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
 # Deterministic (hypothesis derandomized, no example database) and writes nothing tracked.
-test: setup
+test: system-deps setup
 	$(PY) -m pytest
 
 # Random, longer exploration (hypothesis with its database) and the reliability suite in

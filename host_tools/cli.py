@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   massager push my-routine.json      install a routine on it (atomically)
   massager doctor                    compare the board with this repository
   massager schema > routine.schema.json
+  massager circuit pico --spice > pico.cir   the wiring as a SPICE netlist
   massager studio                    see, edit and feel a routine in the browser
   massager vdev --flash ./flash            a virtual board; then: mpremote connect PORT fs ls
 """
@@ -102,6 +103,15 @@ def cmd_studio(args):
     return studio.main(port=args.port, browser=not args.no_browser)
 
 
+def cmd_circuit(args):
+    from host_tools.circuit import CircuitError, report
+
+    try:
+        return report.main(args)
+    except CircuitError as e:
+        raise RoutineError(str(e)) from None
+
+
 def cmd_vdev(args):
     from simulator import vdev
 
@@ -154,6 +164,20 @@ def build_parser():
                    help="port on 127.0.0.1 (default: a free one, printed)")
     p.add_argument("--no-browser", action="store_true", help="only print the address")
     p.set_defaults(func=cmd_studio)
+
+    p = sub.add_parser("circuit", help="a board's circuit: parts and nets, --bom, --spice "
+                                       "netlist, --check (rules and ngspice)")
+    p.add_argument("board", help="pico, rp2040-zero, esp32-devkit (boards/*/circuit.py) "
+                                 "or all")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--spice", action="store_true",
+                     help="print the SPICE netlist (nodes VBAT, 0, V3V3 and the pin labels; "
+                          "no sources: add the cell and the pins' drive)")
+    how.add_argument("--bom", action="store_true", help="print the bill of materials")
+    how.add_argument("--check", action="store_true",
+                     help="run the electrical rule checks and the ngspice checks (exit 1 "
+                          "on a problem)")
+    p.set_defaults(func=cmd_circuit)
 
     from host_tools import device_commands
 

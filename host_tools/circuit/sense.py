@@ -164,12 +164,11 @@ def state(c, cell_v, load="awake"):
     return State(cell_v, rail_v, pins, c.mcu.adc_ref, c.mcu.adc_bits)
 
 
-def cell_reading_mv(c, cell_v, load="awake"):
-    """What the firmware's own Battery (massager.hal.battery) says for this cell, fed the
-    ADC codes of state(): the whole sense path, end to end."""
+def firmware_mv(c, s):
+    """What the firmware's own Battery (massager.hal.battery) says, fed the ADC codes of
+    State `s`: the whole sense path, end to end."""
     from massager.hal.battery import Battery
 
-    s = state(c, cell_v, load)
     bat = c.config["battery"]
 
     class Adc:  # a machine.ADC on one pin, reading the solved circuit
@@ -187,3 +186,8 @@ def cell_reading_mv(c, cell_v, load="awake"):
     ref = kind(c.label(bat["ref_pin"])) if "ref_pin" in bat else None
     return Battery(kind(c.label(bat["pin"])), bat["divider_x100"], ref,
                    bat.get("ref_mv", 0)).millivolts()
+
+
+def cell_reading_mv(c, cell_v, load="awake"):
+    """The firmware's reading of a cell at `cell_v` volts, from the closed-form state."""
+    return firmware_mv(c, state(c, cell_v, load))
