@@ -4,14 +4,16 @@
 #
 # `make bench` writes the same section (bench/__main__.py calls update()). The traces are
 # the firmware's own (the App played headless on the virtual clock: every output change
-# with its time, motor % and LED colour); the currents are per board, from datasheets and
-# published measurements, each listed with its source in the section it writes. The
+# with its time, motor % and LED colour); each board's own draw comes from its circuit
+# description, part by part with its source (host_tools/circuit/power.py). The
 # baseline is the same model on the firmware before the off state slept: off was the
 # loop awake, so it drew the awake current.
 import json
 import os
 import sys
 
+from host_tools import circuit
+from host_tools.circuit import power
 from massager import program, routines, safety
 from simulator import headless
 
@@ -21,45 +23,29 @@ HEADING = "## Battery life (model)"
 CELL_MAH = 500  # a 1S LiPo, as in docs/hardware.md
 CELL_V = 3.7
 
-# Currents drawn from the cell, in mA. Sources are given in the section written below.
+# What the circuit description cannot know: how each board sleeps when off, and the
+# motor's and LED's currents as the trace drives them. The board's own draw, awake and
+# asleep, part by part, comes from boards/<name>/circuit.py (host_tools/circuit/power.py).
 BOARDS = {
     "pico": {
-        "awake": 25.0, "sleep": 2.0, "sleep_how": "rp2 lightsleep, watchdog fed every 4 s",
-        "wake_every_ms": safety.FEED_MS, "wake_ms": 2, "divider_kohm": 300,
-        "led": "pwm", "led_ma": 4.0,
+        "sleep_how": "rp2 lightsleep, watchdog fed every 4 s",
+        "hardware": "Raspberry Pi Pico (RT6150B buck-boost) on VSYS through an SS14",
+        "wake_every_ms": safety.FEED_MS, "wake_ms": 2, "led": "pwm", "led_ma": 4.0,
     },
     "rp2040-zero": {
-        "awake": 22.0, "sleep": 1.6 + 0.6, "sleep_how":
-        "rp2 lightsleep + the dark WS2812's own draw, watchdog fed every 4 s",
-        "wake_every_ms": safety.FEED_MS, "wake_ms": 2, "divider_kohm": 200,
-        "led": "neopixel", "led_ma": 12.0,
+        "sleep_how": "rp2 lightsleep, watchdog fed every 4 s; the pixel stays powered",
+        "hardware": "Waveshare RP2040-Zero (RT9013 LDO, WS2812B) on 5V through an SS14",
+        "wake_every_ms": safety.FEED_MS, "wake_ms": 2, "led": "neopixel", "led_ma": 12.0,
     },
     "esp32-devkit": {
-        "awake": 40.0, "sleep": 0.015 + 0.002, "sleep_how":
-        "esp32 deep sleep, ext0 wake (RTC peripherals on), MCP1700 quiescent",
-        "wake_every_ms": None, "wake_ms": 0, "divider_kohm": 200,
-        "led": "pwm", "led_ma": 4.0,
+        "sleep_how": "esp32 deep sleep, ext0 wake (RTC peripherals on)",
+        "hardware": "ESP32 DevKitC V4 (its USB-UART bridge and AMS1117 on board) fed on "
+                    "3V3 by an MCP1700",
+        "wake_every_ms": None, "wake_ms": 0, "led": "pwm", "led_ma": 4.0,
     },
 }
 MOTOR_MA = 75.0  # a 10 mm 3 V coin ERM at full duty from a 3.7 V cell
 SOURCES = [
-    ("awake, Pico", "25 mA", "MicroPython #8770: a Pico at 5 V on VSYS draws about 21 mA "
-     "with the CPU idling; scaled to the cell's 3.7 V through the buck-boost (same power)"),
-    ("lightsleep, Pico", "2.0 mA", "MicroPython commit b004e7e: about 1.5 mA at 5 V from "
-     "USB during lightsleep(5000) (0.9 mA in DORMANT), scaled to 3.7 V the same way"),
-    ("awake / lightsleep, RP2040-Zero", "22 / 1.6 mA",
-     "the same chip and flash behind a linear LDO: the cell supplies the board's own "
-     "current (no buck-boost gain or loss)"),
-    ("WS2812, dark", "0.6 mA", "its datasheet gives none; makers measure 0.5-1 mA for a "
-     "dark pixel: the RP2040-Zero's on-board pixel cannot be switched off"),
-    ("awake, ESP32", "40 mA", "ESP32 datasheet, power consumption by mode: 20-68 mA with "
-     "the CPU running and the radio off (MicroPython starts no Wi-Fi)"),
-    ("deep sleep, ESP32", "15 µA", "ESP32 datasheet: 10 µA with the RTC timer and memory; "
-     "ext0 keeps the RTC peripherals powered, a few µA more"),
-    ("LDO quiescent, ESP32 build", "2 µA", "MCP1700 datasheet: 1.6 µA; the DevKitC's own "
-     "AMS1117 is bypassed (3V3 fed directly) and its power LED removed (docs/hardware.md)"),
-    ("battery divider", "cell / R", "always on: 300 kΩ on the Pico (its VSYS divider), "
-     "200 kΩ elsewhere"),
     ("motor", "75 mA x duty", "a 10 mm coin ERM, 3 V rating, about 70-80 mA running; "
      "PWM draws the duty's share on average"),
     ("LED", "4 mA x brightness", "a red LED on 3.3 V through 330 Ω; a WS2812 channel "
@@ -67,6 +53,17 @@ SOURCES = [
     ("wake from lightsleep", "2 ms awake every 4 s", "once the watchdog is armed it must be "
      "fed: the clocks restart, one loop wake runs, the chip sleeps again"),
 ]
+
+
+def board_ma(name, mode):
+    """The board's own draw from the cell in mA ("awake" or "asleep"), from its circuit."""
+    return power.total(circuit.load(name), mode, CELL_V) * 1000
+
+
+def draw_rows(name):
+    """The off state's draw part by part: [(what, mA, source)]."""
+    return [(r.what, r.amps * 1000, r.source) for r in power.draw(circuit.load(name), "asleep",
+                                                                   CELL_V)]
 
 
 def _trace(name):
@@ -94,27 +91,27 @@ def use_mah(board, records):
     mas = 0.0  # mA x ms
     for rec, nxt in zip(records, records[1:]):
         ms = nxt["t"] - rec["t"]
-        ma = board["awake"] + MOTOR_MA * rec["motor"] / 100 + _led(board, *rec["led"])
+        ma = board["awake_ma"] + MOTOR_MA * rec["motor"] / 100 + _led(board, *rec["led"])
         mas += ma * ms
     return mas / 3600000
 
 
 def off_ma(board, sleeps=True):
     """The off state's current: asleep (this firmware) or awake (before it)."""
-    divider = CELL_V / board["divider_kohm"]  # mA
     if not sleeps:
-        return board["awake"] + divider
+        return board["awake_ma"]
     wake = 0.0
     if board["wake_every_ms"]:
-        wake = board["awake"] * board["wake_ms"] / board["wake_every_ms"]
-    return board["sleep"] + wake + divider
+        wake = board["awake_ma"] * board["wake_ms"] / board["wake_every_ms"]
+    return board["asleep_ma"] + wake
 
 
 def figures():
     """{board: {...}} with the session costs and standby, now and before."""
     uses = {name: _trace(name) for name in ("weekly", "daily")}
     out = {}
-    for name, board in BOARDS.items():
+    for name, facts in BOARDS.items():
+        board = dict(facts, awake_ma=board_ma(name, "awake"), asleep_ma=board_ma(name, "asleep"))
         f = {"minutes": {}, "mah": {}}
         for routine, recs in uses.items():
             f["mah"][routine] = use_mah(board, recs)
@@ -172,15 +169,29 @@ def section():
     worst = min(f["standby_days_now"] for f in fig.values())
     lines += [
         "",
-        "Standby now ranges from %s days to %s days (%s months on the ESP32 build); before, "
-        "the off state drained the cell in about a day on every board. The RP2040 boards "
-        "stay at weeks, not months: MicroPython 1.29 gives the RP2040 no deeper sleep a "
-        "button can end (DORMANT has no pin wake there, see docs/decisions.md), so their "
-        "standby is set by the chip's lightsleep current and, on the RP2040-Zero, by its "
-        "pixel. docs/hardware.md adds a slide switch for storage." % (
-            _n(worst), _n(best), _n(best / 30.4)),
+        "Standby in off is days on every board (%s to %s days), set by what each dev "
+        "board draws besides the chip: the RP2040s' lightsleep with their regulator and "
+        "flash, the RP2040-Zero's pixel, and the ESP32 DevKitC's USB-UART bridge, which "
+        "deep sleep does not touch. The figures hold for the hardware named below, built as "
+        "in docs/hardware.md (circuits: boards/*/circuit.py). A LiPo also loses a few %% "
+        "of its charge a month by itself, which does not matter at this drain. Before this "
+        "firmware slept, off drained the cell in about a day. For weeks between uses, the "
+        "storage switch in docs/hardware.md cuts everything." % (_n(worst), _n(best)),
         "",
-        "Model assumptions (currents from the cell):",
+    ]
+    for name in BOARDS:
+        lines += [
+            "Off-state draw of the %s build (%s), from the cell at %.1f V:" % (
+                name, BOARDS[name]["hardware"], CELL_V),
+            "",
+            "| part | current | source |",
+            "|---|---|---|",
+        ]
+        lines += ["| %s | %s mA | %s |" % (what, _n(ma), source)
+                  for what, ma, source in draw_rows(name)]
+        lines.append("")
+    lines += [
+        "Other assumptions (currents from the cell):",
         "",
         "| what | current | source |",
         "|---|---|---|",
@@ -189,10 +200,10 @@ def section():
     lines += [
         "",
         "Not modelled: the soft start's kick (30 ms at the start_min duty from still, well "
-        "under 1 %% of a session's motor time), the cell's self-discharge (a few %% a "
-        "month), the charger and protection board's own leak (DW01A and FS8205: a few µA), "
-        "and temperature. Measure a board with a USB power meter before trusting a figure "
-        "to better than a factor of two.",
+        "under 1 % of a session's motor time), the cell's self-discharge, leakage of the "
+        "diodes and the MOSFET (µA at most), and temperature. The chips' currents are "
+        "published measurements of boards like these, not of this build: measure yours "
+        "with a USB power meter before trusting a figure to better than a factor of two.",
         "",
     ]
     return lines

@@ -12,9 +12,8 @@ def build(config):
     c.add("C2", parts.capacitor(1e-6, "1 µF"), "LDO in", **{"1": "VBAT", "2": GND})
     c.add("U2", parts.MCP1700_3V3, "3.3 V", **{"in": "VBAT", "out": "V3V3", "gnd": GND})
     c.add("C3", parts.capacitor(1e-6, "1 µF"), "LDO out", **{"1": "V3V3", "2": GND})
-    c.add("U1", parts.load("ESP32-WROOM-32 + DevKitC", awake=40e-3, asleep=15e-6,
-                           source="see bench/battery.py"),
-          "chip", True, p="V3V3", n=GND)
+    c.add("U1", parts.ESP32_DEVKITC_LOAD, "chip and the board's bridge", True,
+          p="V3V3", n=GND)
     blocks.motor_driver(c)
     blocks.mono_led(c)
     blocks.button(c)

@@ -13,9 +13,7 @@ def build(config):
     blocks.cell_and_charger(c)
     c.add("D2", parts.SS14, "battery to VSYS", a="VBAT", k="VSYS")
     c.add("U2", parts.RT6150B, "3.3 V", True, **{"in": "VSYS", "out": "V3V3", "gnd": GND})
-    c.add("U1", parts.load("RP2040 + W25Q16JV flash", awake=25e-3 * 3.7 / 3.3 * 0.85,
-                           asleep=1.5e-3, source="see bench/battery.py"),
-          "chip", True, p="V3V3", n=GND)
+    c.add("U1", parts.RP2040_LOAD, "chip", True, p="V3V3", n=GND)
     # The Pico's own VSYS divider (R5 200k, R6 100k) on GP29: there, always drawing.
     c.add("R5", parts.resistor(200e3), "VSYS sense", True, **{"1": "VSYS", "2": "GP29"})
     c.add("R6", parts.resistor(100e3), "VSYS sense", True, **{"1": "GP29", "2": GND})

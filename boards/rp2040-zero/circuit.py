@@ -13,9 +13,7 @@ def build(config):
     blocks.cell_and_charger(c)
     c.add("D2", parts.SS14, "battery to 5V", a="VBAT", k="V5")
     c.add("U2", parts.RT9013_3V3, "3.3 V", True, **{"in": "V5", "out": "V3V3", "gnd": GND})
-    c.add("U1", parts.load("RP2040 + W25Q16JV flash", awake=22e-3, asleep=1.5e-3,
-                           source="see bench/battery.py"),
-          "chip", True, p="V3V3", n=GND)
+    c.add("U1", parts.RP2040_LOAD, "chip", True, p="V3V3", n=GND)
     c.add("LED1", parts.WS2812, "status", True,
           vdd="V3V3", din=c.label(config["led"]["pin"]), gnd=GND)
     blocks.motor_driver(c)

@@ -193,6 +193,28 @@ def load(name, awake, asleep, source):
     return Spec("LOAD", name, "load", name, source, awake=awake, asleep=asleep)
 
 
+# The chips' own draw at the 3.3 V rail. The Pico figures were measured at its USB or VSYS
+# input, through its RT6150B: back to the rail at the efficiency taken above (85 %).
+_RAIL_PER_VSYS_MA = 0.85 / 3.3  # rail mA per mW at VSYS
+
+RP2040_LOAD = load(
+    "RP2040 + W25Q16JV flash", awake=21e-3 * 5.0 * _RAIL_PER_VSYS_MA,
+    asleep=1.5e-3 * 4.7 * _RAIL_PER_VSYS_MA,
+    source="awake: a Pico at 5 V on VSYS draws about 21 mA with MicroPython idling "
+    "(micropython issue 8770); lightsleep: about 1.5 mA at USB 5 V (4.7 V at VSYS after "
+    "its Schottky) in machine.lightsleep(5000) (MicroPython commit b004e7e); both taken "
+    "back to the 3.3 V rail through the RT6150B at 85 %; the same chip and flash on the "
+    "RP2040-Zero")
+
+ESP32_DEVKITC_LOAD = load(
+    "ESP32-WROOM-32 + DevKitC", awake=40e-3 + 3e-3, asleep=3e-3,
+    source="deep sleep: about 3 mA into the 3V3 pin of a DevKitC V4 (ESP32-WROOM-32D) "
+    "measured in esp-idf issue 5869; Espressif's answer there: the USB-UART bridge keeps "
+    "drawing (its AMS1117 sits back-fed on 3V3); the bare chip is 10 µA (ESP32 datasheet). "
+    "Awake: 40 mA (ESP32 datasheet, 20-68 mA with the CPU on and the radio off) plus the "
+    "board's 3 mA")
+
+
 class DevBoard:
     """A dev board: the MCU's pin facts and what the board brings (its pin label prefix,
     its supply pin). Not a Spec: its pins are the circuit's MCU pin nets."""
