@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 
-from bench import battery, device, host, rp2040
+from bench import battery, circuit, device, host, rp2040
 from bench.report import OUT, ROOT, Row, fmt, write
 from massager import VERSION, program, routines
 from massager.app import App
@@ -142,6 +142,7 @@ def main():
         rows += got
     write(sections, device.engine(), VERSION)
     battery.update(OUT)  # its own section: the battery-life model on real traces
+    circuit.update(OUT)  # and the circuit's figures from ngspice
     print("bench: wrote %s" % os.path.relpath(OUT, ROOT))
     missed = [r for r in rows if not r.met]
     for r in missed:

@@ -209,16 +209,17 @@ def section():
     return lines
 
 
-def update(path=OUT):
-    """Write the section into `path`, replacing an earlier one, keeping the rest."""
+def replace_section(path, heading, lines):
+    """Write `lines` (a section starting with `heading`) into `path`, replacing an
+    earlier one, keeping the rest."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
     except OSError:
         text = "# Benchmarks\n\n"
-    i = text.find(HEADING)
+    i = text.find(heading)
     if i >= 0:
-        j = text.find("\n## ", i + len(HEADING))
+        j = text.find("\n## ", i + len(heading))
         rest = text[j + 1:] if j >= 0 else ""
         text = text[:i]
     else:
@@ -226,7 +227,11 @@ def update(path=OUT):
         if not text.endswith("\n\n"):
             text = text.rstrip("\n") + "\n\n"
     with open(path, "w", encoding="utf-8") as f:
-        f.write(text + "\n".join(section()) + ("\n" + rest if rest else ""))
+        f.write(text + "\n".join(lines) + ("\n" + rest if rest else ""))
+
+
+def update(path=OUT):
+    replace_section(path, HEADING, section())
 
 
 def main():
