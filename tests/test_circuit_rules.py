@@ -136,3 +136,12 @@ def test_a_part_on_the_wrong_pins_is_refused():
         c.add("D1", parts.SS14, a="VBAT", k="VSYS")
     with pytest.raises(circuit.CircuitError, match="no circuit for board"):
         circuit.load("nonesuch")
+
+
+def test_the_reference_on_the_ref_pin_is_the_one_board_json_names():
+    cfg = circuit.load_config("rp2040-zero")
+    cfg["battery"]["ref_mv"] = 2500  # an LM4040-2.5 in the firmware's mind, 2.048 V fitted
+    problems = rules.check(circuit.load("rp2040-zero", cfg))
+    assert any("board.json says battery.ref_mv 2500" in p for p in problems), problems
+    missing = circuit.load("rp2040-zero").without("U3")
+    assert any("has no voltage reference" in p for p in rules.check(missing))

@@ -234,8 +234,25 @@ def rule_output_pins(c):
     return problems
 
 
+def rule_reference(c):
+    """A battery.ref_pin has a shunt reference on it, of the voltage battery.ref_mv says
+    (the firmware scales every reading by it)."""
+    bat = c.config.get("battery") or {}
+    if "ref_pin" not in bat:
+        return []
+    net = c.label(bat["ref_pin"])
+    refs = [p for p in c.of_kind("SHUNTREF") if p.nets["k"] == net and p.nets["a"] == GND]
+    if not refs:
+        return ["%s: battery.ref_pin has no voltage reference on it" % net]
+    mv = round(refs[0].spec.volts * 1000)
+    if mv != bat["ref_mv"]:
+        return ["%s: %s is %d mV, board.json says battery.ref_mv %d" % (
+            net, refs[0].spec.name, mv, bat["ref_mv"])]
+    return []
+
+
 RULES = (rule_flyback, rule_gate_pulldown, rule_logic_level, rule_pin_current,
-         rule_adc_range, rule_wake_pin, rule_output_pins)
+         rule_adc_range, rule_wake_pin, rule_output_pins, rule_reference)
 
 
 def check(c):
