@@ -38,6 +38,7 @@ from massager.hal import config as hal_config  # noqa: E402
 from massager.hal import led as hal_led  # noqa: E402
 from massager.hal import motor as hal_motor  # noqa: E402
 from massager.hal import watchdog as hal_watchdog  # noqa: E402
+from simulator import adc_view  # noqa: E402
 
 for _name, _mod in _saved.items():  # leave sys.modules as other tests expect it
     if _mod is None:
@@ -394,11 +395,27 @@ def test_battery_reads_a_cell_through_the_divider(sim, cell_mv):
 
 @pytest.mark.parametrize("wiring", ["floating", "0 V", "USB 5 V"])
 def test_battery_that_is_not_there_reads_none(sim, wiring):
-    bat = hal_battery.Battery(machine.ADC(machine.Pin(29)), 300)
+    # The Pico's 2:1 divider on GP26 with nothing, ground or USB's 5 V at its top.
+    bat = hal_battery.Battery(machine.ADC(machine.Pin(26)), 200)
     if wiring == "floating":
-        sim.float_adc(29)
+        sim.float_adc(26)
     else:
-        sim.set_adc_mv(29, 0 if wiring == "0 V" else 5000 // 3)
+        sim.set_adc_mv(26, 0 if wiring == "0 V" else 5000 // 2)
+    assert bat.millivolts() is None
+
+
+@pytest.mark.parametrize("wiring", ["floating", "0 V"])
+def test_battery_without_its_reference_reads_none(sim, wiring):
+    # The RP2040-Zero's wiring: the cell read against a 2.048 V reference on GP27 (rp2
+    # only: esp32's calibrated read_uv needs none).
+    sim.set_port("rp2")
+    bat = hal_battery.Battery(machine.ADC(machine.Pin(26)), 200, machine.ADC(machine.Pin(27)),
+                              2048)
+    sim.set_adc_mv(26, 1850)  # a 3.7 V cell
+    if wiring == "floating":
+        sim.float_adc(27)
+    else:
+        sim.set_adc_mv(27, 0)
     assert bat.millivolts() is None
 
 
@@ -465,9 +482,8 @@ def test_board_builds_from_each_board_json(sim, path):
     sim.press(config["button"]["pin"], True)
     assert board.button.pending() == 1 and board.button.is_pressed()
     assert (board.battery is None) == (config["battery"] is None)
-    if board.battery is not None:
-        pin = config["battery"]["pin"]
-        sim.set_adc_mv(pin, 3900 * 100 // config["battery"]["divider_x100"])
+    if board.battery is not None:  # the board's circuit, its reference pin included
+        adc_view.apply(sim, adc_view.adc_view(config, 3900))
         assert abs(board.battery.millivolts() - 3900) <= 20
     board.watchdog.start()
     assert sim.wdt.timeout == config["watchdog_ms"]

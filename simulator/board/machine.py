@@ -12,7 +12,8 @@
 # Tests and the simulator drive it through `sim` (see Sim below):
 #     machine.sim.press(14, True)      # the button on GPIO14 goes down; its IRQ runs
 #     machine.sim.duty(15)             # what drives the motor pin now, 0..65535
-#     machine.sim.set_adc_mv(29, 1300) # the voltage on an ADC pin; float_adc(29): nothing wired
+#     machine.sim.set_adc_mv(26, 1600) # the voltage on an ADC pin; float_adc(26): nothing wired
+#     machine.sim.set_adc_ref_mv(2960) # rp2: the rail the ADC measures against (ADC_AVDD)
 #     machine.sim.pixel(16)            # the NeoPixel colour on GPIO16, (r, g, b)
 #     machine.sim.wdt.feeds            # how often the watchdog was fed
 #     machine.sim.on_duty = f          # f(pin, duty) at every PWM duty write
@@ -47,6 +48,10 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 _DEEPSLEEP_RESET = DEEPSLEEP_RESET  # set_port removes the public name where a port lacks it
+
+# rp2's ADC measures against ADC_AVDD, which the boards tie to their 3.3 V rail: this, until
+# sim.set_adc_ref_mv says where the rail is (simulator/adc_view.py: a cell that sags it).
+ADC_REF_MV = 3300
 
 
 class Port:
@@ -159,6 +164,7 @@ class Sim:
             ADC.read_uv = ADC._read_uv
         elif "read_uv" in ADC.__dict__:
             del ADC.read_uv
+        self._adc_readings()  # the readings are the port's
         if self.port.rtc_memory:
             RTC.memory = RTC._memory
         elif "memory" in RTC.__dict__:
@@ -184,6 +190,11 @@ class Sim:
         self.pwm = {}  # pin id -> PWM
         self.slices = {}  # rp2 slice number -> _Slice
         self.adc_mv = {}  # pin id -> millivolts on the pin (absent: nothing wired)
+        self.adc_ref_mv = ADC_REF_MV  # rp2: what the ADC measures against
+        # What ADC.read_u16() and read_uv() return for each pin in adc_mv, worked out when
+        # an input changes (_adc_reading): a read allocates nothing, as the port's C.
+        self.adc_u16 = {}
+        self.adc_uv = {}
         self.pixels = {}  # pin id -> neopixel.NeoPixel
         self.wdt = None  # the WDT, once the firmware made one
         self.timers = []  # running machine.Timer objects
@@ -394,14 +405,49 @@ class Sim:
     def set_adc_mv(self, pin_id, mv):
         """The voltage on an ADC pin, in millivolts (0: shorted to ground)."""
         self.adc_mv[pin_id] = mv
+        self._adc_reading(pin_id)
+
+    def set_adc_ref_mv(self, mv):
+        """rp2: the voltage of ADC_AVDD, the ADC's reference, in mV: a board's 3.3 V rail.
+        Where the rail sags with the cell (the RP2040-Zero's LDO), every reading rises with
+        it. esp32's read_uv() is calibrated against the chip's own reference: unaffected."""
+        self.adc_ref_mv = mv
+        self._adc_readings()
 
     def float_adc(self, pin_id):
         """Nothing wired to the pin: it floats, and reads noise."""
         self.adc_mv.pop(pin_id, None)
+        self.adc_u16.pop(pin_id, None)
+        self.adc_uv.pop(pin_id, None)
 
     def set_adc(self, pin_id, raw):
-        """The pin voltage that makes rp2's read_u16() return `raw` (3.3 V full scale)."""
-        self.adc_mv[pin_id] = raw * 3300 / 65535
+        """The pin voltage that makes rp2's read_u16() return `raw`, or the nearest reading
+        below it (12 bits against the reference)."""
+        self.set_adc_mv(pin_id, raw * self.adc_ref_mv / 65535)
+
+    def _adc_readings(self):
+        for pin_id in self.adc_mv:
+            self._adc_reading(pin_id)
+
+    def _adc_reading(self, pin_id):
+        mv = self.adc_mv[pin_id]
+        self.adc_u16[pin_id] = self._adc_u16(mv)
+        self.adc_uv[pin_id] = int((mv if mv < 3100 else 3100) * 1000)
+
+    def _adc_u16(self, mv):
+        """read_u16() for `mv` on the pin, as the port computes it."""
+        if self.port.adc_uv:
+            # esp32 at 11 dB: the raw reading is not a 3.3 V full scale; it saturates near
+            # 3.1 V and has an offset (ports/esp32/machine_adc.c; only read_uv() is
+            # calibrated, by esp_adc_cal).
+            raw = int((mv - 100) * 65535 // 3000)
+            return 0 if raw < 0 else 65535 if raw > 65535 else raw
+        # rp2 (ports/rp2/machine_adc.c, adc_config_and_read_u16): the 12-bit code of the pin
+        # against ADC_AVDD, shifted up to 16 bits with its top bits repeated below.
+        ref = self.adc_ref_mv
+        raw = int(mv * 4096 / ref) if ref > 0 else 0  # no rail: nothing to measure with
+        raw = 0 if raw < 0 else 4095 if raw > 4095 else raw
+        return raw << 4 | raw >> 8
 
     def noise(self):
         # xorshift32: a floating pin's readings, the same on every engine and every run.
@@ -697,27 +743,23 @@ class ADC:
     def atten(self, value):
         self._atten = value
 
-    def _mv(self):
-        mv = sim.adc_mv.get(self.pin)
-        if mv is None:  # floating: wanders over the whole range from one read to the next
-            return (sim.noise() % 3300) * 1.0
-        return mv
-
+    # A wired pin's readings were worked out when its voltage was set (Sim._adc_reading).
+    # A floating pin wanders over the whole range from one read to the next.
     def read_u16(self):
-        mv = self._mv()
+        v = sim.adc_u16.get(self.pin)
+        if v is not None:
+            return v
         if sim.port.adc_uv:
-            # esp32 at 11 dB: the raw reading is not a 3.3 V full scale; it saturates near
-            # 3.1 V and has an offset (ports/esp32/machine_adc.c; only read_uv() is
-            # calibrated, by esp_adc_cal).
-            raw = int((mv - 100) * 65535 // 3000)
-        else:
-            raw = int(mv * 65535 // 3300)  # rp2: 12 bits, 3.3 V reference, scaled to 16
-        # integer mV stays integer: a reading allocates nothing, as the port's C does not
-        return 0 if raw < 0 else 65535 if raw > 65535 else raw
+            return sim._adc_u16(sim.noise() % 3300)
+        raw = sim.noise() & 0xFFF
+        return raw << 4 | raw >> 8
 
     def _read_uv(self):
-        mv = self._mv()
-        return int((mv if mv < 3100 else 3100) * 1000)
+        v = sim.adc_uv.get(self.pin)
+        if v is not None:
+            return v
+        mv = sim.noise() % 3300
+        return (mv if mv < 3100 else 3100) * 1000
 
 
 class _Watchdog:
