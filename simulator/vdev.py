@@ -33,6 +33,7 @@ import threading
 import time
 import tty
 
+from simulator.adc_view import adc_view
 from simulator.link import KINDS as LINKS
 from simulator.link import Link
 from simulator.micropython import node_command
@@ -73,12 +74,16 @@ class Chip:
         from simulator.board.machine import port_for_arch
 
         self.port = port_for_arch(config["arch"])
-        self.adc = {}
-        bat = config.get("battery")
-        if bat is not None:  # the pin sees the battery through the divider; None floats
-            self.adc[str(bat["pin"])] = (None if battery_mv is None
-                                         else battery_mv * 100 // bat["divider_x100"])
+        self.config = config
+        self.set_battery(battery_mv)
         self.power_on()
+
+    def set_battery(self, mv):
+        """The ADC's inputs for a cell at `mv` (None: nothing wired), from the board's
+        circuit: each pin's voltage and the rail the rp2 ADC measures against."""
+        view = adc_view(self.config, mv)
+        self.adc = {"ref_mv": view["ref_mv"],
+                    "pins": {str(g): v for g, v in view["pins"].items()}}
 
     def power_on(self, cause=PWRON_RESET):
         self.boot = time.monotonic()
@@ -186,14 +191,11 @@ class VirtualDevice:
         self.stop()
 
     def set_battery(self, mv):
-        """The cell's voltage from now on, in mV (None: nothing wired, the pin floats)."""
-        bat = self.config.get("battery")
-        if bat is None:
-            return
-        pin_mv = None if mv is None else mv * 100 // bat["divider_x100"]
-        self.chip.adc[str(bat["pin"])] = pin_mv
+        """The cell's voltage from now on, in mV (None: nothing wired, the pin floats).
+        The board's circuit says what its ADC sees (simulator/adc_view.py)."""
+        self.chip.set_battery(mv)
         if self._cmd_w is not None:
-            os.write(self._cmd_w, b"adc %d %s\n" % (bat["pin"], str(pin_mv).encode()))
+            os.write(self._cmd_w, b"adc %s\n" % json.dumps(self.chip.adc).encode())
 
     def running_firmware(self):
         """True when the interpreter sits idle at its REPL with asyncio timers armed: the

@@ -283,7 +283,8 @@ function watch(bytes) {
 // Commands from vdev.py on --cmd-fd, one per line: "go BOOT MODE EI" starts a --standby
 // interpreter (a warm spare, loaded ahead so a reset or Ctrl-C costs no engine start);
 // "button 1" / "button 0" press or release the simulated board's button, whose IRQ handler
-// then runs here, between interpreter steps.
+// then runs here, between interpreter steps; "adc JSON" sets the ADC's inputs (the rail
+// and each pin, simulator/adc_view.py).
 let go = null;
 const started = new Promise((resolve) => { go = resolve; });
 function readCommands() {
@@ -311,9 +312,7 @@ function readCommands() {
         cmds.unref();
         go();
       } else if (words[0] === "adc" && mp) {
-        const mv = words[2] === "None" ? "None" : String(Number(words[2]));
-        mp.runPython(`import machine\nmachine.sim.${mv === "None" ? `float_adc(${Number(words[1])})`
-          : `set_adc_mv(${Number(words[1])}, ${mv})`}`);
+        mp.pyimport("_vdev").set_adc(words.slice(1).join(" ")); // the JSON of adc_view.py
       } else if (words[0] === "button" && mp) {
         mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
       }

@@ -253,17 +253,30 @@ def restore_chip(text):
     sim.set_port(state["port"])
     sim.cause = state["cause"]
     sim.rtc_memory = binascii.unhexlify(state["rtc"])
-    for pin, mv in state["adc"].items():
-        if mv is None:
-            sim.float_adc(int(pin))
-        else:
-            sim.set_adc_mv(int(pin), mv)
+    _set_adc(sim, state["adc"])
     if state["wdt"]:
         timeout, since = state["wdt"]
         sim.wdt = machine._Watchdog()
         sim.wdt.timeout = timeout
         sim.wdt.last_feed = sim.now() - since
     sim.host = vdevhost
+
+
+def _set_adc(sim, adc):
+    # The ADC's inputs (simulator/adc_view.py): the rail it measures against, then each pin.
+    sim.set_adc_ref_mv(adc["ref_mv"])
+    for pin, mv in adc["pins"].items():
+        if mv is None:
+            sim.float_adc(int(pin))
+        else:
+            sim.set_adc_mv(int(pin), mv)
+
+
+def set_adc(text):
+    # The host changed the cell (VirtualDevice.set_battery): its "adc" command.
+    import machine
+
+    _set_adc(machine.sim, json.loads(text))
 
 
 def interrupt():
