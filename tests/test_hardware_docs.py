@@ -1,15 +1,21 @@
-"""docs/hardware.md and its schematics: drawn by code from each board.json, kept current."""
+"""docs/hardware.md and its schematics: drawn by code from each board's circuit, kept
+current, and read back to prove that each drawing is its circuit."""
 
 import json
 import os
 
 import pytest
 
-from host_tools import schematic
+from host_tools import circuit, schematic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOARDS = sorted(n for n in os.listdir(os.path.join(ROOT, "boards"))
-                if os.path.isfile(os.path.join(ROOT, "boards", n, "board.json")))
+BOARDS = circuit.board_names()
+
+
+def test_every_board_with_a_pin_map_has_a_circuit_to_draw():
+    with_json = sorted(n for n in os.listdir(os.path.join(ROOT, "boards"))
+                       if os.path.isfile(os.path.join(ROOT, "boards", n, "board.json")))
+    assert BOARDS == with_json
 
 
 def test_the_committed_drawings_are_the_ones_make_docs_draws(tmp_path):
@@ -23,45 +29,212 @@ def test_the_committed_drawings_are_the_ones_make_docs_draws(tmp_path):
             assert f.read() == fresh, "docs/hardware/%s is stale: run make docs" % name
 
 
-def test_drawing_twice_gives_the_same_bytes():
-    config = schematic.load_board("esp32-devkit")
-    assert schematic.render(config, "svg") == schematic.render(config, "svg")
+@pytest.mark.parametrize("fmt", ["svg", "png"])
+def test_drawing_twice_gives_the_same_bytes(fmt):
+    c = circuit.load("pico")
+    assert schematic.render(c, fmt) == schematic.render(c, fmt)
 
 
 @pytest.mark.parametrize("name", BOARDS)
 def test_each_drawing_shows_the_pins_of_its_board_json(name):
-    config = schematic.load_board(name)
-    svg = schematic.render(config, "svg").decode()
-    gp = schematic.BOARD_FACTS[name]["gp"]
-    for part in ("motor", "led", "button", "battery"):
-        assert ">%s%d<" % (gp, config[part]["pin"]) in svg, part
-    # Another pin in board.json is another drawing: nothing is drawn by hand.
-    moved = json.loads(json.dumps(config))
+    c = circuit.load(name)
+    svg = schematic.render(c, "svg").decode()
+    for role, label in c.pin_nets().items():
+        assert ">%s<" % label in svg, role
+    assert ">%s<" % c.supply in svg
+    # Another pin in board.json is another drawing: no pin is drawn by hand.
+    moved = json.loads(json.dumps(c.config))
     moved["motor"]["pin"] = 33
-    assert ">%s33<" % gp in schematic.render(moved, "svg").decode()
+    svg = schematic.render(circuit.load(name, config=moved), "svg").decode()
+    assert ">%s<" % c.label(33) in svg
+    assert ">%s<" % c.pin_nets()["motor"] not in svg
 
 
-def test_the_divider_drawn_gives_the_ratio_in_board_json():
-    for ratio, bottom in ((200, 100.0), (300, 50.0), (1100, 10.0)):
-        assert schematic.divider_bottom(ratio) == bottom
+@pytest.mark.parametrize("name", BOARDS)
+def test_every_part_is_drawn_with_its_reference_and_value(name):
+    c = circuit.load(name)
+    svg = schematic.render(c, "svg").decode()
+    for p in c.parts:
+        assert ">%s %s<" % (p.ref, schematic.shown_value(p.spec)) in svg, p.ref
+    assert "Q1 AO3400A" in svg and "D1 1N5819" in svg and "R1 330 Ω" in svg
 
 
-def test_hardware_md_shows_one_drawing_per_board_and_its_pins():
-    with open(os.path.join(ROOT, "docs", "hardware.md")) as f:
+# The drawing is its circuit ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_each_drawing_connects_exactly_what_its_circuit_does(name):
+    c = circuit.load(name)
+    assert schematic.check(schematic.draw(c), c) == []
+
+
+def _drawn_with(monkeypatch, ref, change):
+    """The pico's drawing with part `ref`'s symbol changed by `change` before placing."""
+    part = schematic.Sheet.part
+
+    def changed(self, r, cls, *args, **kwargs):
+        if r == ref:
+            return part(self, r, lambda: change(cls()), *args, **kwargs)
+        return part(self, r, cls, *args, **kwargs)
+
+    monkeypatch.setattr(schematic.Sheet, "part", changed)
+    return schematic.draw(circuit.load("pico"))
+
+
+def test_a_flyback_diode_drawn_backwards_is_caught(monkeypatch):
+    # The old drawings' mistake: the diode reversed, its cathode on the drain. Built so,
+    # each PWM on-phase shorts the cell through the diode and the MOSFET.
+    c = circuit.load("pico")
+    problems = schematic.check(_drawn_with(monkeypatch, "D1", lambda e: e.reverse()), c)
+    assert any("D1.a" in p and "VBAT" in p for p in problems), problems
+    with pytest.raises(schematic.DrawingError, match="D1"):
+        schematic.render(c, "svg")
+
+
+@pytest.mark.parametrize("ref", ["D2", "LED1"])
+def test_any_diode_drawn_backwards_is_caught(monkeypatch, ref):
+    c = circuit.load("pico")
+    assert schematic.check(_drawn_with(monkeypatch, ref, lambda e: e.reverse()), c)
+
+
+def test_the_cell_drawn_the_wrong_way_round_is_caught(monkeypatch):
+    c = circuit.load("pico")
+    problems = schematic.check(_drawn_with(monkeypatch, "BT1", lambda e: e.reverse()), c)
+    assert any("BT1" in p for p in problems), problems
+
+
+def _swapped(c, ref):
+    p = c.part(ref)
+    a, b = p.spec.pins[:2]
+    return c.replaced(ref, **{a: p.nets[b], b: p.nets[a]})
+
+
+# Circuits unlike the drawing: each must be told apart from it.
+WRONG = {
+    "flyback diode reversed": lambda c: c.replaced("D1", a="VBAT", k="DRAIN"),
+    "supply diode reversed": lambda c: _swapped(c, "D2") if c.supply != "3V3" else None,
+    "pull-down on the gate side": lambda c: c.replaced("R2", **{"2": "GATE"}),
+    "gate resistor to the drain": lambda c: c.replaced("R1", **{"2": "DRAIN"}),
+    "motor to 3V3": lambda c: c.replaced("M1", p="V3V3"),
+    "MOSFET source on VBAT": lambda c: c.replaced("Q1", s="VBAT"),
+    "divider across the cell": lambda c: c.replaced("R4", **{"1": "VBAT"}),
+    "divider after the diode": lambda c: c.replaced("R3", **{"1": supply_net(c)}),
+    "cell reversed": lambda c: _swapped(c, "BT1"),
+    "charger outputs swapped": lambda c: c.replaced("U4", op="0", on="OUT+"),
+    "button to VBAT": lambda c: c.replaced("SW1", **{"2": "VBAT"}),
+    "chip's ground on VBAT": lambda c: c.replaced("U1", n="VBAT"),
+    "reference reversed": lambda c: (_swapped(c, "U3") if "U3" in [p.ref for p in c.parts]
+                                     else None),
+}
+
+
+def supply_net(c):
+    return schematic.net_of(c.supply)
+
+
+@pytest.mark.parametrize("name", BOARDS)
+@pytest.mark.parametrize("wrong", sorted(WRONG))
+def test_a_circuit_unlike_the_drawing_is_told_apart(name, wrong):
+    c = circuit.load(name)
+    other = WRONG[wrong](c)
+    if other is None:
+        pytest.skip("%s has no such part" % name)
+    assert schematic.check(schematic.draw(c), other), wrong
+
+
+def test_a_part_left_out_or_added_is_caught():
+    c = circuit.load("rp2040-zero")
+    problems = schematic.check(schematic.draw(c), c.without("C1"))
+    assert "C1 is drawn but not in the circuit" in problems
+    s = schematic.draw(c)
+    s.d.elements[:] = [e for e in s.d.elements if getattr(e, "ref", None) != "R5"]
+    assert "R5 is in the circuit but not drawn" in schematic.check(s, c)
+
+
+def test_a_junction_without_its_dot_is_caught(monkeypatch):
+    monkeypatch.setattr(schematic.Sheet, "dot", lambda self, p: None)
+    c = circuit.load("pico")
+    problems = schematic.check(schematic.draw(c), c)
+    assert problems and all("without a dot" in p for p in problems)
+
+
+@pytest.mark.parametrize("cls", ["Diode", "Schottky", "LED", "Zener"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_diode_symbol_is_read_as_schemdraw_draws_it(cls, reverse):
+    # schemdraw draws a diode from start (anode) to end (cathode); .reverse() mirrors the
+    # symbol and keeps start and end where they are, so the anode is then at the end.
+    import schemdraw
+    import schemdraw.elements as elm
+
+    d = schemdraw.Drawing(show=False)
+    e = getattr(elm, cls)().endpoints((0, 0), (3, 0))
+    if reverse:
+        e.reverse()
+    d.add(e)
+    e.ref, e.kind = "D9", "D"
+    pins = schematic.part_pins(e)
+    anode, cathode = (e.end, e.start) if reverse else (e.start, e.end)
+    assert (tuple(pins["a"]), tuple(pins["k"])) == (tuple(anode), tuple(cathode))
+
+
+def test_a_battery_symbol_is_read_as_schemdraw_draws_it():
+    # The long plate is +; schemdraw puts it at the start.
+    import schemdraw
+    import schemdraw.elements as elm
+
+    d = schemdraw.Drawing(show=False)
+    e = d.add(elm.Battery().endpoints((0, 0), (0, -2)))
+    e.ref, e.kind = "BT9", "CELL"
+    assert tuple(schematic.part_pins(e)["p"]) == tuple(e.start)
+
+
+# No caption over another --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_no_caption_lies_over_another_or_over_a_line(name):
+    assert schematic.layout_problems(schematic.draw(circuit.load(name))) == []
+
+
+def test_a_caption_over_another_is_seen():
+    s = schematic.draw(circuit.load("pico"))
+    r1 = [e for e in s.d.elements if getattr(e, "ref", None) == "R1"][0]
+    s.text(r1.center, "R1 330 Ω over the resistor")
+    assert any("over the resistor" in p for p in schematic.layout_problems(s))
+
+
+# The tables -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [n for n in BOARDS if "battery" in circuit.load_config(n)])
+def test_the_divider_drawn_gives_the_ratio_in_board_json(name):
+    c = circuit.load(name)
+    top, bottom = c.part("R3").spec.ohms, c.part("R4").spec.ohms
+    assert (top + bottom) / bottom == pytest.approx(c.config["battery"]["divider_x100"] / 100)
+
+
+def test_hardware_md_shows_one_drawing_per_board_its_pins_and_parts():
+    with open(os.path.join(ROOT, "docs", "hardware.md"), encoding="utf-8") as f:
         text = f.read()
     for name in BOARDS:
+        c = circuit.load(name)
         assert "hardware/%s.svg" % name in text
-        config = schematic.load_board(name)
-        gp = schematic.BOARD_FACTS[name]["gp"]
-        for part in ("motor", "led", "button", "battery"):
-            assert "%s%d" % (gp, config[part]["pin"]) in text, (name, part)
-    with open(os.path.join(ROOT, "README.md")) as f:
+        assert "<!-- pins: %s -->" % name in text and "<!-- bom: %s -->" % name in text
+        for role, label in c.pin_nets().items():
+            assert "| %s |" % label in text, (name, role)
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         assert "docs/hardware/pico.png" in f.read()
 
 
-def test_the_pin_tables_in_hardware_md_are_current():
+def test_the_pin_tables_and_bills_of_materials_in_hardware_md_are_current():
     with open(os.path.join(ROOT, "docs", "hardware.md"), encoding="utf-8") as f:
         text = f.read()
     assert schematic.update_markdown(text) == text, "run make docs"
-    moved = schematic.pin_table(dict(schematic.load_board("pico"), button={"pin": 9}))
-    assert "| button | GP9 |" in moved
+    config = dict(circuit.load_config("pico"), button={"pin": 9, "active_low": True})
+    assert "| button | GP9 |" in schematic.pin_table(circuit.load("pico", config=config))
+
+
+def test_the_bill_of_materials_counts_what_the_drawing_shows_to_buy():
+    c = circuit.load("esp32-devkit")
+    table = schematic.bom_table(c)
+    bought = [p for p in c.parts if not p.on_board]
+    rows = table.splitlines()[3:]
+    assert sum(int(r.rsplit("|", 2)[1]) for r in rows) == len(bought)
+    assert "| resistor | 330 Ω | gate, LED | 2 |" in table
