@@ -44,9 +44,9 @@ def test_each_drawing_shows_the_pins_of_its_board_json(name):
     assert ">%s<" % c.supply in svg
     # Another pin in board.json is another drawing: no pin is drawn by hand.
     moved = json.loads(json.dumps(c.config))
-    moved["motor"]["pin"] = 33
+    moved["motor"]["pin"] = 13  # a pin no board uses
     svg = schematic.render(circuit.load(name, config=moved), "svg").decode()
-    assert ">%s<" % c.label(33) in svg
+    assert ">%s<" % c.label(13) in svg
     assert ">%s<" % c.pin_nets()["motor"] not in svg
 
 
@@ -56,7 +56,6 @@ def test_every_part_is_drawn_with_its_reference_and_value(name):
     svg = schematic.render(c, "svg").decode()
     for p in c.parts:
         assert ">%s %s<" % (p.ref, schematic.shown_value(p.spec)) in svg, p.ref
-    assert "Q1 AO3400A" in svg and "D1 1N5819" in svg and "R1 330 Ω" in svg
 
 
 # The drawing is its circuit ---------------------------------------------------------------
@@ -231,10 +230,11 @@ def test_the_pin_tables_and_bills_of_materials_in_hardware_md_are_current():
     assert "| button | GP9 |" in schematic.pin_table(circuit.load("pico", config=config))
 
 
-def test_the_bill_of_materials_counts_what_the_drawing_shows_to_buy():
-    c = circuit.load("esp32-devkit")
-    table = schematic.bom_table(c)
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_bill_of_materials_counts_what_the_drawing_shows_to_buy(name):
+    c = circuit.load(name)
+    rows = [r.strip("| ").split(" | ") for r in schematic.bom_table(c).splitlines()[3:]]
     bought = [p for p in c.parts if not p.on_board]
-    rows = table.splitlines()[3:]
-    assert sum(int(r.rsplit("|", 2)[1]) for r in rows) == len(bought)
-    assert "| resistor | 330 Ω | gate, LED | 2 |" in table
+    assert sum(int(qty) for _, _, _, qty in rows) == len(bought)
+    for p in bought:
+        assert [p.spec.category, p.spec.value_text()] in [r[:2] for r in rows], p.ref
