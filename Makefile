@@ -80,7 +80,8 @@ bench: setup
 studio-screenshot: setup
 	$(PY) tests/studio_screenshot.py docs/studio.png
 
-# The wiring schematics in docs/hardware/, drawn from each boards/*/board.json.
+# The wiring schematics, pin tables and bills of materials in docs/hardware*, drawn from
+# each board's circuit (boards/*/circuit.py on the pins of its board.json).
 docs: setup
 	$(PY) -m host_tools.schematic
 

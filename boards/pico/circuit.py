@@ -18,7 +18,10 @@ def build(config):
     c.add("R5", parts.resistor(200e3), "VSYS sense", True, **{"1": "VSYS", "2": "GP29"})
     c.add("R6", parts.resistor(100e3), "VSYS sense", True, **{"1": "GP29", "2": GND})
     blocks.motor_driver(c)
-    blocks.mono_led(c, on_board=config["led"]["pin"] == 25, ohms=470)
+    if config["led"]["pin"] == 25:  # the board's own LED and its resistor
+        blocks.mono_led(c, on_board=True, ohms=470, led=parts.PICO_LED)
+    else:
+        blocks.mono_led(c)
     blocks.button(c)
     blocks.battery_divider(c)
     return c

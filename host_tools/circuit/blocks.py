@@ -54,10 +54,11 @@ def button(c):
     c.add("SW1", TACT, "button", **{"1": c.label(b["pin"]), "2": other})
 
 
-def mono_led(c, on_board=False, ohms=LED_OHMS):
+def mono_led(c, on_board=False, ohms=LED_OHMS, led=LED_RED):
+    """A mono LED on a PWM pin through its resistor (the board's own, or one to add)."""
     pin = c.label(c.config["led"]["pin"])
     c.add("R7", resistor(ohms), "LED", on_board, **{"1": pin, "2": "LED_A"})
-    c.add("LED1", LED_RED, "status", on_board, a="LED_A", k=GND)
+    c.add("LED1", led, "status", on_board, a="LED_A", k=GND)
 
 
 def battery_divider(c):

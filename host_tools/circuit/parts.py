@@ -117,6 +117,12 @@ LED_RED = Spec(
     vf=1.9, spice="IS=1e-20 N=1.8 RS=5",
 )
 
+PICO_LED = Spec(
+    "LED", "Pico LED", "LED", "the Pico's own (GP25)",
+    "Raspberry Pi Pico datasheet: the user LED on GP25; a green 0603 LED, Vf about 2 V",
+    vf=2.0, spice="IS=1e-20 N=1.9 RS=10",
+)
+
 # --- Regulators and the dev boards' own parts -----------------------------------------
 
 MCP1700_3V3 = Spec(
