@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from host_tools import circuit, schematic
+from host_tools import circuit, schematic, schematic_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARDS = circuit.board_names()
@@ -63,7 +63,7 @@ def test_every_part_is_drawn_with_its_reference_and_value(name):
 @pytest.mark.parametrize("name", BOARDS)
 def test_each_drawing_connects_exactly_what_its_circuit_does(name):
     c = circuit.load(name)
-    assert schematic.check(schematic.draw(c), c) == []
+    assert schematic_check.check(schematic.draw(c), c) == []
 
 
 def _drawn_with(monkeypatch, ref, change):
@@ -83,7 +83,7 @@ def test_a_flyback_diode_drawn_backwards_is_caught(monkeypatch):
     # The old drawings' mistake: the diode reversed, its cathode on the drain. Built so,
     # each PWM on-phase shorts the cell through the diode and the MOSFET.
     c = circuit.load("pico")
-    problems = schematic.check(_drawn_with(monkeypatch, "D1", lambda e: e.reverse()), c)
+    problems = schematic_check.check(_drawn_with(monkeypatch, "D1", lambda e: e.reverse()), c)
     assert any("D1.a" in p and "VBAT" in p for p in problems), problems
     with pytest.raises(schematic.DrawingError, match="D1"):
         schematic.render(c, "svg")
@@ -92,12 +92,12 @@ def test_a_flyback_diode_drawn_backwards_is_caught(monkeypatch):
 @pytest.mark.parametrize("ref", ["D2", "LED1"])
 def test_any_diode_drawn_backwards_is_caught(monkeypatch, ref):
     c = circuit.load("pico")
-    assert schematic.check(_drawn_with(monkeypatch, ref, lambda e: e.reverse()), c)
+    assert schematic_check.check(_drawn_with(monkeypatch, ref, lambda e: e.reverse()), c)
 
 
 def test_the_cell_drawn_the_wrong_way_round_is_caught(monkeypatch):
     c = circuit.load("pico")
-    problems = schematic.check(_drawn_with(monkeypatch, "BT1", lambda e: e.reverse()), c)
+    problems = schematic_check.check(_drawn_with(monkeypatch, "BT1", lambda e: e.reverse()), c)
     assert any("BT1" in p for p in problems), problems
 
 
@@ -137,22 +137,22 @@ def test_a_circuit_unlike_the_drawing_is_told_apart(name, wrong):
     other = WRONG[wrong](c)
     if other is None:
         pytest.skip("%s has no such part" % name)
-    assert schematic.check(schematic.draw(c), other), wrong
+    assert schematic_check.check(schematic.draw(c), other), wrong
 
 
 def test_a_part_left_out_or_added_is_caught():
     c = circuit.load("rp2040-zero")
-    problems = schematic.check(schematic.draw(c), c.without("C1"))
+    problems = schematic_check.check(schematic.draw(c), c.without("C1"))
     assert "C1 is drawn but not in the circuit" in problems
     s = schematic.draw(c)
     s.d.elements[:] = [e for e in s.d.elements if getattr(e, "ref", None) != "R5"]
-    assert "R5 is in the circuit but not drawn" in schematic.check(s, c)
+    assert "R5 is in the circuit but not drawn" in schematic_check.check(s, c)
 
 
 def test_a_junction_without_its_dot_is_caught(monkeypatch):
     monkeypatch.setattr(schematic.Sheet, "dot", lambda self, p: None)
     c = circuit.load("pico")
-    problems = schematic.check(schematic.draw(c), c)
+    problems = schematic_check.check(schematic.draw(c), c)
     assert problems and all("without a dot" in p for p in problems)
 
 
@@ -170,7 +170,7 @@ def test_a_diode_symbol_is_read_as_schemdraw_draws_it(cls, reverse):
         e.reverse()
     d.add(e)
     e.ref, e.kind = "D9", "D"
-    pins = schematic.part_pins(e)
+    pins = schematic_check.part_pins(e)
     anode, cathode = (e.end, e.start) if reverse else (e.start, e.end)
     assert (tuple(pins["a"]), tuple(pins["k"])) == (tuple(anode), tuple(cathode))
 
@@ -183,21 +183,21 @@ def test_a_battery_symbol_is_read_as_schemdraw_draws_it():
     d = schemdraw.Drawing(show=False)
     e = d.add(elm.Battery().endpoints((0, 0), (0, -2)))
     e.ref, e.kind = "BT9", "CELL"
-    assert tuple(schematic.part_pins(e)["p"]) == tuple(e.start)
+    assert tuple(schematic_check.part_pins(e)["p"]) == tuple(e.start)
 
 
 # No caption over another --------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", BOARDS)
 def test_no_caption_lies_over_another_or_over_a_line(name):
-    assert schematic.layout_problems(schematic.draw(circuit.load(name))) == []
+    assert schematic_check.layout_problems(schematic.draw(circuit.load(name))) == []
 
 
 def test_a_caption_over_another_is_seen():
     s = schematic.draw(circuit.load("pico"))
     r1 = [e for e in s.d.elements if getattr(e, "ref", None) == "R1"][0]
     s.text(r1.center, "R1 330 Ω over the resistor")
-    assert any("over the resistor" in p for p in schematic.layout_problems(s))
+    assert any("over the resistor" in p for p in schematic_check.layout_problems(s))
 
 
 # The tables -------------------------------------------------------------------------------
