@@ -238,3 +238,14 @@ def test_the_bill_of_materials_counts_what_the_drawing_shows_to_buy(name):
     assert sum(int(qty) for _, _, _, qty in rows) == len(bought)
     for p in bought:
         assert [p.spec.category, p.spec.value_text()] in [r[:2] for r in rows], p.ref
+
+
+def test_make_docs_check_passes_as_make_runs_it():
+    # `python -m host_tools.schematic`: run as __main__, the module must still read its
+    # drawings back (a second copy of its classes would fail every check).
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "host_tools.schematic", "--check"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
