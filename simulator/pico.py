@@ -25,6 +25,7 @@ import time
 import tty
 from collections import namedtuple
 
+from simulator.adc_view import adc_view, codes
 from simulator.micropython import node_command
 from simulator.vdev import BATTERY_MV, battery_arg, board_config, board_path, flush
 
@@ -66,6 +67,7 @@ class EmulatedPico:
         self.image = os.path.abspath(image)
         self.board_path, self.config = board_file(board)
         self.battery_mv = battery_mv
+        self._adc = self._codes(battery_mv)
         self.pace = pace
         self.hold = hold
         self.firmware = firmware
@@ -94,7 +96,7 @@ class EmulatedPico:
         cmd_r, self._cmd_w = os.pipe()
         cmd = node + [HOST, "--firmware", self.firmware, "--image", self.image,
                       "--board", self.board_path, "--ctrl-fd", str(ctrl_w),
-                      "--cmd-fd", str(cmd_r), "--battery-mv", str(self.battery_mv),
+                      "--cmd-fd", str(cmd_r), "--adc", self._adc,
                       "--pace", self.pace] + (["--hold"] if self.hold else [])
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, pass_fds=(ctrl_w, cmd_r))
@@ -188,9 +190,17 @@ class EmulatedPico:
         self._send("script " + ",".join("%d:%d" % (ms, 1 if p else 0) for ms, p in edges))
         return self.wait(lambda e: e["ev"] == "script", since=n)["t"] / 1e6
 
+    def _codes(self, mv):
+        """The ADC's 12-bit codes for a cell at `mv`, as "GPIO:RAW,...": the board's
+        circuit and its rail (simulator/adc_view.py), the codes the simulated board reads."""
+        if mv is None:
+            raise ValueError("the emulated RP2040's ADC reads a set voltage; a floating pin "
+                             "is modelled by the micropython engine only")
+        return ",".join("%d:%d" % gc for gc in sorted(codes(adc_view(self.config, mv)).items()))
+
     def set_battery(self, mv):
-        """The cell's voltage as the battery ADC sees it through the board's divider."""
-        self._send("battery %d" % mv)
+        """The cell's voltage from now on, in mV: what every ADC pin and the rail then show."""
+        self._send("adc " + self._codes(mv))
 
     def power_cycle(self):
         """Unplug and plug in again: RAM and registers lost, the flash kept."""

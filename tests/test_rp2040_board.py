@@ -15,11 +15,11 @@ import pytest
 
 from helpers import mpremote
 from host_tools.device import Device
+from simulator.adc_view import adc_view, codes
 from simulator.pico import EmulatedPico
-from simulator.vdev import VirtualDevice
+from simulator.vdev import VirtualDevice, board_config
 
-MOTOR, BUTTON, BATTERY = 15, 14, 29  # boards/pico/board.json; GP14 and GP15 share slice 7
-DIVIDER = 3  # board.json divider_x100 300: the Pico's VSYS divider
+MOTOR, BUTTON, BATTERY = 15, 14, 26  # boards/pico/board.json; GP14 and GP15 share slice 7
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -157,16 +157,18 @@ def button_irq(board):
         return before, dev.eval("list(seen[:n[0]])"), dev.eval("btn.value()")
 
 
+CELLS_MV = (0, 3900)
+
+
 def battery_adc(board):
-    # ports/rp2/machine_adc.c: 12 bits scaled to 16, 3.3 V full scale.
-    pin_mv = []
-    for mv in (0, 3900):
+    # ports/rp2/machine_adc.c: 12 bits against the rail, scaled to 16.
+    shown = []
+    for mv in CELLS_MV:
         board.set_battery(mv)
         with board.link() as dev:
-            raw = dev.eval("__import__('machine').ADC(__import__('machine').Pin(%d))"
-                           ".read_u16()" % BATTERY)
-        pin_mv.append(raw * 3300 / 65535)
-    return pin_mv
+            shown.append(dev.eval("__import__('machine').ADC(__import__('machine').Pin(%d))"
+                                  ".read_u16()" % BATTERY))
+    return shown
 
 
 # -- the comparisons ----------------------------------------------------------------------
@@ -197,10 +199,12 @@ def test_button_irq_sees_both_edges_on_both(real, simulated):
     assert shown[1] == shown[0]
 
 
-def test_battery_adc_reads_the_same_voltage_on_both(real, simulated):
-    real_mv, sim_mv = on_both(real, simulated, battery_adc)
-    assert real_mv[0] == 0 and abs(real_mv[1] - 3900 / DIVIDER) < 2  # one 12-bit step: 0.8
-    assert all(abs(a - b) < 2 for a, b in zip(real_mv, sim_mv))
+def test_battery_adc_reads_the_same_code_on_both(real, simulated):
+    shown = on_both(real, simulated, battery_adc)
+    config = board_config("pico")  # both boards' circuit: the codes simulator/adc_view.py says
+    want = [codes(adc_view(config, mv))[BATTERY] for mv in CELLS_MV]
+    assert want[0] == 0 and abs(want[1] * 3300 / 4096 - 1950) < 1  # one 12-bit step: 0.8 mV
+    assert shown[0] == shown[1] == [raw << 4 | raw >> 8 for raw in want]
 
 
 def test_the_emulated_board_resets_and_keeps_its_flash_like_a_board(tmp_path):

@@ -2,17 +2,22 @@
 // and commands in on two more pipes.
 //
 //   node host.mjs --firmware BIN --image FILE --board BOARD_JSON --ctrl-fd N --cmd-fd N
-//                 [--battery-mv MV] [--pace wall|host] [--hold]
+//                 [--adc GPIO:RAW,...] [--pace wall|host] [--hold]
 //
 // The flash image (2 MiB) is written through on every erase and program, so whatever the
 // chip had written when this process dies is in the file, as on a board losing power. At
 // start the firmware region is brought up to FIRMWARE, like dragging a UF2 onto the board:
 // the filesystem stays.
 //
+// The ADC's inputs are 12-bit codes per pin (--adc 26:1861,27:2541; unset channels read 0),
+// worked out by simulator/pico.py from the board's circuit (simulator/adc_view.py), so this
+// engine reads the codes the simulated board reads for the same cell.
+//
 // Commands, one per line: "button 1|0", "script MS:1|0,..." (button edges, MS of emulated
-// time from now), "battery MV", "host 1|0" (a host has the port open), "run MS" (with
-// --hold: let emulated time run MS further, then hold), "power" (power cycle), "cut N"
-// (the power goes right after the next N flash erases or programs), "stats".
+// time from now), "adc GPIO:RAW,..." (new ADC codes, all at once), "host 1|0" (a host has
+// the port open), "run MS" (with --hold: let emulated time run MS further, then hold),
+// "power" (power cycle), "cut N" (the power goes right after the next N flash erases or
+// programs), "stats".
 // Events: one JSON object per line, "t" in emulated ns since the first power-up: boot, usb,
 // pin, watchdog, reset, held, script, stats.
 import fs from 'node:fs';
@@ -20,9 +25,9 @@ import net from 'node:net';
 import { FLASH_BYTES, Pico } from './pico.mjs';
 
 const HOST_GRACE_MS = 1000; // after the host closes the port, time stays paced this long
-const ADC_FULL_SCALE_MV = 3300;
+const ADC_BASE_PIN = 26; // GPIO26..29 are ADC channels 0..3
 
-const opt = { pace: 'host', batteryMv: 3900, hold: false };
+const opt = { pace: 'host', adc: '', hold: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const v = () => process.argv[++i];
@@ -31,7 +36,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--board') opt.board = v();
   else if (a === '--ctrl-fd') opt.ctrlFd = Number(v());
   else if (a === '--cmd-fd') opt.cmdFd = Number(v());
-  else if (a === '--battery-mv') opt.batteryMv = Number(v());
+  else if (a === '--adc') opt.adc = v();
   else if (a === '--pace') opt.pace = v();
   else if (a === '--hold') opt.hold = true;
 }
@@ -64,13 +69,17 @@ const imageFd = fs.openSync(opt.image, 'r+');
 
 // ---- the board ----
 const board = JSON.parse(fs.readFileSync(opt.board, 'utf8'));
-const battery = board.battery;
-const adc = [];
-function batteryRaw(mv) {
-  const pinMv = (mv * 100) / battery.divider_x100;
-  return Math.max(0, Math.min(4095, Math.round((pinMv * 4095) / ADC_FULL_SCALE_MV)));
+// "26:1861,27:2541" -> [[channel, raw12], ...]
+function adcCodes(text) {
+  return text.split(',').filter((item) => item).map((item) => {
+    const [gpio, raw] = item.split(':').map(Number);
+    const ch = gpio - ADC_BASE_PIN;
+    if (!(ch >= 0 && ch < 4 && raw >= 0 && raw <= 4095)) fail(`adc: bad code ${item}`);
+    return [ch, raw];
+  });
 }
-if (battery) adc[battery.pin - 26] = batteryRaw(opt.batteryMv);
+const adc = [];
+for (const [ch, raw] of adcCodes(opt.adc)) adc[ch] = raw;
 
 const pico = new Pico({
   flash,
@@ -115,8 +124,8 @@ function command(words) {
       pico.after(Number(ms), () => pico.setButton(level === '1'));
     }
     event({ ev: 'script', t: pico.now() });
-  } else if (name === 'battery') {
-    if (battery) pico.setAdc(battery.pin - 26, batteryRaw(Number(arg)));
+  } else if (name === 'adc') {
+    for (const [ch, raw] of adcCodes(arg ?? '')) pico.setAdc(ch, raw);
   } else if (name === 'host') host(arg === '1');
   else if (name === 'run') {
     const until = Math.max(pico.now(), pico.limit ?? 0) + Number(arg) * 1e6;
