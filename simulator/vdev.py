@@ -195,7 +195,10 @@ class VirtualDevice:
         The board's circuit says what its ADC sees (simulator/adc_view.py)."""
         self.chip.set_battery(mv)
         if self._cmd_w is not None:
-            os.write(self._cmd_w, b"adc %s\n" % json.dumps(self.chip.adc).encode())
+            try:
+                os.write(self._cmd_w, b"adc %s\n" % json.dumps(self.chip.adc).encode())
+            except OSError:
+                pass  # that interpreter has ended: the next one starts from the chip
 
     def running_firmware(self):
         """True when the interpreter sits idle at its REPL with asyncio timers armed: the

@@ -311,8 +311,12 @@ function readCommands() {
         opt.execInterrupted = words[3] === "1";
         cmds.unref();
         go();
-      } else if (words[0] === "adc" && mp) {
-        mp.pyimport("_vdev").set_adc(words.slice(1).join(" ")); // the JSON of adc_view.py
+      } else if (words[0] === "adc") {
+        // A new cell: the JSON of the ADC's inputs. It may come before this life restored
+        // its chip, which then restores these.
+        const text = words.slice(1).join(" ");
+        if (chip) chip.adc = JSON.parse(text);
+        if (mp) mp.pyimport("_vdev").set_adc(text);
       } else if (words[0] === "button" && mp) {
         mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
       }
