@@ -432,7 +432,7 @@ class Sim:
     def _adc_reading(self, pin_id):
         mv = self.adc_mv[pin_id]
         self.adc_u16[pin_id] = self._adc_u16(mv)
-        self.adc_uv[pin_id] = int((mv if mv < 3100 else 3100) * 1000)
+        self.adc_uv[pin_id] = int(round((mv if mv < 3100 else 3100) * 1000))  # nearest microvolt
 
     def _adc_u16(self, mv):
         """read_u16() for `mv` on the pin, as the port computes it."""
