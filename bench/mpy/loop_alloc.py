@@ -77,6 +77,8 @@ async def main():
     machine.sim.log_writes = False  # the simulator's own record is not the firmware's
     bat = config["battery"]  # a charged cell (a floating pin would read noise)
     machine.sim.set_adc_mv(bat["pin"], 3900 * 100 // bat["divider_x100"])
+    if "ref_pin" in bat:  # and the reference the cell is read against
+        machine.sim.set_adc_mv(bat["ref_pin"], bat["ref_mv"])
     rt = Measured(Board(config), __import__("time"), Store("/tmp"), on_change=on_change)
     rt.uptime = uptime_start  # as if the board had been up this long
     names = [p.name for p in rt.app.programs]
