@@ -16,6 +16,9 @@ STUCK_BUTTON_MS = const(10 * 1000)  # held this long: ignore the button, motor o
 
 WATCHDOG_MS = const(5000)  # hardware watchdog timeout
 FEED_MS = const(4000)  # the main loop wakes at least this often to feed it
+# An armed watchdog always has at least this left when a sleep ends (hal/power.py): the
+# wake and the loop's work up to its next feed (about 2 ms) fit in it many times over.
+WAKE_SPARE_MS = const(1000)
 
 BATTERY_LOW_MV = const(3500)  # warn (LED) below this
 BATTERY_CUTOFF_MV = const(3300)  # stop the motor and power down below this

@@ -60,9 +60,9 @@ def check_config(config):
             return "battery.divider_x100: must be 100..10000"
     if "watchdog_ms" in config:
         # A motor device always has one. Its timeout must leave the loop, which feeds it
-        # every FEED_MS, a second to spare, and fit the port (rp2: at most 8388 ms).
+        # every FEED_MS, WAKE_SPARE_MS to spare, and fit the port (rp2: at most 8388 ms).
         wd = config["watchdog_ms"]
-        lo = safety.FEED_MS + 1000
+        lo = safety.FEED_MS + safety.WAKE_SPARE_MS
         hi = wdt_max_ms(config["arch"])
         if not (_is_int(wd) and lo <= wd <= hi):
             return "watchdog_ms: must be %d..%d ms (the loop feeds it every %d ms), got %s" % (

@@ -10,12 +10,22 @@
 # pin is a plain output driven low: its pad keeps that level while the clocks are stopped
 # (a PWM output would freeze wherever its counter stopped).
 #
+# rp2 up to MicroPython 1.28.0: a watchdog that bites during lightsleep locks the chip up
+# until a power cycle (micropython #17228; fixed after 1.28.0 by commit 434b9da, PR
+# #17546). lightsleep stops the ROSC, and the watchdog's reset leaves the ROSC out of the
+# power-on sequence (pico-sdk watchdog_enable), which then waits for it for ever. sleep()
+# makes that bite impossible on every release: it feeds the watchdog right before each
+# lightsleep and ends the sleep WAKE_SPARE_MS before the timeout, whatever the caller
+# asked. A bite can then only come from a hang, and the CPU cannot hang while it sleeps.
+#
 # esp32 (ports/esp32/modmachine.c, modesp32.c): deepsleep() powers the chip down; ext0
 # wakes it when the button pin reaches its pressed level, and the chip then boots afresh
 # with reset_cause() == DEEPSLEEP_RESET, the watchdog gone with the rest. The motor pin is
 # held low through the sleep (Pin hold, plus gpio_deep_sleep_hold for a non-RTC pin), and
 # the next boot releases the hold (unhold()) before the PWM takes the pin again.
 import machine
+
+from massager import safety
 
 LIGHT = "light"
 DEEP = "deep"
@@ -50,15 +60,21 @@ class Power:
         if self.mode == DEEP:
             pin.init(machine.Pin.OUT, value=0, hold=False)
 
-    def sleep(self, ms, button, motor):
+    def sleep(self, ms, button, motor, watchdog):
         """Sleep until `button` (a hal Button) is pressed, `motor` (a hal Motor) held off.
-        rp2: returns at the press or after `ms`; esp32: never returns (the wake is a boot).
+        rp2: returns at the press or after `ms`, at most the armed `watchdog`'s (a hal
+        Watchdog) timeout less WAKE_SPARE_MS; esp32: never returns (the wake is a boot).
         False when this board cannot sleep, so it stays awake instead."""
         mode = self.mode
         if mode is None:
             return False
         motor.release()  # a plain output, low: it keeps that level asleep
         if mode == LIGHT:
+            if watchdog.running:  # the one place the lightsleep bound is kept (#17228)
+                longest = watchdog.timeout_ms - safety.WAKE_SPARE_MS
+                if ms > longest:
+                    ms = longest if longest > 0 else 0
+                watchdog.feed()  # last before the sleep: the whole timeout is ahead
             machine.lightsleep(ms)
             return True
         esp32 = self.esp32
