@@ -53,7 +53,9 @@ class SimDevice:
 
     `lines` collects the trace; `wakes` counts the loop's wake-ups; `ramp_steps` the
     wakes whose only output change was a step of the motor's soft start; `resets` counts
-    the watchdog resets the simulated hardware performed.
+    the watchdog resets the simulated hardware performed, `lockups` the bites that hung
+    it instead (rp2 before the fix, in lightsleep: machine.sim.lock_up); a locked board
+    runs nothing until power_cycle().
 
     Sleep (the off state): the loop ends a wake with Runtime.rest(), as on a board. A light
     sleep lasts until its timer or a wake edge from press(); a deep sleep (esp32) until a
@@ -68,7 +70,8 @@ class SimDevice:
         self.machine = hal.machine if hal is not None else sys.modules.get("machine")
         if getattr(self.machine, "sim", None) is None:
             self.machine = _load("machine")
-            _load("neopixel")
+        if getattr(sys.modules.get("neopixel"), "machine", None) is not self.machine:
+            self._load_bound("neopixel")  # a NeoPixel board's LED, on this machine too
         self.clock = VirtualClock(clock_start)
         for name in ("ticks_ms", "ticks_diff", "ticks_add", "sleep_ms"):
             setattr(time, name, getattr(self.clock, name))
@@ -78,12 +81,7 @@ class SimDevice:
         port = self.machine.port_for_arch((config or load_config()[0])["arch"])
         self.sim.set_port(port)
         if port == "esp32":  # its `esp32` module, bound to this simulated machine
-            saved = sys.modules.get("machine")
-            sys.modules["machine"] = self.machine
-            try:
-                _load("esp32")
-            finally:
-                sys.modules["machine"] = saved
+            self._load_bound("esp32")
         self.sim.reset_all()
         self.sim.clock = self.clock.ms_now
         self.store = Store(flash_dir)
@@ -92,8 +90,21 @@ class SimDevice:
         self.wakes = 0
         self.ramp_steps = 0
         self.resets = 0
+        self.lockups = 0
         self.deep_wakes = 0
         self._boot()
+
+    def _load_bound(self, name):
+        """Load simulator/board/NAME.py with `import machine` giving this machine."""
+        saved = sys.modules.get("machine")
+        sys.modules["machine"] = self.machine
+        try:
+            _load(name)
+        finally:
+            if saved is None:
+                sys.modules.pop("machine", None)  # None there would block every import
+            else:
+                sys.modules["machine"] = saved
 
     def _boot(self):
         from massager.hal.board import Board, load_config
@@ -119,10 +130,15 @@ class SimDevice:
         return self.sim.duty(self.motor_pin)
 
     def _wake(self):
+        if self.sim.locked:
+            return  # hung until power-on: no code runs, no wake reaches it
+        if self.sim.asleep is not None and self.sim.wdt_expired():
+            self._bite()  # it ran out as the sleep ended: the bite came first
+            return
         self.sim.wake()  # whatever sleep the board was in is over
         self.sim.run_timers()
         if self.sim.wdt_expired():
-            self.watchdog_reset()
+            self._bite()
             return
         lines, log = len(self.lines), len(self.sim.log)
         try:
@@ -149,16 +165,31 @@ class SimDevice:
             return None
         return w.last_feed + w.timeout + 1
 
+    def _sleep_ends_at(self, nxt):
+        """When the timer ends the lightsleep the board is in, if before the loop's next
+        wake `nxt`: a sleep cut shorter than the loop's wait (hal/power.py bounds it by
+        the watchdog) wakes the chip there, and the loop waits on awake. Else None."""
+        a = self.sim.asleep
+        if a is None or a.reset or a.until is None or a.woke:
+            return None
+        return a.until if nxt is None or a.until < nxt else None
+
     def run_until(self, t, hang=False):
         """Run the loop to virtual time t. hang=True: the loop is stuck (no wakes), so
         only the hardware acts: a started watchdog resets the board."""
         while True:
             nxt = None if hang else self._next
             bite = self._bite_at()
-            if bite is not None and bite <= t and (nxt is None or bite < nxt):
+            end = self._sleep_ends_at(nxt)
+            if (bite is not None and bite <= t and (end is None or bite <= end)
+                    and (nxt is None or bite < nxt)):
                 self.clock.ms = max(self.clock.ms, bite)
-                self.watchdog_reset()
+                self._bite()
                 hang = False
+                continue
+            if end is not None and end <= t:
+                self.clock.ms = max(self.clock.ms, end)
+                self.sim.wake()  # the chip runs again; the loop's own wait goes on
                 continue
             if nxt is None or nxt > t:
                 break
@@ -197,6 +228,22 @@ class SimDevice:
         self.run_until(self.clock.ms + hold_ms)
         self.press(False)
 
+    def _bite(self):
+        """The watchdog ran out: a reset, or on rp2 before the fix, in lightsleep, a
+        chip hung until power_cycle()."""
+        if self.sim.bite_locks_up():
+            self.lockups += 1
+            self.sim.lock_up()
+            self._next = None
+            return
+        self.watchdog_reset()
+
+    def power_cycle(self):
+        """Power off and on: the only way out of a lockup. The firmware boots afresh."""
+        self.sim.reset_all()
+        self.clock.boot_at = self.clock.ms
+        self._boot()
+
     def watchdog_reset(self):
         """What the hardware does when the watchdog bites: the chip restarts."""
         self.resets += 1
@@ -222,7 +269,7 @@ class SimDevice:
             t = min(x for x in (due, bite, end) if x is not None)
             self.clock.ms = max(self.clock.ms, t)
             if bite is not None and t == bite and self.sim.wdt_expired():
-                self.watchdog_reset()
+                self._bite()
                 return False
             if t == end:
                 return True

@@ -6,8 +6,10 @@
 #
 # It plays one port at a time, as strictly as that port (sim.set_port("rp2"|"esp32"),
 # picked from board.json's arch by port_for_arch()). Each modelled behaviour cites the
-# MicroPython 1.29 source it follows. Where a port is vague, the model takes the case that
-# hurts the firmware most (a frozen PWM pin is high, a floating ADC is noisy).
+# MicroPython 1.29 source it follows, but for the one that differs in 1.28.0, the release
+# the rp2 profile stands for by default (RP2_LIGHTSLEEP_WDT_FIXED). Where a port is vague,
+# the model takes the case that hurts the firmware most (a frozen PWM pin is high, a
+# floating ADC is noisy).
 #
 # Tests and the simulator drive it through `sim` (see Sim below):
 #     machine.sim.press(14, True)      # the button on GPIO14 goes down; its IRQ runs
@@ -20,6 +22,8 @@
 #     machine.sim.soft_reset()         # what Ctrl-D does to the hardware (the WDT stays)
 #     machine.sim.reset_all()          # a chip reset: forget every pin, the WDT too
 #     machine.sim.asleep               # None, or the sleep the firmware is in (see _Sleep)
+#     machine.sim.set_release((1, 29, 0))  # the MicroPython release the board runs
+#     machine.sim.locked               # True: hung until power-on (rp2 1.28, see lock_up)
 # The clock: WDT expiry and timers are judged on sim.now(), which calls sim.clock (set it
 # to the simulator's virtual clock) or falls back to time.ticks_ms.
 
@@ -49,6 +53,14 @@ DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 _DEEPSLEEP_RESET = DEEPSLEEP_RESET  # set_port removes the public name where a port lacks it
 
+# The first release whose rp2 port survives a watchdog bite during lightsleep. Before it
+# (1.28.0's ports/rp2/modmachine.c, mp_machine_lightsleep) the sleep disables the ROSC,
+# and the watchdog reset that pico-sdk's watchdog_enable() sets up (PSM WDSEL: everything
+# but ROSC and XOSC) restarts the chip without it: the power-on state machine waits for
+# the stopped ROSC for ever, and only a power cycle ends it (micropython #17228). Commit
+# 434b9da (PR #17546), after 1.28.0, fixed it.
+RP2_LIGHTSLEEP_WDT_FIXED = (1, 29, 0)
+
 # rp2's ADC measures against ADC_AVDD, which the boards tie to their 3.3 V rail: this, until
 # sim.set_adc_ref_mv says where the rail is (simulator/adc_view.py: a cell that sags it).
 ADC_REF_MV = 3300
@@ -58,7 +70,7 @@ class Port:
     """What the firmware can tell apart between two ports."""
 
     def __init__(self, name, wdt_max_ms, hard_irq, sched_depth, pwm_slices, pwm_deinit,
-                 causes, reset_cause, soft_reset_cause, adc_uv, rtc_memory, sleep):
+                 causes, reset_cause, soft_reset_cause, adc_uv, rtc_memory, sleep, release):
         self.name = name
         self.wdt_max_ms = wdt_max_ms  # None: no upper limit known
         self.hard_irq = hard_irq  # Pin.irq takes hard=
@@ -76,6 +88,7 @@ class Port:
         # timer into a boot with DEEPSLEEP_RESET; pads keep only what is held.
         self.sleep = sleep
         self.deep_wake_cause = DEEPSLEEP_RESET if sleep == "esp32" else reset_cause
+        self.release = release  # the MicroPython release it plays unless set_release says
 
 
 PORTS = {
@@ -83,9 +96,11 @@ PORTS = {
     # (slices, deinit only disables), modmachine.c (reset() is a watchdog reboot, so
     # reset_cause() says WDT after it; a soft reset leaves the cause as it was).
     # Sleep: modmachine.c mp_machine_lightsleep (dormant without a time, WFI with the timer
-    # alarm otherwise; the watchdog keeps counting, commit 434b9da) and deepsleep.
+    # alarm otherwise; the watchdog keeps counting) and deepsleep. Release 1.28.0: the
+    # emulated image's (simulator/rp2040/image), the oldest the README accepts, and one
+    # whose lightsleep a watchdog bite locks up (RP2_LIGHTSLEEP_WDT_FIXED).
     "rp2": Port("rp2", 8388, True, 4, True, "freeze", ("PWRON_RESET", "WDT_RESET"),
-                WDT_RESET, None, False, False, "rp2"),
+                WDT_RESET, None, False, False, "rp2", (1, 28, 0)),
     # ports/esp32: machine_wdt.c (task WDT, no upper limit), machine_pin.c (no hard=:
     # handlers are mp_sched_schedule'd, depth 8 in mpconfigport.h), machine_pwm.c
     # (deinit -> idle level low, then "PWM is inactive"), modmachine.c (reset() is
@@ -94,7 +109,7 @@ PORTS = {
     # Pin.irq on that pin); pads in deep sleep per docs/esp32/quickref.rst.
     "esp32": Port("esp32", None, False, 8, False, "inactive",
                   ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"),
-                  HARD_RESET, SOFT_RESET, True, True, "esp32"),
+                  HARD_RESET, SOFT_RESET, True, True, "esp32", (1, 29, 0)),
 }
 ARCH_PORT = {"armv6m": "rp2", "xtensa": "esp32", "xtensawin": "esp32", "rv32imc": "esp32"}
 
@@ -141,6 +156,7 @@ class Sim:
         # the motor's duty changes (bench/mpy/timing.py stamps it). Allocates nothing here.
         self.on_duty = None
         self.port = PORTS["rp2"]
+        self.release = self.port.release
         self.cause = PWRON_RESET
         self.rtc_memory = b""
         self.pins = {}
@@ -148,8 +164,10 @@ class Sim:
         self.reset_all()
 
     def set_port(self, name):
-        """Play `name` ("rp2" or "esp32") from now on; call before the firmware starts."""
+        """Play `name` ("rp2" or "esp32") from now on; call before the firmware starts.
+        The release is the profile's own again (set_release changes it)."""
         self.port = PORTS[name]
+        self.release = self.port.release
         if name != "esp32":
             import sys
 
@@ -169,6 +187,10 @@ class Sim:
             RTC.memory = RTC._memory
         elif "memory" in RTC.__dict__:
             del RTC.memory
+
+    def set_release(self, version):
+        """The MicroPython release the board runs, as sys.implementation.version[:3]."""
+        self.release = tuple(version)
 
     def reset_all(self, cause=PWRON_RESET):
         """A chip reset: every pin back to an input, PWM off, no watchdog, no timers.
@@ -209,6 +231,7 @@ class Sim:
         self.ext0 = None  # esp32.wake_on_ext0: (pin id, level); ext1: (pin ids, level)
         self.ext1 = None
         self.deep_hold = False  # esp32.gpio_deep_sleep_hold: non-RTC pads held too
+        self.locked = False  # a reset that completes: the chip runs (see lock_up)
         if cause == PWRON_RESET:
             self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
 
@@ -462,6 +485,23 @@ class Sim:
         """The colour last written out to the NeoPixel on a pin, (r, g, b)."""
         np = self.pixels.get(pin_id)
         return None if np is None else np.shown[i]
+
+    def bite_locks_up(self):
+        """True when a watchdog bite now would hang the chip instead of resetting it: rp2
+        in a timed lightsleep on a release before RP2_LIGHTSLEEP_WDT_FIXED. (DORMANT stops
+        the crystal, and the watchdog with it: it cannot bite there.)"""
+        a = self.asleep
+        return (self.port.sleep == "rp2" and a is not None and a.kind == "light"
+                and self.release < RP2_LIGHTSLEEP_WDT_FIXED)
+
+    def lock_up(self):
+        """The watchdog bit where bite_locks_up(): the chip is hung until power-on. The
+        reset it started holds every block after the ROSC in reset (micropython #17228),
+        so the pads are back to inputs (the motor gate's pull-down wins), no watchdog and
+        no timer runs, and no IRQ or wake reaches any code. reset_all() (power-on) ends
+        it; the simulator boots nothing while `locked`."""
+        self.reset_all(WDT_RESET)
+        self.locked = True
 
     def wdt_expired(self, now=None):
         """True when a started watchdog was not fed within its timeout."""
