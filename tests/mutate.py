@@ -39,7 +39,8 @@ UPTIME_SHIFT = ("tests/test_long_uptime.py::"
 # Module -> its fast subset of tests, the likeliest killers first (pytest -x stops at the
 # first failure). Together they take seconds, so a module's run is minutes, not hours.
 MODULES = {
-    "safety": ("safety.py", ["tests/test_safety_limits.py"]),
+    "safety": ("safety.py", ["tests/test_safety_limits.py",
+                             "tests/test_rp2_lightsleep_lockup.py"]),
     "hal/motor": ("hal/motor.py", ["tests/test_mutation_targets.py", "tests/test_hal.py"]),
     "hal/board": ("hal/board.py", ["tests/test_mutation_targets.py", "tests/test_hal.py",
                                    "tests/test_runtime.py", "tests/test_power.py"]),
