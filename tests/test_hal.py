@@ -554,11 +554,19 @@ def test_load_config_broken_file_falls_back_with_a_message(tmp_path, text, words
     (lambda c: c["led"].update(kind="rgbw"), "led.kind"),
     (lambda c: c["button"].update(active_low="yes"), "button.active_low"),
     (lambda c: c["battery"].update(divider_x100=True), "battery.divider_x100"),
+    (lambda c: c["battery"].update(ref_pin=27), "battery.ref_pin and battery.ref_mv"),
+    (lambda c: c["battery"].update(ref_mv=2048), "battery.ref_pin and battery.ref_mv"),
+    (lambda c: c["battery"].update(ref_pin=27, ref_mv=4096), "battery.ref_mv: must be"),
+    (lambda c: c["battery"].update(ref_pin=27, ref_mv=True), "battery.ref_mv: must be"),
+    (lambda c: c["battery"].update(ref_pin=26, ref_mv=2048), "battery.ref_pin: must be another"),
+    (lambda c: c["battery"].update(ref_pin=64, ref_mv=2048), "battery.ref_pin: must be a whole"),
+    (lambda c: c["battery"].update(ref_pin="27", ref_mv=2048), "battery.ref_pin: must be a whole"),
     (lambda c: c.update(watchdog_ms=-1), "watchdog_ms"),
     (lambda c: c.update(colour="red"), "colour: unknown key"),
     (lambda c: c["led"].update(pins=3), "led.pins: unknown key"),
 ])
 def test_check_config_names_the_field(change, field):
+    # (the default board's battery is on GP26, so a ref_pin of 26 is the same pin)
     config = json.loads(json.dumps(hal_config.DEFAULT))
     change(config)
     err = hal_config.check_config(config)

@@ -15,7 +15,7 @@ DEFAULT = {
     "motor": {"pin": 15, "freq": 20000, "start_min": 35},
     "led": {"kind": "pwm", "pin": 25},
     "button": {"pin": 14, "active_low": True},
-    "battery": {"pin": 29, "divider_x100": 300},
+    "battery": {"pin": 26, "divider_x100": 200},
     "watchdog_ms": safety.WATCHDOG_MS,
 }
 
@@ -53,11 +53,20 @@ def check_config(config):
     if not isinstance(config["button"].get("active_low", True), bool):
         return "button.active_low: must be true or false"
     if config.get("battery") is not None:
-        err = _check_part(config, "battery", ("pin", "divider_x100"), ())
+        err = _check_part(config, "battery", ("pin", "divider_x100"), ("ref_pin", "ref_mv"))
         if err:
             return err
-        if not 100 <= config["battery"]["divider_x100"] <= 10000:
+        bat = config["battery"]
+        if not 100 <= bat["divider_x100"] <= 10000:
             return "battery.divider_x100: must be 100..10000"
+        if ("ref_pin" in bat) != ("ref_mv" in bat):
+            return "battery.ref_pin and battery.ref_mv: give both or neither"
+        ref_mv = bat.get("ref_mv", 1000)
+        if not (_is_int(ref_mv) and 500 <= ref_mv <= 3000):
+            # A reference the ADC can read below a sagged rail: 0.5 to 3 V.
+            return "battery.ref_mv: must be 500..3000 mV, got %s" % _show(ref_mv)
+        if bat.get("ref_pin") == bat["pin"]:
+            return "battery.ref_pin: must be another pin than battery.pin"
     if "watchdog_ms" in config:
         # A motor device always has one. Its timeout must leave the loop, which feeds it
         # every FEED_MS, WAKE_SPARE_MS to spare, and fit the port (rp2: at most 8388 ms).
@@ -108,12 +117,12 @@ def _check_part(config, part, required, optional):
     for key in section:
         if key not in required and key not in optional:
             return "%s.%s: unknown key" % (part, key)
-    for key in ("pin", "divider_x100"):
+    for key in ("pin", "divider_x100", "ref_pin"):
         if key in section:
             v = section[key]
-            if not _is_int(v) or v < 0 or (key == "pin" and v > 63):
+            if not _is_int(v) or v < 0 or (key != "divider_x100" and v > 63):
                 return "%s.%s: must be a whole number%s" % (
-                    part, key, " 0..63" if key == "pin" else "")
+                    part, key, " 0..63" if key != "divider_x100" else "")
     return None
 
 
