@@ -127,6 +127,46 @@ def test_low_battery_warns_then_cuts_off(device, tmp_path):
     assert device.app.state == "off" and device.motor_duty() == 0
 
 
+def test_a_press_on_a_flat_cell_wakes_it_only_to_power_off_again(device):
+    # After the cutoff, a press wakes the device: the cell is read at once, not at the
+    # next 30 s check, so no session starts on it.
+    pin = device.board.config["battery"]["pin"]
+    divider = device.board.config["battery"]["divider_x100"]
+    device.sim.set_adc(pin, (BATTERY_CUTOFF - 100) * 100 // divider * 65535 // 3300)
+    device.run_until(61000)  # idle wakes at least every minute: the check reads it
+    assert device.app.state == "off"
+    device.click()
+    device.run_until(device.clock.ms + 1200)
+    assert device.app.state == "off"
+    device.click()  # a second press, long before the next periodic check
+    device.run_until(device.clock.ms + 3000)
+    assert device.app.state == "off"
+    assert all(json.loads(line)["motor"] == 0 for line in device.lines)
+
+
+def test_an_esp32_held_awake_by_its_button_does_not_boot_over_and_over(tmp_path):
+    # ext0 wakes on the button's level: a deep sleep entered while it is held ends at
+    # once. On a flat cell the wake powers off again; held 3 s, that is one boot, not a
+    # loop of them, and it sleeps when the button is let go.
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "boards", "esp32-devkit", "board.json")
+    with open(path) as f:
+        dev = SimDevice(str(tmp_path), config=json.load(f))
+    pin = dev.board.config["battery"]["pin"]
+    divider = dev.board.config["battery"]["divider_x100"]
+    dev.sim.set_adc(pin, (BATTERY_CUTOFF - 100) * 100 // divider * 65535 // 3300)
+    dev.run_until(61000)
+    assert dev.app.state == "off" and dev.sim.asleep is not None
+    wakes = dev.deep_wakes
+    dev.press(True)
+    dev.run_until(dev.clock.ms + 3000)
+    assert dev.deep_wakes == wakes + 1 and dev.app.state == "off"
+    assert dev.sim.asleep is None  # awake while held: a sleep would end at once
+    dev.press(False)
+    dev.run_until(dev.clock.ms + 2000)
+    assert dev.sim.asleep is not None and dev.deep_wakes == wakes + 1
+
+
 def test_intensity_level_survives_a_power_cycle(tmp_path):
     dev = SimDevice(str(tmp_path))
     before = dev.app.level

@@ -110,6 +110,7 @@ class Runtime:
     def _step(self):
         now = self.now()
         button = self.board.button
+        was_off = self.app.state == OFF
         while button.pending():
             pressed = button.peek_pressed()
             # Edge time in our clock: the IRQ stamped it in ticks, a moment ago.
@@ -118,6 +119,8 @@ class Runtime:
             self.app.edge(pressed, at if at <= now else now)
         self.app.update(now)
         self.board.motor.poll()  # a soft start under way: its next step, when due
+        if was_off and self.app.state != OFF:
+            self._battery_at = None  # woken: read the cell before a session can start
         self._check_battery(now)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor

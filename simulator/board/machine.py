@@ -211,12 +211,15 @@ class Sim:
         self.pins = kept  # pin id -> _PinState
         self.pwm = {}  # pin id -> PWM
         self.slices = {}  # rp2 slice number -> _Slice
-        self.adc_mv = {}  # pin id -> millivolts on the pin (absent: nothing wired)
-        self.adc_ref_mv = ADC_REF_MV  # rp2: what the ADC measures against
-        # What ADC.read_u16() and read_uv() return for each pin in adc_mv, worked out when
-        # an input changes (_adc_reading): a read allocates nothing, as the port's C.
-        self.adc_u16 = {}
-        self.adc_uv = {}
+        if cause == PWRON_RESET or not hasattr(self, "adc_mv"):
+            # What is wired to the ADC pins is the board's, not the chip's: a watchdog
+            # reset or a deep-sleep wake leaves the cell where it was.
+            self.adc_mv = {}  # pin id -> millivolts on the pin (absent: nothing wired)
+            self.adc_ref_mv = ADC_REF_MV  # rp2: what the ADC measures against
+            # What ADC.read_u16() and read_uv() return for each pin in adc_mv, worked out
+            # when an input changes (_adc_reading): a read allocates nothing, as the C.
+            self.adc_u16 = {}
+            self.adc_uv = {}
         self.pixels = {}  # pin id -> neopixel.NeoPixel
         self.wdt = None  # the WDT, once the firmware made one
         self.timers = []  # running machine.Timer objects

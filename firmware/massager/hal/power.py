@@ -63,8 +63,9 @@ class Power:
     def sleep(self, ms, button, motor, watchdog):
         """Sleep until `button` (a hal Button) is pressed, `motor` (a hal Motor) held off.
         rp2: returns at the press or after `ms`, at most the armed `watchdog`'s (a hal
-        Watchdog) timeout less WAKE_SPARE_MS; esp32: never returns (the wake is a boot).
-        False when this board cannot sleep, so it stays awake instead."""
+        Watchdog) timeout less WAKE_SPARE_MS; esp32: never returns (the wake is a boot),
+        but returns True at once while the button is held. False when this board cannot
+        sleep, so it stays awake instead."""
         mode = self.mode
         if mode is None:
             return False
@@ -76,6 +77,11 @@ class Power:
                     ms = longest if longest > 0 else 0
                 watchdog.feed()  # last before the sleep: the whole timeout is ahead
             machine.lightsleep(ms)
+            return True
+        if button.is_pressed():
+            # ext0 wakes on the level: held down (the press that booted it, a stuck
+            # button), the chip would boot again at once, over and over. Not this time:
+            # the loop comes back after `ms`, awake.
             return True
         esp32 = self.esp32
         level = esp32.WAKEUP_ALL_LOW if button.active_low else esp32.WAKEUP_ANY_HIGH
