@@ -5,17 +5,16 @@
 # `make bench` writes the same section (bench/__main__.py calls update()). The traces are
 # the firmware's own (the App played headless on the virtual clock: every output change
 # with its time, motor % and LED colour); each board's own draw comes from its circuit
-# description, part by part with its source (host_tools/circuit/power.py). The
+# description, part by part with its source (simulator/circuit/power.py). The
 # baseline is the same model on the firmware before the off state slept: off was the
 # loop awake, so it drew the awake current.
 import json
 import os
 import sys
 
-from host_tools import circuit
-from host_tools.circuit import power
 from massager import program, routines, safety
-from simulator import headless
+from simulator import circuit, headless
+from simulator.circuit import power
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "docs", "benchmarks.md")
@@ -25,7 +24,7 @@ CELL_V = 3.7
 
 # What the circuit description cannot know: how each board sleeps when off, and the
 # motor's and LED's currents as the trace drives them. The board's own draw, awake and
-# asleep, part by part, comes from boards/<name>/circuit.py (host_tools/circuit/power.py).
+# asleep, part by part, comes from boards/<name>/circuit.py (simulator/circuit/power.py).
 BOARDS = {
     "pico": {
         "sleep_how": "rp2 lightsleep, watchdog fed every 4 s",

@@ -10,8 +10,8 @@ import os
 import sys
 
 from bench.battery import replace_section
-from host_tools import circuit
-from host_tools.circuit import sense, simulate
+from simulator import circuit
+from simulator.circuit import sense, simulate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "docs", "benchmarks.md")
@@ -28,7 +28,7 @@ def section():
         "(`massager circuit BOARD --spice`) in ngspice: the motor driver at the board's "
         "PWM frequency, the motor at the speed the average voltage holds; the figures "
         "average 4 ms after 8 ms of settling. Motor: the catalogue's 10 mm 3 V coin ERM "
-        "(host_tools/circuit/parts.py: start 2.3 V, max operating 3.6 V).",
+        "(simulator/circuit/parts.py: start 2.3 V, max operating 3.6 V).",
         "",
     ]
     for name in circuit.board_names():

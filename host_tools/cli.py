@@ -104,10 +104,11 @@ def cmd_studio(args):
 
 
 def cmd_circuit(args):
-    from host_tools.circuit import CircuitError, report
+    from host_tools import circuit_command
+    from simulator.circuit import CircuitError
 
     try:
-        return report.main(args)
+        return circuit_command.main(args)
     except CircuitError as e:
         raise RoutineError(str(e)) from None
 

@@ -1,5 +1,5 @@
 """Wiring schematics, pin tables and bills of materials drawn from each board's circuit
-(host_tools.circuit: boards/<name>/circuit.py with the pins of its board.json).
+(simulator.circuit: boards/<name>/circuit.py with the pins of its board.json).
 
     python -m host_tools.schematic [--out DIR] [--check]
 
@@ -23,7 +23,7 @@ import schemdraw.elements as elm
 from schemdraw.elements import Element
 from schemdraw.segments import Segment, SegmentCircle, SegmentText
 
-from host_tools import circuit as circuits
+from simulator import circuit as circuits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "docs", "hardware")

@@ -10,7 +10,6 @@ import math
 import schemdraw.elements as elm
 from schemdraw.segments import Segment, SegmentPoly
 
-from host_tools import circuit as circuits
 from host_tools.schematic import (
     BOX_PINS,
     SYMMETRIC,
@@ -21,6 +20,7 @@ from host_tools.schematic import (
     name_of,
     net_of,
 )
+from simulator import circuit as circuits
 
 # --- Reading the drawing back: what it connects -----------------------------------------
 

@@ -1,6 +1,6 @@
 """What a board's ADC sees of its cell, for every engine: the voltage on each ADC pin the
 circuit drives, and the rail the rp2 ADC measures against. The one place the simulator
-turns a cell voltage into ADC inputs, from the board's circuit (host_tools.circuit.sense,
+turns a cell voltage into ADC inputs, from the board's circuit (simulator.circuit.sense,
 which tests/test_circuit_spice.py holds to ngspice), with the board awake.
 
     view = adc_view("rp2040-zero", 3200)
@@ -20,8 +20,8 @@ reads 0, as sense.State.raw says).
 
 import json
 
-from host_tools import circuit
-from host_tools.circuit import sense
+from simulator import circuit
+from simulator.circuit import sense
 
 USB_RAIL_MV = 3300.0  # the rail with no cell: the board's regulator fed from USB
 _CIRCUITS = {}  # board.json text -> its Circuit

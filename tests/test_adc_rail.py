@@ -1,6 +1,6 @@
 # The battery ADC on every engine sees the board's circuit: simulator/adc_view.py turns a
 # cell voltage into each ADC pin's voltage and the rail the rp2 ADC measures against, from
-# host_tools.circuit.sense (held to ngspice by tests/test_circuit_spice.py). On the
+# simulator.circuit.sense (held to ngspice by tests/test_circuit_spice.py). On the
 # RP2040-Zero the cell feeds the board through a Schottky and an LDO, so below about 3.5 V
 # the rail sags with the cell and a plain divider's reading rises: the board reads the cell
 # against a 2.048 V reference on GP27 instead. A fixed 3.3 V reference in the simulator hid
@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_vdev_firmware import install_firmware, records, wait_for
 
-from host_tools import circuit
-from host_tools.circuit import sense
 from host_tools.device import Device
 from promised import BATTERY_CUTOFF
+from simulator import circuit
 from simulator.adc_view import adc_view, apply, codes
+from simulator.circuit import sense
 from simulator.device import SimDevice
 from simulator.pico import EmulatedPico
 from simulator.vdev import VirtualDevice, board_config

@@ -4,8 +4,8 @@ it writes in docs/benchmarks.md."""
 import os
 
 from bench import battery
-from host_tools import circuit
-from host_tools.circuit import power
+from simulator import circuit
+from simulator.circuit import power
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

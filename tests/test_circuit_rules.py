@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from host_tools import circuit
-from host_tools.circuit import parts, rules
+from simulator import circuit
+from simulator.circuit import parts, rules
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARDS = circuit.board_names()

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from host_tools import circuit
-from host_tools.circuit import sense, simulate, spice
+from simulator import circuit
+from simulator.circuit import sense, simulate, spice
 
 BOARDS = circuit.board_names()
 

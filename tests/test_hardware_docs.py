@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from host_tools import circuit, schematic, schematic_check
+from host_tools import schematic, schematic_check
+from simulator import circuit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARDS = circuit.board_names()

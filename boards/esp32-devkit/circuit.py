@@ -2,7 +2,7 @@
 from an MCP1700 LDO (1.6 µA quiescent). The ESP32's ADC has its own calibrated reference
 (read_uv), so the divider's reading holds while the rail sags near the end of the cell."""
 
-from host_tools.circuit import GND, Circuit, blocks, parts
+from simulator.circuit import GND, Circuit, blocks, parts
 
 
 def build(config):

@@ -4,7 +4,7 @@ so its ADC reference stays at 3.3 V over the whole discharge. The cell is read t
 divider of its own on GP26, ahead of the Schottky: the board's VSYS/3 divider on GP29 reads
 the cell less the diode's drop, which moves with the load."""
 
-from host_tools.circuit import GND, Circuit, blocks, parts
+from simulator.circuit import GND, Circuit, blocks, parts
 
 
 def build(config):

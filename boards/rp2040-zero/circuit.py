@@ -4,7 +4,7 @@ RP2040's ADC measures against that rail: a plain divider's reading would rise as
 falls. So the cell is read against an LM4040 2.048 V shunt reference on a second ADC pin
 (battery.ref_pin): the ratio of the two readings does not depend on the rail."""
 
-from host_tools.circuit import GND, Circuit, blocks, parts
+from simulator.circuit import GND, Circuit, blocks, parts
 
 
 def build(config):

@@ -2,8 +2,8 @@
 the cell and its charger), placed on a Circuit with the MCU pins of its board.json. A
 board's circuit.py adds its own supply path and calls these."""
 
-from host_tools.circuit import GND
-from host_tools.circuit.parts import (
+from simulator.circuit import GND
+from simulator.circuit.parts import (
     AO3400A,
     COIN_ERM,
     D1N5819,

@@ -3,8 +3,8 @@ materials, the SPICE netlist) and its checks (the electrical rules, then ngspice
 
 import sys
 
-from host_tools import circuit
-from host_tools.circuit import CircuitError, rules, sense, simulate, spice
+from simulator import circuit
+from simulator.circuit import CircuitError, rules, sense, simulate, spice
 
 
 def parts_table(c):

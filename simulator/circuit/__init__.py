@@ -3,7 +3,7 @@ them. One description per board (boards/<name>/circuit.py) feeds the drawings, t
 tables, the bill of materials, the electrical rule checks and the SPICE netlist; the pins
 come from the board's board.json, so the firmware's pin map and the wiring are one fact.
 
-    from host_tools import circuit
+    from simulator import circuit
     c = circuit.load("pico")          # a Circuit
     c.part("D1").nets                  # {"a": "DRAIN", "k": "VBAT"}
 

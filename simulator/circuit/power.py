@@ -7,9 +7,9 @@ battery life.
     for row in power.draw(circuit.load("pico"), "asleep"): ...
 """
 
-from host_tools.circuit import GND
-from host_tools.circuit.rules import solve_dc
-from host_tools.circuit.sense import _regulator, forward_v, state
+from simulator.circuit import GND
+from simulator.circuit.rules import solve_dc
+from simulator.circuit.sense import _regulator, forward_v, state
 
 CELL_V = 3.7  # a 1S LiPo at its nominal voltage
 

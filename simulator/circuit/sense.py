@@ -11,7 +11,7 @@ that sags with the cell lifts their readings as it lifts a real RP2040's.
 import math
 import re
 
-from host_tools.circuit.rules import solve_dc
+from simulator.circuit.rules import solve_dc
 
 VT = 0.025865  # kT/q at 27 °C, ngspice's default temperature
 

@@ -5,7 +5,7 @@ part sits on which net), never a part's label, so a wrong drawing of the right p
     problems = rules.check(circuit.load("pico"))   # [] when the circuit passes
 """
 
-from host_tools.circuit import GND
+from simulator.circuit import GND
 
 # The cell at the charger's end of charge (4.2 V + 1 %) and a USB host's VBUS (5 V, with
 # the USB 2.0 tolerance's upper end).

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 
-from host_tools.circuit import GND, CircuitError
+from simulator.circuit import GND, CircuitError
 
 NGSPICE = "ngspice"
 

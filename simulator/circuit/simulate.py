@@ -13,9 +13,9 @@ to a promise (tests/test_circuit_spice.py) and the docs quote:
 import os
 import tempfile
 
-from host_tools.circuit import parts as catalogue
-from host_tools.circuit import spice
-from host_tools.circuit.spice import motor_constants
+from simulator.circuit import parts as catalogue
+from simulator.circuit import spice
+from simulator.circuit.spice import motor_constants
 
 
 def _motor(c):
