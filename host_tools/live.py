@@ -86,7 +86,7 @@ def _stroke(app, seq, step):
     k = seq.move_index()
     if k >= 0 and step.moves[k] == PRESS:
         n = len([m for m in step.moves[:k + 1] if m == PRESS])
-        where += " · press %d/%d at %d %%" % (n, step.n_press, safety.clamp_duty(
+        where += " · press %d/%d at %d %%" % (n, step.n_press, safety.clamp_strength(
             p.press_level * seq.scale // 100))
     return where + " · breath %.1f s" % (p.rep_ms(seq.round - 1) / 1000)
 

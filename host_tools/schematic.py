@@ -621,7 +621,8 @@ def pin_table(c):
     r_gate = _only(_on(c, q.nets["g"], "R"), "gate resistor")
     m = cfg["motor"]
     rows = [("motor (N-MOSFET gate, through %s)" % with_value(r_gate), pins["motor"],
-             "PWM %d Hz, start kick %d %%" % (m.get("freq", 20000), m.get("start_min", 0)))]
+             "PWM %d Hz; rated %.1f V, start kick %.1f V" % (
+                 m.get("freq", 20000), m["rated_mv"] / 1000, m["start_mv"] / 1000))]
     led = [p for p, _ in c.on(pins["led"])]
     on_board = ", on the board" if all(p.on_board for p in led) else ""
     if cfg["led"]["kind"] == "neopixel":

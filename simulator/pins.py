@@ -41,13 +41,22 @@ def value_at(series, t):
     return value
 
 
-def compare(expected, actual, offset, tolerance):
+def motor_series(series, rated_mv, cell_mv, scale=1000):
+    """A trace's motor series (% of the rated voltage) as the duty the drive writes from
+    a cell read at cell_mv (massager/hal/motor.py: volts over the cell), times `scale`
+    and rounded, as pin_series gives it."""
+    return [(t, round(p * rated_mv // 100 * 65535 // cell_mv * scale / 65535))
+            for t, p in series]
+
+
+def compare(expected, actual, offset, tolerance, off_by=0):
     """Hold the pins to a trace: (problems, lags).
 
     expected: trace_series; actual: pin_series; offset: the pins' time of the trace's 0.
     Every expected change must show on the pin no earlier than scheduled and be settled
     `tolerance` ms later; every pin change must fall in such a window. lags: for each
-    expected change, ms from the schedule to the pin's first move.
+    expected change, ms from the schedule to the pin's first move. Values match within
+    `off_by` (a duty the PWM registers round).
     """
     problems, lags = [], []
     end = expected[-1][0] + offset + tolerance
@@ -58,13 +67,13 @@ def compare(expected, actual, offset, tolerance):
         settle = min(at + tolerance, nxt)
         if i > 0:  # the first entry is the state the trace starts in
             before = value_at(actual, at - 0.001)
-            if before != expected[i - 1][1]:
+            if not _same(before, expected[i - 1][1], off_by):
                 problems.append("t=%d: %s before the change to %s, expected %s" % (
                     t, before, v, expected[i - 1][1]))
             moved = [a for a, _ in actual if at <= a <= settle]
             if moved:
                 lags.append(moved[0] - at)
-        if value_at(actual, settle) != v:
+        if not _same(value_at(actual, settle), v, off_by):
             problems.append("t=%d: %s at +%d ms, expected %s" % (
                 t, value_at(actual, settle), settle - at, v))
         windows.append((at, settle))
@@ -73,3 +82,7 @@ def compare(expected, actual, offset, tolerance):
             problems.append("t=%.1f: the pin changed to %s outside any scheduled change" % (
                 a - offset, v))
     return problems, lags
+
+
+def _same(got, want, off_by):
+    return got is not None and abs(got - want) <= off_by

@@ -65,3 +65,16 @@ def massager(*argv):
         rc = cli.main([str(a) for a in argv])
     return rc, out.getvalue(), err.getvalue()
 
+
+
+RATED_MV = 3000  # the test motor's rated voltage, and the cell it runs from
+
+
+def motor(pwm, pin=None, freq=None, kick_pct=0):
+    """A hal Motor on `pwm` whose cell is at its rated voltage: a strength of p % is then
+    p % duty, as the soft-start tests count it; kick_pct is the start kick in % of it."""
+    from massager.hal.motor import Motor
+
+    m = Motor(pwm, freq, pin, rated_mv=RATED_MV, start_mv=kick_pct * RATED_MV // 100)
+    m.set_cell(RATED_MV)
+    return m

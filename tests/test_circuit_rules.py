@@ -145,3 +145,14 @@ def test_the_reference_on_the_ref_pin_is_the_one_board_json_names():
     assert any("board.json says battery.ref_mv 2500" in p for p in problems), problems
     missing = circuit.load("rp2040-zero").without("U3")
     assert any("has no voltage reference" in p for p in rules.check(missing))
+
+
+def test_board_json_motor_volts_are_the_motors():
+    cfg = circuit.load_config("pico")
+    cfg["motor"]["rated_mv"] = 3600  # the 310-103's maximum, not its rating
+    problems = rules.check(circuit.load("pico", cfg))
+    assert any("motor.rated_mv 3600 is over" in p for p in problems), problems
+    cfg = circuit.load_config("pico")
+    cfg["motor"]["start_mv"] = 2000
+    problems = rules.check(circuit.load("pico", cfg))
+    assert any("motor.start_mv 2000 is under" in p for p in problems), problems

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from massager import button
 from massager.hal import config as hal_config
+from promised import FULL_CELL
 from simulator.device import SimDevice
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -108,7 +109,9 @@ def test_all_off_drives_the_motor_pin_low_whatever_the_pwm_does(device, state):
     device.board.motor.set(50)  # and it runs again afterwards, soft-started
     device.clock.ms += 30
     device.board.motor.poll()
-    assert device.sim.duty(pin) == 50 * 65535 // 100
+    # 50 % of the rated voltage, from the full cell assumed with no reading on the pin.
+    rated = device.board.config["motor"]["rated_mv"]
+    assert device.sim.duty(pin) == 50 * rated // 100 * 65535 // FULL_CELL
 
 
 def test_rp2_pwm_deinit_latches_the_pin_and_esp32_refuses_later_writes(device):

@@ -86,9 +86,11 @@ def test_stopping_a_still_motor_is_one_write_and_no_wait(sim):  # noqa: F811
     assert sim.duties(15) == [0, 0] and sim.clock_obj.sleeps == [] and m.percent == 0
 
 
-def _motor_on_pin(start_min=0):
+def _motor_on_pin(kick_pct=0):
     pin = machine.Pin(15)
-    return hal_motor.Motor(machine.PWM(pin), pin=pin, start_min=start_min)
+    from helpers import motor
+
+    return motor(machine.PWM(pin), pin=pin, kick_pct=kick_pct)
 
 
 def test_changing_strength_while_running_is_one_write_without_a_dip(sim):  # noqa: F811
@@ -128,7 +130,7 @@ def test_a_kick_held_over_several_steps_wakes_the_loop_only_when_the_level_chang
         sim):  # noqa: F811
     kick = 35 * 65535 // 100
     target = 50 * 65535 // 100
-    m = _motor_on_pin(start_min=35)
+    m = _motor_on_pin(kick_pct=35)
     del sim.log[:]
     t0 = sim.clock_obj.ms
     m.set(50)  # steps: 12.5 % and 25 % are under the kick, 37.5 % is not
@@ -142,7 +144,7 @@ def test_a_kick_held_over_several_steps_wakes_the_loop_only_when_the_level_chang
 
 
 def test_a_strength_equal_to_the_kick_ends_its_soft_start_on_time(sim):  # noqa: F811
-    m = _motor_on_pin(start_min=35)
+    m = _motor_on_pin(kick_pct=35)
     del sim.log[:]
     m.set(35)
     assert m.wait_ms() == 30  # every step is the kick: the ramp is over at 30 ms
@@ -201,12 +203,15 @@ def test_no_output_is_driven_for_a_moment_while_the_board_starts(sim,  # noqa: F
 
 
 def test_the_boards_start_kick_and_watchdog_come_from_its_pin_map(sim):  # noqa: F811
-    board = hal_board.Board(_config(motor={"pin": 15, "start_min": 35}, watchdog_ms=6000))
+    motor = {"pin": 15, "rated_mv": 3000, "start_mv": 1050}
+    board = hal_board.Board(_config(motor=motor, watchdog_ms=6000))
+    board.motor.set_cell(3000)  # the cell at the rated voltage: % of it is % duty
     board.show(20, 0, 0, 0)
     assert sim.duties(15)[-1] == 35 * 65535 // 100  # a gentle start gets the kick
     board.watchdog.start()
     assert sim.wdt.timeout == 6000
-    board = hal_board.Board(_config(motor={"pin": 15}))  # no kick unless the board asks
+    board = hal_board.Board(_config(motor=dict(motor, start_mv=0)))  # no kick asked
+    board.motor.set_cell(3000)
     board.show(2, 0, 0, 0)
     assert sim.duties(15)[-1] == 2 * 65535 // 100 // 4
 
@@ -221,9 +226,10 @@ def test_a_watchdog_reset_is_reported_only_by_the_boot_right_after_it(sim):  # n
 
 
 def test_the_motor_runs_at_the_boards_frequency(sim):  # noqa: F811
-    hal_board.Board(_config(motor={"pin": 15, "freq": 25000}))
+    volts = {"rated_mv": 3000, "start_mv": 2500}
+    hal_board.Board(_config(motor=dict(volts, pin=15, freq=25000)))
     assert sim.pwm[15].freq() == 25000
-    hal_board.Board(_config(motor={"pin": 15}))
+    hal_board.Board(_config(motor=dict(volts, pin=15)))
     assert sim.pwm[15].freq() == 20000
 
 

@@ -15,9 +15,12 @@ from mpremote.transport_serial import SerialTransport
 from helpers import massager, mpremote, routine_doc, sha
 from host_tools import device, flash
 from massager import routines
+from simulator import circuit
+from simulator.circuit import sense
 from simulator.engines import trace
 from simulator.pico import EmulatedPico
-from simulator.pins import compare, pin_series, trace_series, value_at
+from simulator.pins import compare, motor_series, pin_series, trace_series, value_at
+from simulator.vdev import BATTERY_MV
 
 MOTOR, LED = 15, 25  # boards/pico/board.json
 # A change shows on the pin within this of its schedule, and has settled by then: the
@@ -92,10 +95,17 @@ def session(pico_image, tmp_path_factory):
 
 
 def check_pins(session, until):
+    # The motor in volts: the trace's % of the rated voltage is the duty over the cell the
+    # firmware read (its own conversion of the circuit's ADC codes for the emulator's cell).
     records = [r for r in session.records if r["t"] <= until]
-    for pin, output, scale in ((MOTOR, "motor", 100), (LED, "led", 255)):
-        problems, _ = compare(trace_series(records, output),
-                              pin_series(session.pins[pin], scale), session.at, TOLERANCE_MS)
+    pico = circuit.load("pico")
+    cell = sense.cell_reading_mv(pico, BATTERY_MV / 1000)
+    motor = motor_series(trace_series(records, "motor"), pico.config["motor"]["rated_mv"], cell)
+    for pin, output, want, scale, off_by in (
+            (MOTOR, "motor", motor, 1000, 1),
+            (LED, "led", trace_series(records, "led"), 255, 0)):
+        problems, _ = compare(want, pin_series(session.pins[pin], scale), session.at,
+                              TOLERANCE_MS, off_by)
         assert not problems, "%s: %s" % (output, problems[:5])
 
 

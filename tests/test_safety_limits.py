@@ -16,6 +16,7 @@ from promised import (
     DEFAULT_LEVEL,
     DONE_LIGHT,
     DUTY_CAP,
+    FULL_CELL,
     IDLE_OFF,
     LEVELS,
     MINUTE,
@@ -68,9 +69,9 @@ def test_the_motor_never_passes_the_cap_at_any_level(level, strength):
 
 
 def test_every_strength_up_to_the_cap_is_kept_and_none_passes_it():
-    from massager.safety import clamp_duty  # the one place strengths are made safe
+    from massager.safety import clamp_strength  # the one place strengths are made safe
 
-    assert [clamp_duty(p) for p in range(-3, 120)] == [
+    assert [clamp_strength(p) for p in range(-3, 120)] == [
         max(0, min(DUTY_CAP, p)) for p in range(-3, 120)]
 
 
@@ -83,7 +84,9 @@ def test_the_cap_holds_at_the_motor_pin(tmp_path):
     dev.click()
     dev.run_until(dev.clock.ms + 2 * MINUTE)
     assert dev.app.state in ("done", "idle")
-    assert max(dev.sim.duties(dev.motor_pin)) == DUTY_CAP * 65535 // 100
+    # The cap, in volts: DUTY_CAP % of the motor's rating from the cell (full: unread).
+    rated = dev.board.config["motor"]["rated_mv"]
+    assert max(dev.sim.duties(dev.motor_pin)) == DUTY_CAP * rated // 100 * 65535 // FULL_CELL
 
 
 def _long_press(dev, ms=1500):

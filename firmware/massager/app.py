@@ -210,7 +210,7 @@ class App:
         cue = feel.NONE
         motor = 0
         if s == RUNNING:
-            motor = safety.clamp_duty(seq.motor)
+            motor = safety.clamp_strength(seq.motor)
             r, g, b = seq.led_r, seq.led_g, seq.led_b
             cue = seq.cue
             step, rnd, rep = seq.step, seq.round, seq.rep

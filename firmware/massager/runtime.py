@@ -134,8 +134,13 @@ class Runtime:
         if battery is None or (self._battery_at is not None
                                and now - self._battery_at < BATTERY_EVERY_MS):
             return
+        if self.app.motor:
+            # Under the motor's current the cell dips by its internal resistance: read it
+            # at the next wake the motor rests (every stroke ends in one), not now.
+            return
         self._battery_at = now
         mv = battery.millivolts()
+        self.board.motor.set_cell(mv)  # the drive's volts follow the cell
         if mv is None:  # nothing plausible on the pin (a bench board, USB power)
             if not self._no_battery_said:
                 self.store.log_error("battery: no plausible reading, running without")

@@ -1,8 +1,14 @@
 # Every safety limit of the device, in one place. The app enforces them; the routine
-# validator and the host tools read them from here. Times in ms, strengths in %.
+# validator and the host tools read them from here. Times in ms, voltages in mV, a motor
+# strength in % of the motor's rated voltage (board.json motor.rated_mv).
 from massager.compat import const
 
-MAX_DUTY = const(90)  # the motor never runs harder than this, whatever a routine says
+# The motor never gets more than this share of its rated voltage on average, whatever a
+# routine says and whatever the cell: the 10 % left covers a cell read up to 50 mV high.
+MAX_STRENGTH = const(90)
+# With no plausible reading of the cell (a bench board, USB power), the drive assumes a
+# full one: the duty is then the least that could give the voltage asked, never more.
+NO_READING_CELL_MV = const(4200)
 INTENSITY_LEVELS = (55, 75, 100)  # user levels: % of the routine's strengths
 DEFAULT_LEVEL = const(1)  # index into INTENSITY_LEVELS
 
@@ -24,8 +30,8 @@ BATTERY_LOW_MV = const(3500)  # warn (LED) below this
 BATTERY_CUTOFF_MV = const(3300)  # stop the motor and power down below this
 
 
-def clamp_duty(percent):
+def clamp_strength(percent):
     """The one place a motor strength becomes safe to drive."""
     if percent <= 0:
         return 0
-    return MAX_DUTY if percent > MAX_DUTY else percent
+    return MAX_STRENGTH if percent > MAX_STRENGTH else percent

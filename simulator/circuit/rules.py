@@ -251,8 +251,26 @@ def rule_reference(c):
     return []
 
 
+def rule_motor_volts(c):
+    """board.json's motor voltages are the motor's: the drive's 100 % no more than its
+    rated voltage, the kick at least the voltage that starts it."""
+    m = c.config["motor"]
+    problems = []
+    for motor in c.of_kind("MOTOR"):
+        spec = motor.spec
+        if m["rated_mv"] > round(spec.v_rated * 1000):
+            problems.append("%s: board.json motor.rated_mv %d is over the %s's rated %g V" % (
+                motor.ref, m["rated_mv"], spec.name, spec.v_rated))
+        if m["start_mv"] < round(spec.v_start * 1000):
+            problems.append("%s: board.json motor.start_mv %d is under the %s's start "
+                            "voltage %g V: a gentle stroke would leave it still" % (
+                                motor.ref, m["start_mv"], spec.name, spec.v_start))
+    return problems
+
+
 RULES = (rule_flyback, rule_gate_pulldown, rule_logic_level, rule_pin_current,
-         rule_adc_range, rule_wake_pin, rule_output_pins, rule_reference)
+         rule_adc_range, rule_wake_pin, rule_output_pins, rule_reference,
+         rule_motor_volts)
 
 
 def check(c):

@@ -27,7 +27,7 @@ class Board:
         pin = machine.Pin(m["pin"], machine.Pin.OUT, value=0)
         self.power.unhold(pin)  # esp32: held low through a deep sleep until now
         self.motor = Motor(machine.PWM(pin, freq=m.get("freq", Motor.freq), duty_u16=0),
-                           m.get("freq"), pin, m.get("start_min", 0))
+                           m.get("freq"), pin, m["rated_mv"], m["start_mv"])
         led = config["led"]
         if led["kind"] == "neopixel":
             import neopixel
@@ -53,7 +53,8 @@ class Board:
                                  config["arch"])
 
     def show(self, motor, r, g, b):
-        """The App's output: motor strength (already clamped by safety), LED colour."""
+        """The App's output: motor strength (% of its rated voltage, already clamped by
+        safety), LED colour."""
         self.motor.set(motor)
         self.led.set(r, g, b)
 

@@ -12,7 +12,7 @@ CONFIG_MODULE = "board_config"  # a frozen module with CONFIG = {...} wins over 
 DEFAULT = {
     "name": "pico",
     "arch": "armv6m",
-    "motor": {"pin": 15, "freq": 20000, "start_min": 35},
+    "motor": {"pin": 15, "freq": 20000, "rated_mv": 3000, "start_mv": 2500},
     "led": {"kind": "pwm", "pin": 25},
     "button": {"pin": 14, "active_low": True},
     "battery": {"pin": 26, "divider_x100": 200},
@@ -35,19 +35,28 @@ def check_config(config):
         return "name: must be a non-empty string"
     if config.get("arch") not in ARCHS:
         return "arch: must be one of " + ", ".join(ARCHS)
-    err = (_check_part(config, "motor", ("pin",), ("freq", "start_min"))
+    if isinstance(config.get("motor"), dict) and "start_min" in config["motor"]:
+        return ("motor.start_min: this firmware drives the motor in volts: give "
+                "motor.rated_mv and motor.start_mv instead")
+    err = (_check_part(config, "motor", ("pin", "rated_mv", "start_mv"), ("freq",))
            or _check_part(config, "led", ("pin", "kind"), ())
            or _check_part(config, "button", ("pin",), ("active_low",)))
     if err:
         return err
-    freq = config["motor"].get("freq")
+    motor = config["motor"]
+    freq = motor.get("freq")
     if freq is not None and not (_is_int(freq) and 100 <= freq <= 100000):
         return "motor.freq: must be 100..100000 Hz"
-    start_min = config["motor"].get("start_min", 0)
-    if not (_is_int(start_min) and 0 <= start_min <= safety.MAX_DUTY):
-        # The kick from still may not exceed the duty cap, whatever the motor needs.
-        return "motor.start_min: must be 0..%d %% (the duty cap), got %s" % (
-            safety.MAX_DUTY, _show(start_min))
+    rated = motor["rated_mv"]
+    if not (_is_int(rated) and 1000 <= rated <= 5000):
+        # A coin or cylinder ERM: 1.5 to 3.7 V rated; a 1S cell gives at most 4.2 V.
+        return "motor.rated_mv: must be 1000..5000 mV (the motor's rated voltage), got %s" % (
+            _show(rated))
+    start = motor["start_mv"]
+    if not (_is_int(start) and 0 <= start <= rated):
+        # The kick from still may not exceed the rated voltage, whatever the motor needs.
+        return "motor.start_mv: must be 0..%d mV (motor.rated_mv), got %s" % (
+            rated, _show(start))
     if config["led"]["kind"] not in LED_KINDS:
         return "led.kind: must be one of " + ", ".join(LED_KINDS)
     if not isinstance(config["button"].get("active_low", True), bool):
