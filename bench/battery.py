@@ -198,7 +198,7 @@ def section():
     lines += ["| %s | %s | %s |" % s for s in SOURCES]
     lines += [
         "",
-        "Not modelled: the soft start's kick (30 ms at the start_min duty from still, well "
+        "Not modelled: the soft start's kick (30 ms at start_mv from still, well "
         "under 1 % of a session's motor time), the cell's self-discharge, leakage of the "
         "diodes and the MOSFET (µA at most), and temperature. The chips' currents are "
         "published measurements of boards like these, not of this build: measure yours "
