@@ -156,3 +156,75 @@ VB VBAT 0 DC 4.2
 .end
 """ % path)
     assert floating["v_drain"] > 4.1, floating  # no current through the motor
+
+
+def _weekly_duties(name, cell_mv):
+    """The firmware's whole weekly session on the simulated board at a cell of cell_mv:
+    its motor duty writes [(ms, duty_u16)] and its strokes [((round, step, rep), start,
+    end)], both on the app's clock."""
+    import json
+
+    from simulator.adc_view import adc_view, apply
+    from simulator.device import SimDevice
+
+    config = circuit.load_config(name)
+    dev = SimDevice("/nonexistent-weekly-%d" % cell_mv, config=config)
+    apply(dev.sim, adc_view(config, cell_mv))
+    dev.app.selected = [p.name for p in dev.app.programs].index("weekly")
+    dev.run_until(61000)  # idle wakes within a minute: its battery check reads the cell
+    writes = []
+    dev.sim.on_duty = lambda pin, d: pin == dev.motor_pin and writes.append((dev.clock.ms, d))
+    lines_at = len(dev.lines)
+    dev.click()
+    dev.run_until(dev.clock.ms + 15 * 60000)
+    offset = dev.clock.ms - dev.runtime.now()  # the virtual clock ahead of the app's
+    records = [json.loads(x) for x in dev.lines[lines_at:]]
+    strokes, key, start = [], None, 0
+    for r in records:
+        k = (r["round"], r["step"], r["rep"]) if r["state"] == "running" and r["rep"] else None
+        if k != key:
+            if key is not None:
+                strokes.append((key, start, r["t"]))
+            key, start = k, r["t"]
+    return [(t - offset, d) for t, d in writes], strokes
+
+
+def test_a_weekly_session_puts_the_same_volts_on_the_motor_model_at_4v2_and_3v5():
+    # The firmware drives in volts: fed its duties for a whole weekly session, the motor
+    # model in ngspice gets the same average voltage in every stroke from a full cell
+    # and from a low one, and never more than its rating.
+    c = circuit.load("pico")
+    rated = c.config["motor"]["rated_mv"] / 1000
+    per_cell = {}
+    for cell_mv in (4200, 3500):
+        writes, strokes = _weekly_duties("pico", cell_mv)
+        table = simulate.volts_table(c, cell_mv / 1000)
+        per_cell[cell_mv] = simulate.stroke_volts(table, writes, strokes)
+        peak = max(simulate.volts_at(table, d / 65535) for _, d in writes)
+        assert peak <= rated, peak
+    full, low = per_cell[4200], per_cell[3500]
+    assert len(full) > 150 and full.keys() == low.keys()  # every stroke of the session
+    worst = max(abs(full[k] - low[k]) / full[k] for k in full if full[k] > 0)
+    assert worst <= 0.05, worst
+
+
+@pytest.mark.parametrize("name", BOARDS)
+def test_the_kick_starts_a_still_motor_at_the_gentlest_strength_on_the_motor_model(name):
+    # The gentlest strength any built-in asks at the lowest level, from the lowest cell
+    # the device runs on: the firmware's own duties (its Motor, at the cutoff's 3.3 V),
+    # in ngspice. Without the kick the motor stays still.
+    from helpers import play
+    from massager import program, routines
+
+    gentlest = min(min(r["motor"] for r in play(
+        [program.load(routines.text(n))[0]], level=0)[1] if r["motor"])
+                   for n in ("daily", "weekly"))
+    c = circuit.load(name)
+    m = c.config["motor"]
+    cell_mv = 3300
+    kick = m["start_mv"] / cell_mv
+    then = gentlest * m["rated_mv"] // 100 / cell_mv
+    r = simulate.kick(c, cell_mv / 1000, kick, 30, then, 40)
+    assert r["w_kick"] > 0.5 * r["w_rated"], r  # turning fast when the kick ends
+    still = simulate.kick(c, cell_mv / 1000, then, 30, then, 30)
+    assert still["w_kick"] < 1, still

@@ -67,7 +67,7 @@ def _session_volts(name, cell_mv, minutes=3):
     dev = SimDevice("/nonexistent-%s-%d" % (name, cell_mv), config=config)
     apply(dev.sim, adc_view(config, cell_mv))
     dev.app.selected = [p.name for p in dev.app.programs].index("weekly")
-    dev.run_until(100)  # a first check reads the cell
+    dev.run_until(61000)  # idle wakes within a minute: its battery check reads the cell
     dev.click()
     log_at = len(dev.sim.log)
     dev.run_until(dev.clock.ms + minutes * 60000)

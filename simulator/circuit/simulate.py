@@ -135,3 +135,64 @@ def _at_corner(c, corner):
         for p in c.of_kind("SHUNTREF"):
             c = c.replaced(p.ref, p.spec.but(volts=p.spec.volts * (1 + r * p.spec.accuracy)))
     return c
+
+
+def volts_table(c, cell_v, duties=(0.1, 0.3, 0.5, 0.7, 0.9)):
+    """[(duty, average volts across the motor)] at a cell of cell_v, from ngspice, with
+    (0, 0) and (1, the cell) as the ends: what a duty puts on the motor, for interpolating
+    a whole session's duties."""
+    rows = [(0.0, 0.0)]
+    rows += [(d, pwm(c, cell_v, d)["v_motor"]) for d in duties]
+    rows.append((1.0, cell_v))
+    return rows
+
+
+def volts_at(table, duty):
+    """The table's average motor volts at `duty`, interpolated between its rows."""
+    for (d0, v0), (d1, v1) in zip(table, table[1:]):
+        if d0 <= duty <= d1:
+            return v0 + (v1 - v0) * (duty - d0) / (d1 - d0)
+    return table[-1][1]
+
+
+def stroke_volts(table, writes, strokes):
+    """The average volts on the motor over each stroke: `writes` are the firmware's
+    [(ms, duty_u16)] in time order, `strokes` [(key, start ms, end ms)]; {key: volts}."""
+    out = {}
+    for key, start, end in strokes:
+        total, level, at = 0.0, 0.0, start
+        for t, duty in writes:
+            if t <= start:
+                level = volts_at(table, duty / 65535)
+                continue
+            if t >= end:
+                break
+            total += level * (t - at)
+            level, at = volts_at(table, duty / 65535), t
+        total += level * (end - at)
+        out[key] = total / (end - start) if end > start else 0.0
+    return out
+
+
+def kick(c, cell_v, kick_duty, kick_ms, then_duty, ms):
+    """A still motor given the firmware's start: `kick_duty` for `kick_ms`, then
+    `then_duty`, at the board's PWM frequency from a cell at cell_v. Returns the motor's
+    speed (rad/s) at the end of the kick and at `ms`, and its rated speed."""
+    freq = c.config["motor"].get("freq", 20000)
+    period = 1.0 / freq
+    motor = _motor(c)
+    pin = c.pin_nets()["motor"]
+    body = """
+VB VBAT 0 DC {cell}
+VSAW SAW 0 PULSE(0 1 0 {rise} 10n 0 {period})
+BPIN {pin} 0 V=V(SAW) < (time < {kick_s} ? {dk} : {dt}) ? {vdd} : 0
+.ic v({mref}_W)=0
+.options reltol=1e-3
+.tran 0.5u {t_end}
+.meas tran w_kick FIND v({mref}_W) AT={kick_s}
+.meas tran w_end FIND v({mref}_W) AT={t_end}
+""".format(cell=cell_v, rise=period - 10e-9, period=period, pin=pin, kick_s=kick_ms / 1000,
+           dk=kick_duty, dt=then_duty, vdd=c.mcu.vdd, mref=motor.ref, t_end=ms / 1000)
+    res, _ = spice.run(spice.deck(c, body))
+    return {"w_kick": res["w_kick"], "w_end": res["w_end"],
+            "w_rated": motor_constants(motor.spec)["W_RATED"]}
