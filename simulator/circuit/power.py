@@ -9,7 +9,7 @@ battery life.
 
 from simulator.circuit import GND
 from simulator.circuit.rules import solve_dc
-from simulator.circuit.sense import _regulator, forward_v, state
+from simulator.circuit.sense import regulator, forward_v, state
 
 CELL_V = 3.7  # a 1S LiPo at its nominal voltage
 
@@ -46,7 +46,7 @@ def draw(c, mode="asleep", cell_v=CELL_V):
     off)."""
     s = state(c, cell_v, mode)
     rows = []
-    reg = _regulator(c)
+    reg = regulator(c)
     loads = _rail_loads(c, s.rail_v, mode)
     rail_amps = sum(a for _, _, a, _ in loads)
     vin = cell_v

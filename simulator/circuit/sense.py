@@ -5,7 +5,7 @@ The simulated board and the virtual devices take their ADC readings from here, s
 that sags with the cell lifts their readings as it lifts a real RP2040's.
 
     s = sense.state(circuit.load("rp2040-zero"), cell_v=3.4)
-    s.rail_v, s.pins_v["GP26"], s.counts()["GP26"]
+    s.rail_v, s.pins_v["GP26"], s.read_u16("GP26")
 """
 
 import math
@@ -83,7 +83,8 @@ class State:
         return int(round(self.pins_v.get(label, 0.0) * 1e6))
 
 
-def _regulator(c):
+def regulator(c):
+    """The part that makes the 3.3 V rail (an LDO or a buck-boost), or None."""
     regs = [p for p in c.of_kind("LDO", "BUCKBOOST") if p.nets["out"] == "V3V3"]
     return regs[0] if regs else None
 
@@ -105,7 +106,7 @@ def _rail_load(c, rail_v, load):
 
 def _rail(c, cell_v, load):
     """The rail for a cell voltage: through the regulator's input diode, if any."""
-    reg = _regulator(c)
+    reg = regulator(c)
     if reg is None:
         return 3.3, None
     spec = reg.spec
