@@ -16,12 +16,14 @@ BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "board")
 TICKS_PERIOD = 1 << 30  # MicroPython's ticks wrap here
 
 
-def _load(name):
+def load_board_module(name):
+    """simulator/board/NAME.py as the module NAME (machine, neopixel, esp32)."""
     spec = importlib.util.spec_from_file_location(name, os.path.join(BOARD_DIR, name + ".py"))
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
 
 
 class VirtualClock:
@@ -69,7 +71,7 @@ class SimDevice:
         hal = sys.modules.get("massager.hal.board")
         self.machine = hal.machine if hal is not None else sys.modules.get("machine")
         if getattr(self.machine, "sim", None) is None:
-            self.machine = _load("machine")
+            self.machine = load_board_module("machine")
         if getattr(sys.modules.get("neopixel"), "machine", None) is not self.machine:
             self._load_bound("neopixel")  # a NeoPixel board's LED, on this machine too
         self.clock = VirtualClock(clock_start)
@@ -99,7 +101,7 @@ class SimDevice:
         saved = sys.modules.get("machine")
         sys.modules["machine"] = self.machine
         try:
-            _load(name)
+            load_board_module(name)
         finally:
             if saved is None:
                 sys.modules.pop("machine", None)  # None there would block every import
@@ -120,7 +122,8 @@ class SimDevice:
         self._wake()
 
     def _record(self, app, now):
-        self.lines.append(trace.line(app, now))
+        # The app's outputs and the duty the motor's PWM pin holds now, read from the pin.
+        self.lines.append(trace.line(app, now, self.sim.duty(self.motor_pin)))
 
     @property
     def app(self):

@@ -27,7 +27,15 @@ from collections import namedtuple
 
 from simulator.adc_view import adc_view, codes
 from simulator.micropython import node_command
-from simulator.vdev import BATTERY_MV, battery_arg, board_config, board_path, flush
+from simulator.vdev import (
+    BATTERY_MV,
+    CELL,
+    battery_arg,
+    board_config,
+    board_path,
+    cell_arg,
+    flush,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RP2040 = os.path.join(HERE, "rp2040")
@@ -61,12 +69,13 @@ def board_file(board):
 
 class EmulatedPico:
     def __init__(self, image, board="pico", battery_mv=BATTERY_MV, pace="host", hold=False,
-                 firmware=FIRMWARE, ready_timeout=60):
+                 firmware=FIRMWARE, ready_timeout=60, cell=CELL):
         if pace not in ("host", "wall"):
             raise ValueError("pace must be host or wall")
         self.image = os.path.abspath(image)
         self.board_path, self.config = board_file(board)
         self.battery_mv = battery_mv
+        self.cell = cell
         self._adc = self._codes(battery_mv)
         self.pace = pace
         self.hold = hold
@@ -191,12 +200,16 @@ class EmulatedPico:
         return self.wait(lambda e: e["ev"] == "script", since=n)["t"] / 1e6
 
     def _codes(self, mv):
-        """The ADC's 12-bit codes for a cell at `mv`, as "GPIO:RAW,...": the board's
-        circuit and its rail (simulator/adc_view.py), the codes the simulated board reads."""
+        """The ADC's 12-bit codes for a cell at `mv` open-circuit, as "GPIO:RAW,...": the
+        board's circuit and its rail (simulator/adc_view.py), the codes the simulated board
+        reads while the motor rests. The codes are set from here, not at each change of the
+        motor pin, so the cell's dip during a stroke is modelled by the other engines
+        only (docs/rp2040.md)."""
         if mv is None:
             raise ValueError("the emulated RP2040's ADC reads a set voltage; a floating pin "
                              "is modelled by the micropython engine only")
-        return ",".join("%d:%d" % gc for gc in sorted(codes(adc_view(self.config, mv)).items()))
+        view = adc_view(self.config, mv, cell=self.cell)
+        return ",".join("%d:%d" % gc for gc in sorted(codes(view).items()))
 
     def set_battery(self, mv):
         """The cell's voltage from now on, in mV: what every ADC pin and the rail then show."""
@@ -398,6 +411,10 @@ def main(argv=None):
     ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV",
                     help="battery voltage in mV (0: a flat or shorted cell). Default: %d"
                          % BATTERY_MV)
+    ap.add_argument("--cell", type=cell_arg, default=CELL, metavar="new|old",
+                    help="the cell's age, its internal resistance: the codes are those of "
+                         "the cell while the motor rests (its dip in a stroke is modelled "
+                         "by the micropython engine). Default: %s" % CELL)
     ap.add_argument("--fast", action="store_true",
                     help="skip idle time when no host has the port open (time otherwise "
                          "runs at wall speed, as on a board)")
@@ -410,7 +427,7 @@ def main(argv=None):
     try:
         log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
-                            pace="host" if args.fast else "wall").start()
+                            pace="host" if args.fast else "wall", cell=args.cell).start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1

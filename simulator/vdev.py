@@ -33,7 +33,7 @@ import threading
 import time
 import tty
 
-from simulator.adc_view import adc_view
+from simulator.adc_view import CELL_AGES, adc_view, jsonable
 from simulator.link import KINDS as LINKS
 from simulator.link import Link
 from simulator.micropython import node_command
@@ -46,6 +46,8 @@ SPARES = 2  # interpreters kept loaded for the next restarts
 INTERRUPT_GRACE_S = 0.05  # a Ctrl-C waits this long for running code to finish by itself
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
 BATTERY_MV = 3900  # a charged Li-ion cell, unless --battery says otherwise
+BATTERY_MAX_MV = 5000  # above any one Li-ion cell (4.2 V, 4.35 V for a high-voltage one)
+CELL = "new"  # the cell's age (its internal resistance), unless --cell says otherwise
 # Reset causes (simulator/board/machine.py): what machine.reset() leaves per port.
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
@@ -70,20 +72,20 @@ class Chip:
     Ctrl-C, which start a new interpreter here. The watchdog is enforced from here, so it
     bites even between two interpreter lives."""
 
-    def __init__(self, config, battery_mv):
+    def __init__(self, config, battery_mv, cell=CELL):
         from simulator.board.machine import port_for_arch
 
         self.port = port_for_arch(config["arch"])
         self.config = config
+        self.cell = cell
         self.set_battery(battery_mv)
         self.power_on()
 
     def set_battery(self, mv):
-        """The ADC's inputs for a cell at `mv` (None: nothing wired), from the board's
-        circuit: each pin's voltage and the rail the rp2 ADC measures against."""
-        view = adc_view(self.config, mv)
-        self.adc = {"ref_mv": view["ref_mv"],
-                    "pins": {str(g): v for g, v in view["pins"].items()}}
+        """The ADC's inputs for a cell at `mv` open-circuit (None: nothing wired), from the
+        board's circuit: each pin's voltage and the rail the rp2 ADC measures against,
+        while the motor rests and as the cell sags under it (simulator/adc_view.py)."""
+        self.adc = jsonable(adc_view(self.config, mv, cell=self.cell))
 
     def power_on(self, cause=PWRON_RESET):
         self.boot = time.monotonic()
@@ -109,13 +111,14 @@ class Chip:
         now = time.monotonic()
         wdt = None if self.wdt is None else [self.wdt[0], int((now - self.wdt[1]) * 1000)]
         return {"port": self.port, "cause": self.cause, "ticks": int((now - self.boot) * 1000),
-                "wdt": wdt, "rtc": self.rtc, "adc": self.adc}
+                "wdt": wdt, "rtc": self.rtc, "adc": self.adc,
+                "motor_pin": self.config["motor"]["pin"]}
 
 
 class VirtualDevice:
     def __init__(self, flash_dir, heap_kb=192, trace=None, libs=(), ready_timeout=30,
                  board="pico", battery_mv=BATTERY_MV, frozen=None, link="none",
-                 cpu_slowdown=1.0):
+                 cpu_slowdown=1.0, cell=CELL):
         self.flash_dir = os.path.abspath(flash_dir)
         self.to_device = Link(link)  # host -> device bytes, paced like the board's link
         self.to_host = Link(link)
@@ -127,7 +130,7 @@ class VirtualDevice:
         self._held = bytearray()  # device output produced while the modelled CPU works
         self.device_cpu_s = 0.0  # CPU time the interpreters spent working, all lives
         self.config = board_config(board) if isinstance(board, str) else board
-        self.chip = Chip(self.config, battery_mv)
+        self.chip = Chip(self.config, battery_mv, cell)
         self.watchdog_resets = 0  # chip resets the watchdog caused
         self.frozen = frozen and os.path.abspath(frozen)  # modules frozen into the image
         self.heap_kb = heap_kb
@@ -523,12 +526,21 @@ def _engine(argv):
 
 
 def battery_arg(text):
-    """--battery on every engine: a voltage in mV, or none (None: nothing wired)."""
+    """--battery on every engine: a cell's open-circuit voltage in mV, 0 to
+    BATTERY_MAX_MV, or none (None: nothing wired)."""
     if text == "none":
         return None
-    if text.isdigit():
+    if text.isdigit() and int(text) <= BATTERY_MAX_MV:
         return int(text)
-    raise argparse.ArgumentTypeError("a voltage in mV or none, got %r" % text)
+    raise argparse.ArgumentTypeError("a voltage in mV (0 to %d) or none, got %r"
+                                     % (BATTERY_MAX_MV, text))
+
+
+def cell_arg(text):
+    """--cell on every engine: the cell's age, which sets its internal resistance."""
+    if text in CELL_AGES:
+        return text
+    raise argparse.ArgumentTypeError("one of %s, got %r" % (", ".join(CELL_AGES), text))
 
 
 def main(argv=None):
@@ -553,6 +565,10 @@ def main(argv=None):
     ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV|none",
                     help="battery voltage in mV (0: a flat or shorted cell), or none: "
                          "nothing wired, the pin floats. Default: %d" % BATTERY_MV)
+    ap.add_argument("--cell", type=cell_arg, default=CELL, metavar="new|old",
+                    help="the cell's age: its internal resistance sags it under the motor "
+                         "(new about 150 mOhm, old 400; simulator/circuit/parts.py). "
+                         "Default: %s" % CELL)
     ap.add_argument("--link", default="none", choices=LINKS,
                     help="pace the serial bytes both ways like a board's link: uart115200 "
                          "(an ESP32 devkit's USB-UART bridge, 10 bits a byte), usb-fs (a "
@@ -570,7 +586,8 @@ def main(argv=None):
     try:
         dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
                             libs=args.lib, board=args.board, battery_mv=args.battery,
-                            link=args.link, cpu_slowdown=args.cpu_slowdown).start()
+                            link=args.link, cpu_slowdown=args.cpu_slowdown,
+                            cell=args.cell).start()
     except (RuntimeError, OSError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1

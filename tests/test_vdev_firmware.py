@@ -67,6 +67,10 @@ def test_main_runs_at_boot_and_the_button_starts_a_routine(device):
     running = [r for r in records(device.trace_path) if r["state"] == "running"]
     assert running[0]["cue"] == "start" and running[0]["motor"] == 0
     assert all(0 <= r["motor"] <= DUTY_CAP for r in records(device.trace_path))
+    # Each line carries the duty the motor's PWM pin holds, read from the simulated pin.
+    for r in records(device.trace_path):
+        assert list(r)[-1] == "duty_u16" and 0 <= r["duty_u16"] <= 65535
+        assert (r["duty_u16"] > 0) == (r["motor"] > 0), r
 
 
 def test_mpremote_reaches_a_running_firmware_and_reset_boots_it_again(device):

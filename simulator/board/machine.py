@@ -16,6 +16,8 @@
 #     machine.sim.duty(15)             # what drives the motor pin now, 0..65535
 #     machine.sim.set_adc_mv(26, 1600) # the voltage on an ADC pin; float_adc(26): nothing wired
 #     machine.sim.set_adc_ref_mv(2960) # rp2: the rail the ADC measures against (ADC_AVDD)
+#     machine.sim.set_adc_view(view)   # all of it from a cell that sags under the motor
+#                                      # (simulator/adc_view.py; JSON-friendly)
 #     machine.sim.pixel(16)            # the NeoPixel colour on GPIO16, (r, g, b)
 #     machine.sim.wdt.feeds            # how often the watchdog was fed
 #     machine.sim.on_duty = f          # f(pin, duty) at every PWM duty write
@@ -64,6 +66,9 @@ RP2_LIGHTSLEEP_WDT_FIXED = (1, 29, 0)
 # rp2's ADC measures against ADC_AVDD, which the boards tie to their 3.3 V rail: this, until
 # sim.set_adc_ref_mv says where the rail is (simulator/adc_view.py: a cell that sags it).
 ADC_REF_MV = 3300
+# The cell's sag under the motor (Sim.set_adc_view): one table entry per 2^SAG_SHIFT of the
+# motor pin's duty_u16, so 16 steps and a 17th at a full stroke.
+SAG_SHIFT = 12
 
 
 class Port:
@@ -172,6 +177,23 @@ class Sim:
             import sys
 
             sys.modules.pop("esp32", None)  # that module exists on esp32 builds only
+        self._port_parts()
+        self._adc_readings()  # the readings are the port's
+        self._sag_readings()
+
+    def install(self):
+        """Make this the module's `sim`, the board the firmware's machine calls reach, and
+        return the one it replaces: a second simulated board in one process (the headless
+        player beside a SimDevice) takes its turn this way, then gives it back."""
+        global sim
+        old = sim
+        sim = self
+        self._port_parts()
+        return old
+
+    def _port_parts(self):
+        # What the port changes in the module itself: its reset causes, ADC.read_uv,
+        # RTC.memory.
         g = globals()
         for const in ("HARD_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"):
             if const in self.port.causes:
@@ -182,7 +204,6 @@ class Sim:
             ADC.read_uv = ADC._read_uv
         elif "read_uv" in ADC.__dict__:
             del ADC.read_uv
-        self._adc_readings()  # the readings are the port's
         if self.port.rtc_memory:
             RTC.memory = RTC._memory
         elif "memory" in RTC.__dict__:
@@ -220,6 +241,7 @@ class Sim:
             # when an input changes (_adc_reading): a read allocates nothing, as the C.
             self.adc_u16 = {}
             self.adc_uv = {}
+            self.adc_sag = None  # the cell under the motor, or None (a _Sag)
         self.pixels = {}  # pin id -> neopixel.NeoPixel
         self.wdt = None  # the WDT, once the firmware made one
         self.timers = []  # running machine.Timer objects
@@ -412,7 +434,9 @@ class Sim:
         s = self.pins.get(pin_id)
         if s is None:
             return 0
-        func, level = s.held if s.held is not None else (s.func, s.level)
+        held = s.held  # read without building a tuple: an ADC read asks this (no allocation)
+        func = s.func if held is None else held[0]
+        level = s.level if held is None else held[1]
         if func == "out":
             return 65535 if level else 0
         if func == "pwm":
@@ -429,7 +453,9 @@ class Sim:
         return [e[2] for e in self.log if e[0] == "duty" and e[1] == pin_id]
 
     def set_adc_mv(self, pin_id, mv):
-        """The voltage on an ADC pin, in millivolts (0: shorted to ground)."""
+        """The voltage on an ADC pin, in millivolts (0: shorted to ground). A fixed
+        voltage: the cell's sag under the motor (set_adc_view) no longer applies."""
+        self.adc_sag = None
         self.adc_mv[pin_id] = mv
         self._adc_reading(pin_id)
 
@@ -437,14 +463,55 @@ class Sim:
         """rp2: the voltage of ADC_AVDD, the ADC's reference, in mV: a board's 3.3 V rail.
         Where the rail sags with the cell (the RP2040-Zero's LDO), every reading rises with
         it. esp32's read_uv() is calibrated against the chip's own reference: unaffected."""
+        self.adc_sag = None
         self.adc_ref_mv = mv
         self._adc_readings()
 
     def float_adc(self, pin_id):
         """Nothing wired to the pin: it floats, and reads noise."""
+        self.adc_sag = None
         self.adc_mv.pop(pin_id, None)
         self.adc_u16.pop(pin_id, None)
         self.adc_uv.pop(pin_id, None)
+
+    def set_adc_view(self, view):
+        """Every ADC input from a cell (simulator/adc_view.py, the one place that works
+        them out; JSON-friendly, so pin keys may be text): "ref_mv" the rail, "pins" each
+        pin's mV (None: it floats) while the motor rests, and "motor", if there, what they
+        become with the motor's PWM pin at each duty: {"pin": gpio, "ref_mv": [...],
+        "pins": {gpio: [...]}}, entry k at duty_u16 k << SAG_SHIFT. A read then takes the
+        motor pin's duty of that moment (duty()): during a stroke the cell has sagged by
+        its internal resistance times the motor's current, between strokes only by the
+        board's own draw. The codes of every entry are worked out here, so a read only
+        interpolates between two of them, in small integers: it allocates nothing."""
+        self.set_adc_ref_mv(view["ref_mv"])
+        for pin, mv in view["pins"].items():
+            if mv is None:
+                self.float_adc(int(pin))
+            else:
+                self.set_adc_mv(int(pin), mv)
+        motor = view.get("motor")
+        if motor is not None:
+            pins = {}
+            for pin, mv in motor["pins"].items():
+                pins[int(pin)] = mv
+            self.adc_sag = _Sag(int(motor["pin"]), motor["ref_mv"], pins)
+            self._sag_readings()
+
+    def _sag_readings(self):
+        sag = self.adc_sag
+        if sag is None:
+            return
+        saved = self.adc_ref_mv
+        for pin_id, steps in sag.mv.items():
+            u16 = sag.u16[pin_id] = []
+            uv = sag.uv[pin_id] = []
+            for k in range(len(steps)):
+                self.adc_ref_mv = sag.ref_mv[k]
+                mv = steps[k]
+                u16.append(self._adc_u16(mv))
+                uv.append(int(round((mv if mv < 3100 else 3100) * 1000)))
+        self.adc_ref_mv = saved
 
     def set_adc(self, pin_id, raw):
         """The pin voltage that makes rp2's read_u16() return `raw`, or the nearest reading
@@ -786,9 +853,15 @@ class ADC:
     def atten(self, value):
         self._atten = value
 
-    # A wired pin's readings were worked out when its voltage was set (Sim._adc_reading).
+    # A wired pin's readings were worked out when its voltage was set (Sim._adc_reading),
+    # or for each step of the motor's duty when the cell sags under it (Sim.set_adc_view).
     # A floating pin wanders over the whole range from one read to the next.
     def read_u16(self):
+        sag = sim.adc_sag
+        if sag is not None:
+            steps = sag.u16.get(self.pin)
+            if steps is not None:
+                return sag.at(steps, sim.duty(sag.pin))
         v = sim.adc_u16.get(self.pin)
         if v is not None:
             return v
@@ -798,11 +871,33 @@ class ADC:
         return raw << 4 | raw >> 8
 
     def _read_uv(self):
+        sag = sim.adc_sag
+        if sag is not None:
+            steps = sag.uv.get(self.pin)
+            if steps is not None:
+                return sag.at(steps, sim.duty(sag.pin))
         v = sim.adc_uv.get(self.pin)
         if v is not None:
             return v
         mv = sim.noise() % 3300
         return (mv if mv < 3100 else 3100) * 1000
+
+
+class _Sag:
+    # The ADC's inputs under the motor (Sim.set_adc_view): for each pin its mV at every
+    # step of the motor pin's duty, and the readings the port makes of them.
+    def __init__(self, pin, ref_mv, mv):
+        self.pin = pin  # the motor's PWM pin
+        self.ref_mv = ref_mv  # the rail at each step
+        self.mv = mv  # pin id -> [mV at each step]
+        self.u16 = {}  # pin id -> [read_u16() at each step]
+        self.uv = {}  # pin id -> [read_uv() at each step]
+
+    def at(self, steps, duty):
+        # Between the two steps around `duty`, in small integers (no allocation).
+        k = duty >> SAG_SHIFT
+        a = steps[k]
+        return a + ((steps[k + 1] - a) * (duty & ((1 << SAG_SHIFT) - 1)) >> SAG_SHIFT)
 
 
 class _Watchdog:

@@ -166,7 +166,15 @@ COIN_ERM = Spec(
 LIPO_500 = Spec(
     "CELL", "LiPo 502535", "LiPo cell", "1S, 500 mAh, with leads (502535)",
     "a 502535 LiPo cell (e.g. Adafruit 1578, 500 mAh): 3.7 V nominal, 4.2 V charged, "
-    "3.0 V discharged",
+    "3.0 V discharged. Internal resistance: typical figures, not read from this cell's "
+    "datasheet (Adafruit's page gives none). Small pouch cells' makers state an AC "
+    "impedance at 1 kHz on a new cell, e.g. 120 mOhm max for a 502030 (about 250 mAh; "
+    "wap.makepolo.com/product-detail/100519846807.html), and the resistance a load sees "
+    "for longer than a millisecond is higher than that: 150 mOhm taken for a new cell. It "
+    "grows with cycles and age, two to three times by the end of a cell's life (RC pilots' "
+    "rule, e.g. bany.bz 2010-05-18: 50 mOhm new, 100 after 50 cycles, 300 when worn out): "
+    "400 mOhm taken for an old one, within the 300-500 the issue quotes. To be measured "
+    "on yours (the voltage step at a known load)",
     mah=500, v_full=4.2, v_empty=3.0, r_new=0.15, r_old=0.4,
 )
 

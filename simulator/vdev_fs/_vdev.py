@@ -236,8 +236,19 @@ def run_file(name):
         print("\n".join(ln for ln in lines if '"<stdin>"' not in ln), end="")
 
 
+_motor_pin = None  # the board's motor pin (the host's board.json): traces read its duty
+
+
 def trace(line):
-    vdevhost.trace(line)
+    # A line of the firmware's trace (massager.trace.line), with the duty the motor's PWM
+    # pin holds now, read from the simulated pin: what the motor gets, not what the app
+    # asked for.
+    import machine
+
+    from massager import trace as fmt
+
+    duty = machine.sim.duty(_motor_pin) if _motor_pin is not None else 0
+    vdevhost.trace(fmt.with_duty(line, duty))
 
 
 def restore_chip(text):
@@ -248,12 +259,14 @@ def restore_chip(text):
     import machine
     import vdevhost
 
+    global _motor_pin
     state = json.loads(text)
+    _motor_pin = state.get("motor_pin")
     sim = machine.sim
     sim.set_port(state["port"])
     sim.cause = state["cause"]
     sim.rtc_memory = binascii.unhexlify(state["rtc"])
-    _set_adc(sim, state["adc"])
+    sim.set_adc_view(state["adc"])
     if state["wdt"]:
         timeout, since = state["wdt"]
         sim.wdt = machine._Watchdog()
@@ -262,21 +275,13 @@ def restore_chip(text):
     sim.host = vdevhost
 
 
-def _set_adc(sim, adc):
-    # The ADC's inputs (simulator/adc_view.py): the rail it measures against, then each pin.
-    sim.set_adc_ref_mv(adc["ref_mv"])
-    for pin, mv in adc["pins"].items():
-        if mv is None:
-            sim.float_adc(int(pin))
-        else:
-            sim.set_adc_mv(int(pin), mv)
-
-
 def set_adc(text):
-    # The host changed the cell (VirtualDevice.set_battery): its "adc" command.
+    # The host changed the cell (VirtualDevice.set_battery): its "adc" command, the ADC's
+    # inputs from simulator/adc_view.py (the rail, each pin, and the cell's sag under the
+    # motor).
     import machine
 
-    _set_adc(machine.sim, json.loads(text))
+    machine.sim.set_adc_view(json.loads(text))
 
 
 def interrupt():
