@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   massager sim daily --headless      play it at full speed and print a summary
   massager sim weekly --headless --trace - --buttons 0:short,60000:short,90000:short
   massager sim weekly --headless --engine micropython --trace weekly.jsonl
+  massager sim weekly --headless --battery 3500 --cell old --trace low.jsonl
   massager validate my-routine.json  check a routine file
   massager flash                     install the firmware on the connected board
   massager push my-routine.json      install a routine on it (atomically)
@@ -70,6 +71,7 @@ def cmd_sim(args):
         raise UsageError("--speed must be above 0, got %g" % args.speed)
     if args.until is not None and (args.until < 0 or not args.headless):
         raise UsageError("--until needs --headless and 0 or more ms, got %d" % args.until)
+    battery_mv, cell = _cell_args(args)
     chosen = routines.load(args.routine)
     from host_tools.sim import trace_file_path
 
@@ -82,7 +84,8 @@ def cmd_sim(args):
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         try:
             return run_headless(chosen, text, args.buttons or DEFAULT_BUTTONS, args.trace,
-                                until=args.until, engine=args.engine)
+                                until=args.until, engine=args.engine,
+                                battery_mv=battery_mv, cell=cell)
         except EngineError as e:
             raise RoutineError("engine %s: %s" % (args.engine, e)) from None
     if args.trace == "-":
@@ -90,11 +93,30 @@ def cmd_sim(args):
     if args.engine != "cpython":
         raise UsageError("--engine %s needs --headless (the live view runs on CPython)"
                          % args.engine)
+    if args.battery is not None or args.cell is not None:
+        raise UsageError("--battery and --cell need --headless (the live view plays the app "
+                         "alone, without a board)")
     others = [p for p in routines.builtins() if p.name != chosen.name]
     programs = [chosen] + others
     from host_tools.live import run_live
 
     return run_live(programs, script, speed=args.speed, trace_path=args.trace)
+
+
+def _cell_args(args):
+    """(mV or None, age) from --battery and --cell, checked as massager vdev checks them."""
+    import argparse as ap
+
+    from simulator.vdev import BATTERY_MV, CELL, battery_arg, cell_arg
+
+    out = []
+    for option, text, default, check in (("--battery", args.battery, BATTERY_MV, battery_arg),
+                                         ("--cell", args.cell, CELL, cell_arg)):
+        try:
+            out.append(default if text is None else check(text))
+        except ap.ArgumentTypeError as e:
+            raise UsageError("%s: %s" % (option, e)) from None
+    return out[0], out[1]
 
 
 def cmd_studio(args):
@@ -157,6 +179,13 @@ def build_parser():
                         "RP2040; slower)")
     p.add_argument("--until", type=int, metavar="MS",
                    help="headless: run to this time instead of stopping when the session ends")
+    p.add_argument("--battery", metavar="MV|none",
+                   help="headless: the cell's open-circuit voltage in mV the simulated board "
+                        "reads through its ADC (0 to 5000), or none: nothing wired. "
+                        "Default: 3900, as massager vdev")
+    p.add_argument("--cell", metavar="new|old",
+                   help="headless: the cell's age, its internal resistance (new about "
+                        "150 mOhm, old 400): it sags under the motor. Default: new")
     p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("studio", help="edit and play routines in a local web page where the "

@@ -1,7 +1,8 @@
 # `massager plot`: a routine's timeline drawn from the firmware's own trace.
 #
-# The trace comes from the App played headless (simulator.headless) at one user level, so
-# the picture shows what the device does, not a second reading of the JSON. One row per
+# The trace comes from the firmware played headless (simulator.headless: its loop on the
+# simulated Pico) at one user level, so the picture shows what the device does, not a
+# second reading of the JSON. One row per
 # round keeps a 14-minute routine readable: motor intensity on top, the LED colour as a
 # band below, steps as numbered boundaries (their names in a key above), cues as markers.
 import glob

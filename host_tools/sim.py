@@ -57,21 +57,39 @@ class Summary:
         self._prev_cue = "press-on" if rec["cue"] == "press" and rec["motor"] else rec["cue"]
         self.max_motor = max(self.max_motor, rec["motor"])
 
-    def text(self, prog, engine):
+    def text(self, prog, engine, cell=None):
         return ("%s: %s, %d output changes, %d steps, %d rounds, %d presses, motor max %d%%, "
-                "ended %s (%s)" % (prog.name, clock_text(self.last_t), self.changes,
-                                   len(self.steps), len(self.rounds), self.presses,
-                                   self.max_motor, self.last_state, engine))
+                "ended %s (%s%s)" % (prog.name, clock_text(self.last_t), self.changes,
+                                     len(self.steps), len(self.rounds), self.presses,
+                                     self.max_motor, self.last_state, engine,
+                                     "; " + cell if cell else ""))
 
 
-def run_headless(prog, routine_text, buttons, trace_path, until=None, engine="cpython"):
+def cell_text(board):
+    """What the simulated board's cell was, for the summary: its open-circuit voltage and
+    age, and what it gives at the board's terminals at rest and under a full stroke (the
+    voltage duty_u16 switches: duty_u16 / 65535 x that is the motor's average voltage)."""
+    from simulator.adc_view import cell_mv
+
+    if board["battery_mv"] is None:
+        return "no cell (the ADC pins float: USB power)"
+    rest, stroke = cell_mv(board["adc"], 0), cell_mv(board["adc"], 65535)
+    return "cell %d mV open-circuit, %s: %d mV at rest, %d mV in a full-duty stroke" % (
+        board["battery_mv"], board["cell"], round(rest), round(stroke))
+
+
+def run_headless(prog, routine_text, buttons, trace_path, until=None, engine="cpython",
+                 battery_mv=engines.BATTERY_MV, cell=engines.CELL):
     """Play a routine on an engine; write the trace; print a summary. Returns the exit code.
 
-    Both engines run the same batch driver, so their traces can be compared byte for byte.
+    Every engine runs the same batch driver, so their traces can be compared byte for byte.
+    The simulated board (the Pico) reads a cell at `battery_mv` (None: nothing wired) of
+    age `cell` through its ADC.
     """
+    board = engines.sim_board(engines.HEADLESS_BOARD, battery_mv, cell)
     out = open_trace(trace_path) if trace_path and trace_path != "-" else None
     try:
-        lines = engines.trace(routine_text, buttons, until=until, engine=engine)
+        lines = engines.trace(routine_text, buttons, until=until, engine=engine, board=board)
         if trace_path == "-":
             sys.stdout.write("".join(line + "\n" for line in lines))
         elif out is not None:
@@ -83,5 +101,6 @@ def run_headless(prog, routine_text, buttons, trace_path, until=None, engine="cp
     for line in lines:
         summary.add(line)
     # Keep stdout a pure trace when the trace goes there.
-    print(summary.text(prog, engine), file=sys.stderr if trace_path == "-" else sys.stdout)
+    print(summary.text(prog, engine, cell_text(board)),
+          file=sys.stderr if trace_path == "-" else sys.stdout)
     return 0

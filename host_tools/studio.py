@@ -2,9 +2,11 @@
 #
 # A small static server on 127.0.0.1: the page (simulator/studio/), the firmware's Python
 # files as they are in firmware/ right now (no copies: edit a file, reload the page), the
-# headless driver from simulator/, and the pinned MicroPython WebAssembly engine from
-# simulator/node_modules. Nothing else is served and the page loads nothing from elsewhere
-# (its Content-Security-Policy says so to the browser).
+# headless driver from simulator/ with the simulated board it plays on (simulator/board/
+# machine.py, and sim_board.json: the Pico's pin map and what its ADC sees of a new cell
+# at 3900 mV, worked out here from its circuit), and the pinned MicroPython WebAssembly
+# engine from simulator/node_modules. Nothing else is served and the page loads nothing
+# from elsewhere (its Content-Security-Policy says so to the browser).
 import errno
 import http.server
 import json
@@ -22,6 +24,7 @@ ENGINE = os.path.join(ROOT, "simulator", "node_modules", "@micropython",
 ENGINE_FILES = ("micropython.mjs", "micropython.wasm")
 # The simulator's MicroPython-compatible driver, shared with `massager sim --headless`.
 DRIVER_FILES = ("headless.py", "batch.py")
+BOARD_FILE = "sim_board.json"  # engines.sim_board(), made when asked
 PAGE_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
               ".py": "text/plain", ".svg": "image/svg+xml", ".png": "image/png"}
 TYPES = dict(PAGE_TYPES, **{".mjs": "text/javascript", ".wasm": "application/wasm",
@@ -48,8 +51,17 @@ def python_files():
                 files[rel] = "/firmware/" + rel
     for name in DRIVER_FILES:
         files[name] = "/simulator/" + name
+    files["machine.py"] = "/simulator/board/machine.py"
+    files[BOARD_FILE] = "/" + BOARD_FILE
     files["bridge.py"] = "/studio/bridge.py"
     return files
+
+
+def board_json():
+    """The simulated board the page plays on, as `massager sim --headless` plays it."""
+    from simulator.engines import sim_board
+
+    return json.dumps(sim_board())
 
 
 def resolve(url_path):
@@ -67,6 +79,8 @@ def resolve(url_path):
         found = os.path.join(ENGINE, rest[0])
     elif head == "simulator" and len(rest) == 1 and rest[0] in DRIVER_FILES:
         found = os.path.join(ROOT, "simulator", rest[0])
+    elif head == "simulator" and rest == ["board", "machine.py"]:
+        found = os.path.join(ROOT, "simulator", "board", "machine.py")
     elif head == "firmware" and rest[:1] == ["massager"] and rest[-1].endswith(".py"):
         found = os.path.join(FIRMWARE, *rest)
     else:
@@ -89,6 +103,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._fail(403, "this server answers only to 127.0.0.1 and localhost")
         if self.path.split("?", 1)[0] == "/files.json":
             body = json.dumps(python_files()).encode()
+            kind = ".json"
+        elif self.path.split("?", 1)[0] == "/" + BOARD_FILE:
+            body = board_json().encode()
             kind = ".json"
         else:
             path = resolve(self.path)

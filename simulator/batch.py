@@ -4,7 +4,9 @@
 # {"mode": "trace" | "validate", "cases": [...]}, and prints one block per case, each
 # starting with "#case N". trace: {"routine": JSON text, "buttons": "0:short", "until":
 # null}, played with the other built-ins selectable after it, as on the device;
-# validate: a routine file's text or {"hex": bytes}. One engine start serves many cases.
+# validate: a routine file's text or {"hex": bytes}. A trace case's "board" is the
+# simulated board it plays on (engines.sim_board(): board.json and the ADC's view of the
+# cell). One engine start serves many cases.
 import json
 import sys
 
@@ -32,7 +34,7 @@ def _trace(case, out):
         return
     progs = device_programs(prog)
     script = headless.parse_buttons(case.get("buttons") or headless.DEFAULT_BUTTONS)
-    headless.play(progs, script, out, until=case.get("until"))
+    headless.play(progs, script, out, until=case.get("until"), board=case.get("board"))
 
 
 def _validate(case, out):

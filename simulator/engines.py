@@ -6,15 +6,45 @@ import os
 import tempfile
 
 from simulator import batch
+from simulator.adc_view import adc_view, jsonable
+from simulator.vdev import BATTERY_MV, CELL, board_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIRMWARE = os.path.join(os.path.dirname(HERE), "firmware")
+BOARD = os.path.join(HERE, "board")  # the simulated machine the headless runs play on
 ENGINES = ("cpython", "micropython", "rp2040")
 DEVICE_HEAP_KB = 160  # an RP2040 build's free heap: a blow-up shows here, not on a face
+HEADLESS_BOARD = "pico"  # the board a headless run plays (hal/config.py's DEFAULT)
+_BOARDS = {}  # (board, mV, cell) -> sim_board()
 
 
 class EngineError(Exception):
     """The engine failed: one line."""
+
+
+def sim_board(board=HEADLESS_BOARD, battery_mv=BATTERY_MV, cell=CELL):
+    """The simulated board a headless run plays on, as data every engine takes:
+    {"config": its board.json, "adc": what its ADC sees of a cell at `battery_mv` mV
+    open-circuit (None: nothing wired, the pins float) of age `cell`, from
+    simulator/adc_view.py, "battery_mv", "cell"}."""
+    key = (board, battery_mv, cell)
+    if key not in _BOARDS:
+        config = board_config(board)
+        view = jsonable(adc_view(config, battery_mv, cell=cell))
+        _BOARDS[key] = {"config": config, "adc": view, "battery_mv": battery_mv,
+                        "cell": cell}
+    return _BOARDS[key]
+
+
+def _with_board(cases):
+    """Trace cases with the default board where they name none (the view is worked out
+    here, on the host: the engines have no circuit)."""
+    out = []
+    for case in cases:
+        if "board" not in case:
+            case = dict(case, board=sim_board())
+        out.append(case)
+    return out
 
 
 def split_cases(lines):
@@ -35,6 +65,8 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
     rp2040: `image` is a flash image with the firmware already installed (it is copied);
     without one the firmware is flashed first. The port's own heap applies (heap_kb does
     not)."""
+    if mode == "trace":
+        cases = _with_board(cases)
     jobs = {"mode": mode, "cases": cases}
     if engine == "cpython":
         lines = []
@@ -52,8 +84,9 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
         with open(os.path.join(tmp, "jobs.json"), "w", encoding="utf-8") as f:
             json.dump(jobs, f, ensure_ascii=False)
         try:
-            result = run_file(os.path.join(HERE, "batch.py"), paths=[FIRMWARE, HERE, tmp],
-                              heap_kb=heap_kb, timeout=timeout)
+            result = run_file(os.path.join(HERE, "batch.py"),
+                              paths=[FIRMWARE, HERE, BOARD, tmp], heap_kb=heap_kb,
+                              timeout=timeout)
         except RuntimeError as e:
             raise EngineError(str(e)) from None
     if result.returncode != 0:
@@ -85,6 +118,10 @@ def _rp2040_batch(jobs, image, timeout):
                     for name in ("headless.py", "batch.py"):
                         with open(os.path.join(HERE, name), "rb") as f:
                             dev.write_file("/lib/" + name, f.read())
+                    # The simulated board, beside the port's own machine: headless.py
+                    # puts it in sys.modules["machine"] for the firmware's hal.
+                    with open(os.path.join(BOARD, "machine.py"), "rb") as f:
+                        dev.write_file("/lib/simmachine.py", f.read())
                     dev.write_file("/jobs.json", json.dumps(jobs, ensure_ascii=False).encode())
                     out = dev.exec("import batch\nbatch.main()")
         except (DeviceError, PicoError) as e:
@@ -92,9 +129,11 @@ def _rp2040_batch(jobs, image, timeout):
     return out.splitlines()
 
 
-def trace(routine_text, buttons="0:short", until=None, engine="cpython"):
-    """The trace lines of one headless run."""
-    case = {"routine": routine_text, "buttons": buttons, "until": until}
+def trace(routine_text, buttons="0:short", until=None, engine="cpython", board=None):
+    """The trace lines of one headless run (on `board`, a sim_board(); default the
+    Pico on a new cell at vdev.BATTERY_MV)."""
+    case = {"routine": routine_text, "buttons": buttons, "until": until,
+            "board": board or sim_board()}
     (lines,) = run_batch("trace", [case], engine=engine)
     if lines and lines[0].startswith("!invalid "):
         raise EngineError(lines[0][len("!invalid "):])

@@ -14,13 +14,14 @@ def builtin(name):
     return prog
 
 
-def play(programs, buttons="0:short", until=None, level=None):
-    """Trace lines (str) and records (dict) of a headless run (level: a user level index)."""
+def play(programs, buttons="0:short", until=None, level=None, board=None):
+    """Trace lines (str) and records (dict) of a headless run (level: a user level index;
+    board: engines.sim_board(...), default the Pico on a new cell at 3900 mV)."""
     if not isinstance(programs, list):
         programs = [programs]
     lines = []
     headless.play(programs, headless.parse_buttons(buttons), lines.append, until=until,
-                  level=level)
+                  level=level, board=board)
     return lines, [json.loads(line) for line in lines]
 
 

@@ -88,7 +88,8 @@ def test_sim_headless_trace_to_stdout_is_pure_json_lines():
     r = massager("sim", "daily", "--headless", "--trace", "-")
     assert r.returncode == 0
     records = [json.loads(line) for line in r.stdout.splitlines()]
-    assert list(records[0]) == ["t", "motor", "led", "state", "step", "round", "rep", "cue"]
+    assert all(list(r) == ["t", "motor", "led", "state", "step", "round", "rep", "cue",
+                           "duty_u16"] for r in records)
     assert 60000 <= records[-1]["t"] <= 120000
     assert r.stderr.startswith("daily: 1:43")
 
@@ -110,6 +111,14 @@ def test_sim_headless_writes_the_trace_file(tmp_path):
     (["sim", "--headless", "--until", "-1"], "--until needs --headless and 0 or more ms"),
     (["sim", "--until", "1000"], "--until needs --headless"),
     (["sim", "--speed", "0"], "--speed must be above 0"),
+    (["sim", "--headless", "--battery", "3.9V"],
+     "--battery: a voltage in mV (0 to 5000) or none, got '3.9V'"),
+    (["sim", "--headless", "--battery", "-3500"],
+     "--battery: a voltage in mV (0 to 5000) or none, got '-3500'"),
+    (["sim", "--headless", "--battery", "9000"],
+     "--battery: a voltage in mV (0 to 5000) or none, got '9000'"),
+    (["sim", "--headless", "--cell", "worn"], "--cell: one of new, old, got 'worn'"),
+    (["sim", "--battery", "3500"], "--battery and --cell need --headless"),
 ])
 def test_sim_bad_arguments_are_one_line_and_exit_2(args, message):
     r = massager(*args)
@@ -149,7 +158,11 @@ def test_sim_live_view_without_a_terminal_prints_progress(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["vdev", "--battery", "3.9V"], "--battery: a voltage in mV or none, got '3.9V'"),
+    (["vdev", "--battery", "3.9V"],
+     "--battery: a voltage in mV (0 to 5000) or none, got '3.9V'"),
+    (["vdev", "--battery", "6000"],
+     "--battery: a voltage in mV (0 to 5000) or none, got '6000'"),
+    (["vdev", "--cell", "worn"], "--cell: one of new, old, got 'worn'"),
     (["vdev", "--cpu-slowdown", "0.5"], "--cpu-slowdown: at least 1, got 0.5"),
     (["vdev", "--engine", "rp2040", "--battery", "none"],
      "--battery none: the emulated RP2040's ADC reads a set voltage"),

@@ -87,7 +87,11 @@ def test_the_server_gives_the_firmware_as_it_is_and_nothing_else():
                      "bridge.py"):
             assert name in files
         on_disk = {"headless.py": "simulator/headless.py", "batch.py": "simulator/batch.py",
-                   "bridge.py": "simulator/studio/bridge.py"}
+                   "bridge.py": "simulator/studio/bridge.py",
+                   "machine.py": "simulator/board/machine.py"}
+        # The board it plays on: the one `massager sim --headless` plays on.
+        code, _, body = _get(s.url, files.pop("sim_board.json"))
+        assert code == 200 and json.loads(body) == json.loads(json.dumps(engines.sim_board()))
         for name, url in files.items():
             code, _, body = _get(s.url, url)
             with open(os.path.join(ROOT, on_disk.get(name, "firmware/" + name)), "rb") as f:
@@ -97,6 +101,7 @@ def test_the_server_gives_the_firmware_as_it_is_and_nothing_else():
         assert body[:4] == b"\0asm"
         for path in ("/firmware/../host_tools/cli.py", "/firmware/massager/../../pyproject.toml",
                      "/firmware/main.py", "/simulator/vdev.py", "/engine/package.json",
+                     "/simulator/board/neopixel.py", "/simulator/board/../vdev.py",
                      "/studio/../../README.md", "/.git/HEAD", "/studio/missing.js"):
             assert _get(s.url, path)[0] == 404, path
         # A name that merely points at 127.0.0.1 is another site: refused.

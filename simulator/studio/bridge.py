@@ -15,11 +15,20 @@ from massager.app import PAUSED, RUNNING
 _ACTIVE = (RUNNING, PAUSED)
 _SIDES = {sequencer.LEFT: "left", sequencer.RIGHT: "right"}
 
+_board = None  # the simulated board (engines.sim_board(), served as sim_board.json)
 _checked = None  # the last routine that passed check(): (text, Program)
 _player = None
 _lines = []  # trace lines since the last frame()
 _left_key = None  # what the time-left figure was computed for
 _left = 0  # ms left (paused), or the time the routine ends (running)
+
+
+def _sim_board():
+    global _board
+    if _board is None:
+        with open("/lib/sim_board.json") as f:
+            _board = json.load(f)
+    return _board
 
 
 def builtin(name):
@@ -40,7 +49,8 @@ def check(text):
         return json.dumps({"errors": errors})
     _checked = (text, prog)
     lines = []
-    headless.play([prog], headless.parse_buttons(headless.DEFAULT_BUTTONS), lines.append)
+    headless.play([prog], headless.parse_buttons(headless.DEFAULT_BUTTONS), lines.append,
+                  board=_sim_board())
     head = _summary(prog)
     head["errors"] = []
     lines.insert(0, json.dumps(head))
@@ -67,7 +77,7 @@ def power_up(text, level):
     _lines.clear()
     _left_key = None
     progs = batch.device_programs(_checked[1])
-    _player = headless.Player(progs, _lines.append, level)
+    _player = headless.Player(progs, _lines.append, level, _sim_board())
     return json.dumps({"error": "", "routines": [_summary(p) for p in progs],
                        "levels": len(safety.INTENSITY_LEVELS)})
 
