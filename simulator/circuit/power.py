@@ -9,7 +9,7 @@ battery life.
 
 from simulator.circuit import GND
 from simulator.circuit.rules import solve_dc
-from simulator.circuit.sense import regulator, forward_v, state
+from simulator.circuit.sense import forward_v, reference_feeds, regulator, state
 
 CELL_V = 3.7  # a 1S LiPo at its nominal voltage
 
@@ -31,12 +31,10 @@ def _rail_loads(c, rail_v, mode):
                         getattr(p.spec, mode), p.spec.source))
         elif p.kind == "PIXEL" and p.nets["vdd"] == "V3V3":
             out.append((p.ref, p.spec.name + ", dark", p.spec.idle, p.spec.source))
-    for ref in c.of_kind("SHUNTREF"):
-        for r in c.of_kind("R"):
-            if "V3V3" in r.nets.values() and ref.nets["k"] in r.nets.values():
-                amps = max(0.0, (rail_v - ref.spec.volts) / r.spec.ohms)
-                out.append((ref.ref, "%s and its feed %s" % (ref.spec.name, r.ref), amps,
-                            "(rail - %g V) / %s" % (ref.spec.volts, r.spec.value)))
+    for ref, r in reference_feeds(c):
+        amps = max(0.0, (rail_v - ref.spec.volts) / r.spec.ohms)
+        out.append((ref.ref, "%s and its feed %s" % (ref.spec.name, r.ref), amps,
+                    "(rail - %g V) / %s" % (ref.spec.volts, r.spec.value)))
     return out
 
 

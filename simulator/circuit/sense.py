@@ -89,6 +89,12 @@ def regulator(c):
     return regs[0] if regs else None
 
 
+def reference_feeds(c):
+    """[(shunt reference, its feed resistor from the rail)] of circuit `c`."""
+    return [(ref, r) for ref in c.of_kind("SHUNTREF") for r in c.of_kind("R")
+            if "V3V3" in r.nets.values() and ref.nets["k"] in r.nets.values()]
+
+
 def _rail_load(c, rail_v, load):
     """Amps drawn from the rail: the board's own draw, a dark pixel, the reference feed."""
     amps = 0.0
@@ -97,10 +103,8 @@ def _rail_load(c, rail_v, load):
             amps += getattr(p.spec, load)
         elif p.kind == "PIXEL" and p.nets["vdd"] == "V3V3":
             amps += p.spec.idle
-    for ref in c.of_kind("SHUNTREF"):
-        for r in c.of_kind("R"):
-            if "V3V3" in r.nets.values() and ref.nets["k"] in r.nets.values():
-                amps += max(0.0, (rail_v - ref.spec.volts) / r.spec.ohms)
+    for ref, r in reference_feeds(c):
+        amps += max(0.0, (rail_v - ref.spec.volts) / r.spec.ohms)
     return amps
 
 
@@ -155,10 +159,8 @@ def state(c, cell_v, load="awake"):
     if vin is not None and vin[0] != "VBAT":
         fixed[vin[0]] = vin[1]  # the regulator's input, behind its diode
     refs = {}
-    for ref in c.of_kind("SHUNTREF"):
-        for r in c.of_kind("R"):
-            if "V3V3" in r.nets.values() and ref.nets["k"] in r.nets.values():
-                refs[ref.nets["k"]] = _shunt_v(ref.spec, rail_v, r.spec.ohms)
+    for ref, r in reference_feeds(c):
+        refs[ref.nets["k"]] = _shunt_v(ref.spec, rail_v, r.spec.ohms)
     fixed.update(refs)
     volts = solve_dc(c, fixed)
     pins = {n: v for n, v in volts.items() if n.startswith(c.mcu.prefix)}
