@@ -11,6 +11,7 @@ import tempfile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_power import session, stop  # noqa: F401 - shared steps
 
 from massager import safety
 from massager.hal import config as hal_config
@@ -72,20 +73,6 @@ def record_sleeps(dev, monkeypatch):
 
     monkeypatch.setattr(dev.machine, "lightsleep", lightsleep)
     return calls
-
-
-def session(dev, ms=20 * SECOND):
-    dev.click()
-    dev.run_until(dev.clock.ms + ms)
-    assert dev.app.state == "running"
-
-
-def stop(dev):
-    dev.press(True)
-    dev.run_until(dev.clock.ms + 1500)  # a long press stops
-    dev.press(False)
-    dev.run_until(dev.clock.ms + 100)
-    assert dev.app.state == "idle"
 
 
 def idle_off(dev):
