@@ -93,14 +93,13 @@ def cmd_sim(args):
     if args.engine != "cpython":
         raise UsageError("--engine %s needs --headless (the live view runs on CPython)"
                          % args.engine)
-    if args.battery is not None or args.cell is not None:
-        raise UsageError("--battery and --cell need --headless (the live view plays the app "
-                         "alone, without a board)")
     others = [p for p in routines.builtins() if p.name != chosen.name]
     programs = [chosen] + others
     from host_tools.live import run_live
+    from simulator.engines import HEADLESS_BOARD, sim_board
 
-    return run_live(programs, script, speed=args.speed, trace_path=args.trace)
+    return run_live(programs, script, speed=args.speed, trace_path=args.trace,
+                    board=sim_board(HEADLESS_BOARD, battery_mv, cell))
 
 
 def _cell_args(args):
@@ -180,12 +179,12 @@ def build_parser():
     p.add_argument("--until", type=int, metavar="MS",
                    help="headless: run to this time instead of stopping when the session ends")
     p.add_argument("--battery", metavar="MV|none",
-                   help="headless: the cell's open-circuit voltage in mV the simulated board "
-                        "reads through its ADC (0 to 5000), or none: nothing wired. "
-                        "Default: 3900, as massager vdev")
+                   help="the cell's open-circuit voltage in mV the simulated board reads "
+                        "through its ADC (0 to 5000), or none: nothing wired. Default: "
+                        "3900, as massager vdev")
     p.add_argument("--cell", metavar="new|old",
-                   help="headless: the cell's age, its internal resistance (new about "
-                        "150 mOhm, old 400): it sags under the motor. Default: new")
+                   help="the cell's age, its internal resistance (new about 150 mOhm, "
+                        "old 400): it sags under the motor. Default: new")
     p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("studio", help="edit and play routines in a local web page where the "

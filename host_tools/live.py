@@ -1,9 +1,11 @@
 # `massager sim`: the simulated device in real time, in a terminal.
 #
-# The firmware's App runs unchanged on a clock that is wall time times --speed; keys are
-# the button. A terminal only sends key presses (and auto-repeat while a key is held),
-# so "space held" is inferred from the repeats. The screen is render()'s lines, fitted to
-# the terminal: a small one drops the least useful lines first, never the header.
+# The firmware runs unchanged (its loop on the simulated board, simulator/headless.py) on a
+# clock that is wall time times --speed; keys are the button. A terminal only sends key
+# presses (and auto-repeat while a key is held), so "space held" is inferred from the
+# repeats. The screen is render()'s lines, fitted to the terminal: a small one drops the
+# least useful lines first, never the header.
+import json
 import os
 import select
 import shutil
@@ -12,10 +14,10 @@ import time
 import unicodedata
 
 from host_tools.sim import LEVEL_WORDS, level_text, open_trace
-from massager import safety, trace
-from massager.app import DONE, IDLE, OFF, PAUSED, RUNNING, App
+from massager import safety
+from massager.app import DONE, IDLE, OFF, PAUSED, RUNNING
 from massager.program import PRESS, clock_text
-from simulator.headless import NoHardware
+from simulator.headless import Player
 
 FRAME_S = 1 / 15  # redraw rate
 REPEAT_WAIT_S = 0.6  # a terminal's first auto-repeat comes within this after a key press
@@ -205,22 +207,32 @@ def progress_line(app, now):
         else head
 
 
-def run_live(programs, script, speed=1.0, trace_path=None):
+def run_live(programs, script, speed=1.0, trace_path=None, board=None):
     out = sys.stdout
     tty = out.isatty()
     trace_file = open_trace(trace_path) if trace_path else None
     last = [None]
+    player = None
+    early = []  # progress lines due before the player was made (power-up's idle)
 
-    def on_change(app, now):
+    def emit(line):
         if trace_file is not None:
-            trace_file.write(trace.line(app, now) + "\n")
+            trace_file.write(line + "\n")
         if not tty:
-            key = (app.state, app.step, app.round)
+            rec = json.loads(line)
+            key = (rec["state"], rec["step"], rec["round"])
             if key != last[0]:
                 last[0] = key
-                print(progress_line(app, now), flush=True)
+                if player is None:
+                    early.append(rec["t"])
+                else:
+                    print(progress_line(player.app, rec["t"]), flush=True)
 
-    app = App(programs, NoHardware(), on_change=on_change)
+    # The firmware's loop on the simulated board, as `massager sim --headless` plays it:
+    # its trace lines carry the motor pin's duty.
+    player = Player(programs, emit, board=board)
+    for t in early:
+        print(progress_line(player.app, t), flush=True)
     start = time.monotonic()
     vbase = 0  # virtual ms at `start`; moved when the speed changes
     held = False
@@ -230,7 +242,6 @@ def run_live(programs, script, speed=1.0, trace_path=None):
     def vnow():
         return vbase + int((time.monotonic() - start) * 1000 * speed)
 
-    app.begin(0)
     if tty:
         out.write("\x1b[?25l\x1b[2J")
     try:
@@ -238,13 +249,10 @@ def run_live(programs, script, speed=1.0, trace_path=None):
             while True:
                 now = vnow()
                 while i < len(script) and script[i][0] <= now:
-                    event = script[i][1]
+                    player.push(now, script[i][1])
                     i += 1
-                    if event in ("down", "up"):
-                        app.edge(event == "down", now)
-                    else:
-                        app.press(event, now)
-                app.update(now)
+                player.advance(now)
+                app = player.app
                 if tty:
                     size = shutil.get_terminal_size()  # 80x24 when the tty does not say
                     lines = render(app, now, speed, size.columns, size.lines)
@@ -252,32 +260,35 @@ def run_live(programs, script, speed=1.0, trace_path=None):
                     out.flush()
                 elif app.state in (DONE, OFF) and i >= len(script):
                     return 0
-                wake = app.next_wake()
+                wake = player.next_time()
                 wait = FRAME_S if wake is None else min(FRAME_S, max(0, (wake - now) / 1000
                                                                       / speed))
                 for key in term.keys(wait):
                     now = vnow()
                     if key == " ":
                         if not held:
-                            app.edge(True, now)
+                            player.push(now, "down")
                             held = True
                             release_at = time.monotonic() + REPEAT_WAIT_S
                         else:
                             release_at = time.monotonic() + REPEAT_GAP_S
                     elif key in "sdl":
-                        app.press({"s": "short", "d": "double", "l": "long"}[key], now)
+                        player.push(now, {"s": "short", "d": "double", "l": "long"}[key])
                     elif key in "+-":
                         vbase, start = now, time.monotonic()
                         speed = min(64.0, speed * 2) if key == "+" else max(0.25, speed / 2)
                     elif key in "qQ\x03":
                         return 0
+                    player.advance(now)
                 if held and time.monotonic() >= release_at:
-                    app.edge(False, vnow())
+                    player.push(vnow(), "up")
+                    player.advance(vnow())
                     held = False
     except KeyboardInterrupt:
         return 0
     finally:
-        app.press("long", vnow())  # like letting go of the device: motor off
+        player.push(vnow(), "long")  # like letting go of the device: motor off
+        player.advance(vnow())
         if tty:
             out.write("\x1b[?25h\n")
         if trace_file is not None:

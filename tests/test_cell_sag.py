@@ -166,6 +166,22 @@ def test_sim_headless_plays_at_the_cell_given_and_every_line_has_the_pins_duty(t
         assert records[1]["state"] == "idle" and records[1]["led"] != records[0]["led"]
 
 
+def test_the_live_views_trace_carries_the_pins_duty_too(tmp_path):
+    from massager import routines
+
+    doc = json.loads(routines.text("daily"))
+    doc.update(rounds=1, steps=doc["steps"][:1])
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "live.jsonl"
+    code, _, err = massager("sim", str(path), "--speed", "64", "--trace", str(out))
+    assert code == 0, err
+    records = _trace(out)
+    assert any(r["motor"] for r in records)
+    for rec in records:
+        assert list(rec) == KEYS and (rec["duty_u16"] > 0) == (rec["motor"] > 0)
+
+
 def test_the_traces_duty_is_the_pins_not_the_apps():
     # The same routine from a full and a low cell: the app asks the same, the pin differs.
     full = engines.trace(_routine(), board=engines.sim_board("pico", 4200, "new"))

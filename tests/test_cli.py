@@ -118,7 +118,6 @@ def test_sim_headless_writes_the_trace_file(tmp_path):
     (["sim", "--headless", "--battery", "9000"],
      "--battery: a voltage in mV (0 to 5000) or none, got '9000'"),
     (["sim", "--headless", "--cell", "worn"], "--cell: one of new, old, got 'worn'"),
-    (["sim", "--battery", "3500"], "--battery and --cell need --headless"),
 ])
 def test_sim_bad_arguments_are_one_line_and_exit_2(args, message):
     r = massager(*args)
