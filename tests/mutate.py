@@ -41,7 +41,8 @@ UPTIME_SHIFT = ("tests/test_long_uptime.py::"
 MODULES = {
     "safety": ("safety.py", ["tests/test_safety_limits.py",
                              "tests/test_rp2_lightsleep_lockup.py"]),
-    "hal/motor": ("hal/motor.py", ["tests/test_mutation_targets.py", "tests/test_hal.py"]),
+    "hal/motor": ("hal/motor.py", ["tests/test_mutation_targets.py", "tests/test_hal.py",
+                                   "tests/test_motor_volts.py"]),
     "hal/board": ("hal/board.py", ["tests/test_mutation_targets.py", "tests/test_hal.py",
                                    "tests/test_runtime.py", "tests/test_power.py"]),
     "store": ("store.py", ["tests/test_store.py", "tests/test_mutation_targets.py",
@@ -55,7 +56,7 @@ MODULES = {
     "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
                                "tests/test_mutation_targets.py", "tests/test_power.py",
                                "tests/test_faithful_boards.py", "tests/test_hal.py",
-                               "tests/test_long_uptime.py"]),
+                               "tests/test_long_uptime.py", "tests/test_motor_volts.py"]),
     "program": ("program.py", ["tests/test_program.py", "tests/test_routine.py",
                                "tests/test_safety_limits.py",
                                "tests/test_sequencer.py", "tests/test_builtin_routines.py"]),
