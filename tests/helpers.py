@@ -76,6 +76,6 @@ def motor(pwm, pin=None, freq=None, kick_pct=0):
     p % duty, as the soft-start tests count it; kick_pct is the start kick in % of it."""
     from massager.hal.motor import Motor
 
-    m = Motor(pwm, freq, pin, rated_mv=RATED_MV, start_mv=kick_pct * RATED_MV // 100)
+    m = Motor(pwm, freq, pin, RATED_MV, kick_pct * RATED_MV // 100)
     m.set_cell(RATED_MV)
     return m

@@ -168,7 +168,7 @@ def test_a_gentle_start_is_kicked_to_start_mv_then_settles(sim, percent):
 def test_the_kick_and_the_strength_never_exceed_the_rated_voltage(sim, cell_mv):
     # Kick at the rated voltage itself (the most check_config allows), full strength
     # asked: on average the motor never gets more than its rating, from any cell.
-    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), rated_mv=3000, start_mv=3000)
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), None, None, 3000, 3000)
     m.set_cell(cell_mv)
     del sim.log[:]
     m.set(5)
@@ -236,7 +236,7 @@ def test_motor_keeps_values_in_range(sim):
 def test_motor_sets_its_frequency(sim):
     make_motor()
     assert sim.pwm[15].freq() == hal_motor.Motor.freq
-    hal_motor.Motor(machine.PWM(machine.Pin(3)), freq=1000)
+    hal_motor.Motor(machine.PWM(machine.Pin(3)), 1000, None, 3000, 0)
     assert sim.pwm[3].freq() == 1000
 
 

@@ -27,7 +27,7 @@ def board_json(name):
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])  # a new motor each
 @given(percent=st.integers(1, 100), cell=st.integers(3000, 4200))
 def test_a_strength_is_the_same_voltage_from_any_cell(sim, percent, cell):  # noqa: F811
-    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), rated_mv=3000, start_mv=0)
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), None, None, 3000, 0)
     m.set_cell(cell)
     m.set(percent)
     ramp(sim, m)
@@ -36,7 +36,7 @@ def test_a_strength_is_the_same_voltage_from_any_cell(sim, percent, cell):  # no
 
 
 def test_a_new_reading_resets_a_running_motor_in_one_write(sim):  # noqa: F811
-    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), rated_mv=3000, start_mv=0)
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), None, None, 3000, 0)
     m.set_cell(4000)
     m.set(50)
     ramp(sim, m)
@@ -52,8 +52,18 @@ def test_a_new_reading_resets_a_running_motor_in_one_write(sim):  # noqa: F811
     assert sim.duties(15) == []
 
 
+def test_the_duty_is_the_voltage_over_the_cell_to_the_count(sim):  # noqa: F811
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), None, None, 3000, 0)
+    m.set_cell(3700)
+    m.set(45)  # 1350 mV
+    ramp(sim, m)
+    assert sim.duty(15) == 23911  # 1350 / 3700 of 65535, rounded down
+    m.set_cell(3000)
+    assert sim.duty(15) == 29490  # 1350 / 3000 of 65535: not 29491 (of 65536)
+
+
 def test_a_cell_below_the_voltage_asked_gives_full_duty_and_no_more(sim):  # noqa: F811
-    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), rated_mv=3700, start_mv=0)
+    m = hal_motor.Motor(machine.PWM(machine.Pin(15)), None, None, 3700, 0)
     m.set_cell(3300)
     m.set(100)
     ramp(sim, m)

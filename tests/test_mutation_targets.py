@@ -51,7 +51,7 @@ def test_full_strength_is_full_duty_and_a_stop_is_at_once(sim):  # noqa: F811
 
 def test_a_new_motor_is_still_at_its_frequency(sim):  # noqa: F811
     pwm = machine.PWM(machine.Pin(15), duty_u16=30000)  # whatever the pin had before
-    m = hal_motor.Motor(pwm)
+    m = hal_motor.Motor(pwm, None, None, 3000, 0)
     assert sim.duty(15) == 0 and m.percent == 0
     assert pwm.freq() == 20000
 

@@ -25,7 +25,7 @@ class Motor:
     soft_start_ms = 30  # from still to the strength asked for, spread over the steps below
     soft_start_steps = 4  # duty writes in a soft start; the first is 1/steps of the target
 
-    def __init__(self, pwm, freq=None, pin=None, rated_mv=3000, start_mv=0):
+    def __init__(self, pwm, freq, pin, rated_mv, start_mv):
         self.pwm = pwm  # a machine.PWM, already built on the motor pin
         self.pin = pin  # that pin (a machine.Pin): release() drives it low by itself
         self._freq = self.freq if freq is None else freq
@@ -47,7 +47,7 @@ class Motor:
     def set_cell(self, mv):
         """The cell's voltage from a battery check (None: no plausible reading). A motor
         that is running is set to the same voltage from the new cell, in one write."""
-        if mv is None or mv <= 0:
+        if mv is None:
             mv = safety.NO_READING_CELL_MV
         if mv == self.cell_mv:
             return
