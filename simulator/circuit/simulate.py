@@ -312,7 +312,7 @@ SPRESS BTN 0 PR 0 SWPRESS
 .meas tran v_button_read AVG v({button}) from={q_mid}m to={e}m
 .meas tran v_rail_released MAX v(V3V3) from={u_mid}m to={t_end}m
 .meas tran i_released AVG par('-i(VB)') from={u_mid}m to={t_end}m
-""".format(cell=cell_v, hold_wave=hold_wave, caps=_board_caps(c), hold=pins["hold"], vdd=vdd, press=press,
+""".format(cell=cell_v, hold_wave=hold_wave, caps=_board_caps(c), hold=pins["hold"], press=press,
            pullup="RPU %s V3V3 %s" % (pins["button"], PIN_PULLUP_OHMS) if pullup else "",
            t_end=END_MS, p_mid=(PRESS_MS + HOLD_MS) / 2, h=HOLD_MS,
            r_mid=(RELEASE_MS + READ_MS) / 2, q=READ_MS, q_mid=(READ_MS + READ_END_MS) / 2,

@@ -141,7 +141,8 @@ def _subckt(spec):
             "BREG reg gnd V=%s*(0.5 + 0.5*tanh((V(in,gnd) - %s)/0.02))" % (
                 _num(spec.vout), _num(spec.vin_min)),
             "VS reg out 0",
-            "BIN in gnd I=V(out,gnd)*I(VS)/(%s*max(V(in,gnd), 0.5)) + %s*min(1, max(V(in,gnd), 0))" % (
+            "BIN in gnd I=V(out,gnd)*I(VS)/(%s*max(V(in,gnd), 0.5))"
+            " + %s*min(1, max(V(in,gnd), 0))" % (
                 _num(spec.efficiency), _num(spec.iq)),
             ".ends %s" % name,
         ])
