@@ -203,7 +203,9 @@ def test_battery_adc_reads_the_same_code_on_both(real, simulated):
     shown = on_both(real, simulated, battery_adc)
     config = board_config("pico")  # both boards' circuit: the codes simulator/adc_view.py says
     want = [codes(adc_view(config, mv))[BATTERY] for mv in CELLS_MV]
-    assert want[0] == 0 and abs(want[1] * 3300 / 4096 - 1950) < 1  # one 12-bit step: 0.8 mV
+    # The divided cell within one 12-bit step (0.8 mV) and the power latch's drop (Q2's
+    # Rds(on) at the board's draw: under a mV at the pin).
+    assert want[0] == 0 and abs(want[1] * 3300 / 4096 - 1950) < 2
     assert shown[0] == shown[1] == [raw << 4 | raw >> 8 for raw in want]
 
 

@@ -280,24 +280,25 @@ class Sim:
     def cut_power(self):
         """The board unpowered: RAM, timers, the watchdog, RTC memory and every pad gone
         (the motor pin undriven: its gate pull-down holds the motor off); a finger on the
-        button stays; the flash is the simulator's files, kept."""
-        finger = {k: v.level for k, v in self.pins.items() if v.driven}
-        self.reset_all(PWRON_RESET)
-        for k, level in finger.items():
-            st = self.pin(k)
-            st.level, st.driven = level, True
+        button and the cell on the ADC pins stay; the flash is the simulator's files."""
+        self._from_scratch()
         self.off = True
         self.power_offs += 1
 
     def power_on(self):
         """Power back (a press closed the latch): a chip reset from scratch, PWRON, the
-        finger still on the button."""
+        finger still on the button, the cell still on the ADC pins."""
+        self._from_scratch()
+        self.off = False
+
+    def _from_scratch(self):
         finger = {k: v.level for k, v in self.pins.items() if v.driven}
+        adc = (self.adc_mv, self.adc_ref_mv, self.adc_u16, self.adc_uv)
         self.reset_all(PWRON_RESET)
+        self.adc_mv, self.adc_ref_mv, self.adc_u16, self.adc_uv = adc
         for k, level in finger.items():
             st = self.pin(k)
             st.level, st.driven = level, True
-        self.off = False
 
     def soft_reset(self):
         """What Ctrl-D (or machine.soft_reset) does to the hardware, per port.
