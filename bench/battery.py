@@ -44,6 +44,17 @@ BOARDS = {
     },
 }
 MOTOR_MA = 75.0  # a 10 mm 3 V coin ERM at full duty from a 3.7 V cell
+# A LiPo loses charge by itself, latch or not. No cell maker's figure was found in the
+# sources at hand; Battery University's BU-802b (Cadex) gives Li-ion about 5 % in the first
+# 24 h after a charge, then 1-2 % a month at room temperature, and about 3 % a month more
+# for a pack's protection circuit (counted here part by part instead: the charger board's
+# DW01A and TP4056). The model takes the upper 2 % a month for the cell alone.
+SELF_DISCHARGE_PER_MONTH = 0.02
+SELF_DISCHARGE_SOURCE = ("Battery University BU-802b (Cadex): Li-ion about 1-2 % a month "
+                         "after the first day's 5 %, at room temperature; 2 % taken; no cell "
+                         "maker's figure found")
+HOURS_PER_MONTH = 365.25 * 24 / 12
+HOURS_PER_YEAR = 365.25 * 24
 SOURCES = [
     ("motor", "75 mA x duty", "a 10 mm coin ERM, 3 V rating, about 70-80 mA running; "
      "PWM draws the duty's share on average"),
@@ -105,6 +116,21 @@ def off_ma(board, sleeps=True):
     return board["asleep_ma"] + wake
 
 
+def latch_ma(name):
+    """What the cell gives with the power latch off: (the latch's leakage alone, the
+    protection board's idle draw), mA; None without a latch."""
+    rows = power.cut(circuit.load(name))
+    if not rows:
+        return None
+    charger = sum(r.amps for r in rows if r.what.startswith("charger"))
+    return (sum(r.amps for r in rows) - charger) * 1000, charger * 1000
+
+
+def self_discharge_ma():
+    """The cell's own loss as a current (mA), at SELF_DISCHARGE_PER_MONTH."""
+    return CELL_MAH * SELF_DISCHARGE_PER_MONTH / HOURS_PER_MONTH
+
+
 def figures():
     """{board: {...}} with the session costs and standby, now and before."""
     uses = {name: _trace(name) for name in ("weekly", "daily")}
@@ -123,6 +149,17 @@ def figures():
             day_min = f["minutes"]["daily"]
             per_day = f["mah"]["daily"] + ma * (24 - day_min / 60)
             f["days_daily_" + key] = CELL_MAH / per_day
+        latch = latch_ma(name)
+        if latch is not None:
+            leak, protection = latch
+            f["latch_leak_ma"], f["protection_ma"] = leak, protection
+            f["latch_only_years"] = CELL_MAH / leak / HOURS_PER_YEAR
+            f["latch_years"] = CELL_MAH / (leak + protection) / HOURS_PER_YEAR
+            f["latch_self_years"] = CELL_MAH / (leak + protection + self_discharge_ma()) / \
+                HOURS_PER_YEAR
+            day_min = f["minutes"]["daily"]
+            per_day = f["mah"]["daily"] + (leak + protection) * (24 - day_min / 60)
+            f["days_daily_latch"] = CELL_MAH / per_day
         out[name] = f
     return out
 
@@ -166,9 +203,45 @@ def section():
                          _n(f["days_daily_now"]), _n(f["days_daily_before"])))
     best = max(f["standby_days_now"] for f in fig.values())
     worst = min(f["standby_days_now"] for f in fig.values())
+    latched = [n for n, f in fig.items() if "latch_years" in f]
+    if latched:
+        lines += [
+            "",
+            "### With the power latch",
+            "",
+            "Every board here has the soft power latch of docs/hardware.md (board.json "
+            "`power.hold_pin`): off, the chip is unpowered and the cell feeds only the latch "
+            "(its P-MOSFET's Idss, and through its gate pull-up the hold MOSFET's Idss, the "
+            "button-reading diode's reverse current and the P-MOSFET's gate leakage, each at "
+            "its datasheet maximum at 25 °C; ngspice holds the sum, tests/test_circuit_latch.py) "
+            "and the charger board's protection. The sleep of the table above is what a board "
+            "without a latch does, and one with a latch on USB.",
+            "",
+            "| board | off current: latch leakage + protection | standby on the latch | latch "
+            "leakage alone | with the cell's self-discharge (%g %% a month) | without the latch "
+            "(sleep) | days of one daily use a day |" % (SELF_DISCHARGE_PER_MONTH * 100),
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name in latched:
+            f = fig[name]
+            lines.append("| %s | %s + %s µA | **%s years** | %s years | %s years | %s days | "
+                         "%s |" % (
+                             name, _n(f["latch_leak_ma"] * 1000), _n(f["protection_ma"] * 1000),
+                             _n(f["latch_years"]), _n(f["latch_only_years"]),
+                             _n(f["latch_self_years"]), _n(f["standby_days_now"]),
+                             _n(f["days_daily_latch"])))
+        lines += [
+            "",
+            "The cell's own loss (%s: %s µA on %d mAh) is larger than all the latch draws: "
+            "with the latch, the cell itself sets how long the device keeps its charge. "
+            "The datasheets' maxima are at 25 °C; leakages grow with temperature, which "
+            "these figures do not model." % (SELF_DISCHARGE_SOURCE, _n(self_discharge_ma() * 1000),
+                                         CELL_MAH),
+        ]
     lines += [
         "",
-        "Standby in off is days on every board (%s to %s days), set by what each dev "
+        "Standby in off without the latch is days on every board (%s to %s days), set by "
+        "what each dev "
         "board draws besides the chip: the RP2040s' lightsleep with their regulator and "
         "flash, the RP2040-Zero's pixel, and the ESP32 DevKitC's USB-UART bridge, which "
         "deep sleep does not touch. The figures hold for the hardware named below, built as "
@@ -199,8 +272,8 @@ def section():
     lines += [
         "",
         "Not modelled: the soft start's kick (30 ms at start_mv from still, well "
-        "under 1 % of a session's motor time), the cell's self-discharge, leakage of the "
-        "diodes and the MOSFET (µA at most), and temperature. The chips' currents are "
+        "under 1 % of a session's motor time), leakage of the diodes and the MOSFETs behind "
+        "the latch while the board is on (µA at most), and temperature. The chips' currents are "
         "published measurements of boards like these, not of this build: measure yours "
         "with a USB power meter before trusting a figure to better than a factor of two.",
         "",

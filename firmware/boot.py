@@ -3,6 +3,38 @@
 # routines run, whatever is in /routines. Never formats anything.
 
 
+def _hold():
+    # First of all: a board with a power latch (board.json power.hold_pin) is on only
+    # while the button is down until this pin goes high. Nothing slow comes before it.
+    import machine
+
+    from massager.hal.config import load_config
+
+    power = load_config()[0].get("power") or {}
+    if "hold_pin" in power:
+        machine.Pin(power["hold_pin"], machine.Pin.OUT, value=1)
+
+
+def _safe_mode(board):
+    """The button held at power-up. A deep-sleep wake (esp32) is the press itself, not a
+    press held; with a power latch every power-up is a press, so there safe mode is that
+    press held on for SAFE_MODE_HOLD_MS (the boot waits only while it is held)."""
+    if not board.button.is_pressed() or board.power.woke_from_sleep():
+        return False
+    if board.power.hold is None:
+        return True
+    import time
+
+    from massager import safety
+
+    start = time.ticks_ms()
+    while board.button.is_pressed():
+        if time.ticks_diff(time.ticks_ms(), start) >= safety.SAFE_MODE_HOLD_MS:
+            return True
+        time.sleep_ms(20)
+    return False
+
+
 def _board():
     from massager.hal.board import Board, load_config
 
@@ -15,11 +47,11 @@ def _board():
 
 
 try:
+    _hold()  # a Ctrl-C here: _board() below drives the hold too
     import massager
 
     _b = _board()
-    # A deep-sleep wake (esp32) is the button press itself, not a press held at power-up.
-    massager.SAFE_MODE = _b.button.is_pressed() and not _b.power.woke_from_sleep()
+    massager.SAFE_MODE = _safe_mode(_b)
     if massager.SAFE_MODE:
         _b.show_safe_mode()
     del _b
@@ -36,4 +68,4 @@ except KeyboardInterrupt:
         pass
 except Exception as e:  # a broken firmware must still leave the REPL to mpremote
     print("boot:", e)
-del _board
+del _board, _hold, _safe_mode

@@ -208,6 +208,12 @@ class Sheet:
         self.caption(e, ref, side, what)
         return e
 
+    def pmos(self, ref, gate, side="right", what=None):
+        """A P-MOSFET, gate on the left, source at the top, drain at the bottom."""
+        e = self._mark(self.add(elm.PMos().theta(0).anchor("gate").at(gate)), ref)
+        self.caption(e, ref, side, what)
+        return e
+
     def box(self, ref, w, h, pins, anchor, at, side=None, named=(), what=None):
         """A part drawn as a box with pins (Box), pin `anchor` placed at `at`."""
         e = self._mark(self.add(Box(w, h, pins, named).anchor(anchor).at(at)), ref)
@@ -275,7 +281,8 @@ def draw(c):
     board = _Board(s, c, hx)
     x = board.right + 1.0  # the column where each circuit meets its pin's wire
     y = board.chip_top - 0.6
-    for draw_one, net in _right_circuits(c):
+    for draw_one, net, above in _right_circuits(c):
+        y -= above  # room for what the circuit draws above its pin's line
         s.wire(board.pin(net, y), (x, y))
         last, y = y, y - draw_one(s, c, x, y)
     board.finish(last)
@@ -286,14 +293,16 @@ def draw(c):
 def _right_circuits(c):
     """The circuits right of the board, top to bottom: (drawer, MCU pin net)."""
     pins = c.pin_nets()
-    out = [(_motor, pins["motor"])]
+    out = [(_motor, pins["motor"], 0)]
     if not any(p.on_board for p, _ in c.on(pins["led"])):
-        out.append((_led, pins["led"]))
-    out.append((_button, pins["button"]))
+        out.append((_led, pins["led"], 0))
+    if c.latch:  # right above the button, which it reaches through D3
+        out.append((_latch, pins["hold"], LATCH_ABOVE))
+    out.append((_button, pins["button"], 0))
     if "battery" in pins:
-        out.append((_divider, pins["battery"]))
+        out.append((_divider, pins["battery"], 0))
     if "battery_ref" in pins:
-        out.append((_reference, pins["battery_ref"]))
+        out.append((_reference, pins["battery_ref"], 0))
     return out
 
 
@@ -306,10 +315,11 @@ def _title(s, c):
 # The power path -------------------------------------------------------------------------
 
 def _supply_part(c):
-    """The part between VBAT and the dev board's supply pin: a diode or a regulator."""
+    """The part between the feed (VBAT, or VSW behind a latch) and the dev board's supply
+    pin: a diode or a regulator."""
     supply = net_of(c.supply)
-    return _only([p for p in c.parts if {"VBAT", supply} <= set(p.nets.values())],
-                 "part from VBAT to the %s pin" % c.supply)
+    return _only([p for p in c.parts if {c.feed, supply} <= set(p.nets.values())],
+                 "part from %s to the %s pin" % (c.feed, c.supply))
 
 
 def _power_path(s, c):
@@ -334,8 +344,15 @@ def _power_path(s, c):
     s.part(switch.ref, elm.Switch, (x + 0.5, y), (x + 2.5, y), "below", True)
     x += 3.4
     s.wire((x - 0.9, y), (x, y))
-    s.dot((x, y))
-    s.rail((x, y), "VBAT")
+    if c.latch:
+        # The cell ends here; the board hangs on the latch's switched net (drawn on its
+        # pin right of the board).
+        s.rail((x, y), "VBAT")
+        x += 1.4
+        s.rail((x, y), c.feed)
+    else:
+        s.dot((x, y))
+        s.rail((x, y), "VBAT")
     if supply.kind == "D":
         s.part(supply.ref, elm.Schottky, (x, y), (x + PART_LEN, y), "below", True)
         hx = x + PART_LEN + 0.6
@@ -490,7 +507,7 @@ def _motor(s, c, x, y):
     """Gate resistor and pull-down from the pin, the N-MOSFET, the motor from VBAT to the
     drain and the flyback diode across it, anode on the drain."""
     pin = c.pin_nets()["motor"]
-    q = _only(c.of_kind("NMOS"), "MOSFET")
+    q = _motor_fet(c)
     r_gate = _only(_on(c, q.nets["g"], "R"), "gate resistor")
     r_pull = _only([p for p in _on(c, pin, "R") if p is not r_gate], "gate pull-down")
     motor = _only(c.of_kind("MOTOR"), "motor")
@@ -507,12 +524,75 @@ def _motor(s, c, x, y):
     s.dot((xd, bottom))
     s.part(motor.ref, elm.Motor, (xd, bottom), (xd, top), "left", True)
     s.dot((xd, top))
-    s.rail((xd, top), "VBAT")
+    s.rail((xd, top), motor.nets["p"])
     xk = xd + 1.6
     s.wire((xd, bottom), (xk, bottom))
     s.part(flyback.ref, elm.Schottky, (xk, bottom), (xk, top), "right", True)
     s.wire((xd, top), (xk, top))
     return 3.0
+
+
+def _motor_fet(c):
+    """The MOSFET that switches the motor (its drain on the motor)."""
+    motor = _only(c.of_kind("MOTOR"), "motor")
+    return _only([q for q in c.of_kind("NMOS") if q.nets["d"] in motor.nets.values()],
+                 "motor MOSFET")
+
+
+# The latch on its hold pin: how far above the pin's line it reaches (the P-MOSFET and the
+# VBAT rail over it), and where the button's net lies right of the column (D3 comes down
+# to it, the button's drawer puts D4 and the switch there).
+LATCH_ABOVE = 4.6
+LATCH_DOWN = 3.4  # from the hold pin's line to the button's
+BTN_DX = 6.2  # from the column to the button's net
+
+
+def _latch_parts(c):
+    """(P-MOSFET, its gate pull-up, the hold N-MOSFET, the hold pull-down, the press diode,
+    the reading diode)."""
+    pins = c.pin_nets()
+    q = _only([p for p in c.of_kind("PMOS") if p.nets["s"] == "VBAT"], "latch P-MOSFET")
+    gate = q.nets["g"]
+    pull_up = _only(_on(c, gate, "R"), "latch pull-up")
+    hold = _only([n for n in c.of_kind("NMOS") if n.nets["d"] == gate], "hold MOSFET")
+    pull_down = _only(_on(c, pins["hold"], "R"), "hold pull-down")
+    press = _only([d for d in _on(c, gate, "D")], "press diode")
+    btn = _other(press, gate)
+    read = _only([d for d in _on(c, btn, "D") if d is not press], "reading diode")
+    return q, pull_up, hold, pull_down, press, read
+
+
+def _latch(s, c, x, y):
+    """The power latch on the hold pin: the pin's pull-down, the N-MOSFET pulling the
+    P-MOSFET's gate low, the P-MOSFET from VBAT to VSW with its gate pull-up, and the press
+    diode from the gate down to the button's net (drawn by _button below)."""
+    q, pull_up, hold, pull_down, press, _ = _latch_parts(c)
+    s.dot((x, y))
+    s.part(pull_down.ref, elm.Resistor, (x, y), (x, y - PART_LEN), "right", "pull-down")
+    s.ground((x, y - PART_LEN))
+    s.wire((x, y), (x + 2.6, y))
+    he = s.nmos(hold.ref, (x + 2.6, y), "right", True)
+    s.ground(he.source)
+    xd, yd = he.drain
+    yp = yd + 0.6  # the P-MOSFET's gate line
+    xj = x + BTN_DX
+    s.wire((xd, yd), (xd, yp), (xj, yp))
+    s.dot((xj, yp))
+    yt = yp + PART_LEN
+    s.part(pull_up.ref, elm.Resistor, (xj, yp), (xj, yt), "left", "pull-up")
+    qe = s.pmos(q.ref, (xj + 1.2, yp), "right", True)
+    s.wire((xj, yp), (xj + 1.2, yp))
+    xs, ys = qe.source
+    s.wire((xj, yt), (xs, yt))
+    s.wire((xs, ys), (xs, yt))
+    s.dot((xs, yt))
+    s.rail((xs, yt), q.nets["s"])
+    xr = xs + 3.2
+    _, yd2 = qe.drain
+    s.wire(qe.drain, (xs, yd2 - 0.4), (xr, yd2 - 0.4))
+    s.rail((xr, yd2 - 0.4), q.nets["d"])
+    s.part(press.ref, elm.Schottky, (xj, yp), (xj, y - LATCH_DOWN), "right", True)
+    return LATCH_DOWN
 
 
 def _led(s, c, x, y):
@@ -530,6 +610,8 @@ def _led(s, c, x, y):
 def _button(s, c, x, y):
     """The button from the pin to ground (the pin's pull-up) or to 3V3 (its pull-down)."""
     pin = c.pin_nets()["button"]
+    if c.latch:
+        return _button_latched(s, c, x, y)
     sw = _only(_on(c, pin, "SWITCH"), "button")
     other = _other(sw, pin)
     s.wire((x, y), (x + 0.6, y))
@@ -545,15 +627,35 @@ def _button(s, c, x, y):
     return 3.5
 
 
+def _button_latched(s, c, x, y):
+    """With a latch: the pin reads the button's net through D4 (anode on the pin), the
+    switch goes from that net to ground, and D3 comes down into it from the latch."""
+    _, _, _, _, press, read = _latch_parts(c)
+    btn = read.nets["k"]
+    sw = _only(_on(c, btn, "SWITCH"), "button")
+    xb = x + BTN_DX
+    # Each part a little off the button's net, so their captions clear D3 coming down.
+    s.wire((x, y), (xb - PART_LEN - 0.8, y))
+    s.part(read.ref, elm.Schottky, (xb - PART_LEN - 0.8, y), (xb - 0.8, y), "above", True)
+    s.wire((xb - 0.8, y), (xb + 0.8, y))
+    s.dot((xb, y))
+    end = (xb + 0.8 + PART_LEN, y)
+    s.part(sw.ref, elm.Button, (xb + 0.8, y), end, "above", True)
+    s.ground(end)
+    s.text((end[0] + 0.7, y - 0.1), "to GND: a press turns the power\non (D3) and reads "
+           "low (D4)", "left", "center", NOTE_PT)
+    return 3.5
+
+
 def _divider(s, c, x, y):
     """VBAT through a divider to the ADC pin, a capacitor across the lower resistor."""
     pin = c.pin_nets()["battery"]
-    top = _only([p for p in _on(c, pin, "R") if "VBAT" in p.nets.values()], "divider top")
+    top = _only([p for p in _on(c, pin, "R") if c.feed in p.nets.values()], "divider top")
     bottom = _only([p for p in _on(c, pin, "R") if p is not top], "divider bottom")
     cap = _only(_on(c, pin, "C"), "divider capacitor")
     s.dot((x, y))
     s.part(top.ref, elm.Resistor, (x, y), (x, y + PART_LEN), "right")
-    s.rail((x, y + PART_LEN), "VBAT")
+    s.rail((x, y + PART_LEN), c.feed)
     s.part(bottom.ref, elm.Resistor, (x, y), (x, y - PART_LEN), "right")
     s.ground((x, y - PART_LEN))
     xc = x + 3.6
@@ -617,7 +719,7 @@ def pin_table(c):
     def with_value(p):
         return "%s %s" % (p.ref, shown_value(p.spec))
 
-    q = _only(c.of_kind("NMOS"), "MOSFET")
+    q = _motor_fet(c)
     r_gate = _only(_on(c, q.nets["g"], "R"), "gate resistor")
     m = cfg["motor"]
     rows = [("motor (N-MOSFET gate, through %s)" % with_value(r_gate), pins["motor"],
@@ -631,17 +733,30 @@ def pin_table(c):
     else:
         r = _only([p for p in led if p.kind == "R"], "LED resistor")
         rows.append(("LED", pins["led"], "PWM, through %s%s" % (with_value(r), on_board)))
-    sw = _only(_on(c, pins["button"], "SWITCH"), "button")
-    to = _other(sw, pins["button"])
-    rows.append(("button", pins["button"], "%s to %s, the pin's %s" % (
-        sw.ref, name_of(to), "pull-up" if to == circuits.GND else "pull-down")))
+    if c.latch:
+        q, _, hold, pull_down, press, read = _latch_parts(c)
+        sw = _only(_on(c, read.nets["k"], "SWITCH"), "button")
+        rows.append(("button", pins["button"], "%s to GND through %s (anode on the pin), "
+                     "the pin's pull-up; %s also pulls the latch's gate low through %s" % (
+                         sw.ref, with_value(read), sw.ref, with_value(press))))
+        rows.append(("power latch hold", pins["hold"], "%s gate (%s from the latch %s's "
+                     "gate to GND), %s to GND; high: the power stays on" % (
+                         with_value(hold), hold.ref, with_value(q), with_value(pull_down))))
+    else:
+        sw = _only(_on(c, pins["button"], "SWITCH"), "button")
+        to = _other(sw, pins["button"])
+        rows.append(("button", pins["button"], "%s to %s, the pin's %s" % (
+            sw.ref, name_of(to), "pull-up" if to == circuits.GND else "pull-down")))
+    usb = (cfg.get("power") or {}).get("usb_pin")
+    if usb is not None:
+        rows.append(("USB sense", c.label(usb), "the board's own VBUS divider: high on USB"))
     if "battery" in pins:
         rs = _on(c, pins["battery"], "R")
-        top = _only([p for p in rs if "VBAT" in p.nets.values()], "divider top")
+        top = _only([p for p in rs if c.feed in p.nets.values()], "divider top")
         bottom = _only([p for p in rs if p is not top], "divider bottom")
         rows.append(("battery sense (ADC)", pins["battery"],
-                     "cell / pin = %g: %s from VBAT, %s to GND" % (
-                         cfg["battery"]["divider_x100"] / 100, with_value(top),
+                     "cell / pin = %g: %s from %s, %s to GND" % (
+                         cfg["battery"]["divider_x100"] / 100, with_value(top), c.feed,
                          with_value(bottom))))
     if "battery_ref" in pins:
         ref = _only(_on(c, pins["battery_ref"], "SHUNTREF"), "reference")
@@ -651,7 +766,7 @@ def pin_table(c):
                          with_value(ref), ref.spec.volts, with_value(feed),
                          name_of(_other(feed, pins["battery_ref"])))))
     supply = _supply_part(c)
-    rows.append(("battery in", c.supply, "from VBAT through %s" % with_value(supply)))
+    rows.append(("battery in", c.supply, "from %s through %s" % (c.feed, with_value(supply))))
     lines = ["| what | pin | wired to |", "|---|---|---|"]
     lines += ["| %s | %s | %s |" % r for r in rows]
     return "\n".join(lines)

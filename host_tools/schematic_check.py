@@ -90,7 +90,7 @@ def part_pins(e):
         return _diode_pins(e)
     if kind == "CELL":
         return _cell_pins(e)
-    if kind == "NMOS":
+    if kind in ("NMOS", "PMOS"):
         return {"g": e.absanchors["gate"], "d": e.absanchors["drain"],
                 "s": e.absanchors["source"]}
     if kind in BOX_PINS:

@@ -62,9 +62,19 @@ class SimDevice:
     Sleep (the off state): the loop ends a wake with Runtime.rest(), as on a board. A light
     sleep lasts until its timer or a wake edge from press(); a deep sleep (esp32) until a
     wake edge, then the chip boots with the port's wake cause (`deep_wakes` counts them).
+
+    The power latch (board.json power.hold_pin): letting go of the hold with no USB (`usb`)
+    and the button up unpowers the board at that instruction (`powered` False; RAM, timers,
+    the watchdog gone, the flash directory kept, nothing runs). A press powers it: the chip
+    boots `boot_ms` later (reset cause PWRON) if the button is still down then, the press
+    being all that powers it until boot drives the hold (`power_ons` counts the boots).
     """
 
-    def __init__(self, flash_dir, config=None, clock_start=0):
+    # From power-up to the hold pin driven high: how long the press that powers a latched
+    # board on must last. The simulated boot takes no time of its own; tests set it.
+    boot_ms = 0
+
+    def __init__(self, flash_dir, config=None, clock_start=0, usb=False):
         from massager.store import Store
 
         # The hal modules bind `machine` when first imported: use that one if they were.
@@ -85,6 +95,16 @@ class SimDevice:
         if port == "esp32":  # its `esp32` module, bound to this simulated machine
             self._load_bound("esp32")
         self.sim.reset_all()
+        self.sim.off = False
+        self.sim.power_offs = 0
+        self.sim.usb = usb
+        cfg = config or load_config()[0]
+        hold = (cfg.get("power") or {}).get("hold_pin")
+        self.sim.latch = None if hold is None else (
+            hold, cfg["button"]["pin"], cfg["button"].get("active_low", True))
+        self.powered = True
+        self.power_ons = 0
+        self._booting_at = None  # a press powered the board: the boot comes then
         self.sim.clock = self.clock.ms_now
         self.store = Store(flash_dir)
         self.config = config
@@ -133,6 +153,10 @@ class SimDevice:
         return self.sim.duty(self.motor_pin)
 
     def _wake(self):
+        if not self.powered:
+            if self._booting_at is not None and self.clock.ms >= self._booting_at:
+                self._power_on_boot()
+            return
         if self.sim.locked:
             return  # hung until power-on: no code runs, no wake reaches it
         if self.sim.asleep is not None and self.sim.wdt_expired():
@@ -151,6 +175,10 @@ class SimDevice:
             self._next = None  # down until a wake edge boots it
             if self.sim.asleep.woke:
                 self._deep_wake()
+            return
+        except self.machine.PowerOff:
+            self.wakes += 1
+            self._powered_off()
             return
         self.wakes += 1
         if len(self.lines) == lines and any(
@@ -205,11 +233,55 @@ class SimDevice:
         """The sleep the board is in (machine.sim's _Sleep), or None while it runs."""
         return self.sim.asleep
 
+    def _powered_off(self):
+        self.powered = False
+        self._next = None
+        self._booting_at = None
+
+    def _power_on_boot(self):
+        """The press held long enough: the chip boots from power-on."""
+        self._booting_at = None
+        self._next = None
+        if not self.sim.powered():
+            return  # released before the boot drove the hold: the power went again
+        self.sim.power_on()
+        self.powered = True
+        self.power_ons += 1
+        self.clock.boot_at = self.clock.ms
+        self._boot()
+
+    def power_loss(self):
+        """The power goes now, whatever the firmware was doing (a cell pulled, a flat one
+        cut by its protection): unpowered, as after a cut."""
+        self.sim.cut_power()
+        self._powered_off()
+
+    def set_usb(self, on):
+        """Plug or unplug USB. Unplugged with the hold let go (off, asleep), the board is
+        unpowered."""
+        self.sim.usb = on
+        if self.powered and not self.sim.powered():
+            self.sim.cut_power()
+            self._powered_off()
+
     def press(self, pressed):
         """The button moves now: its IRQ records the edge and the loop wakes at once. A
-        sleeping board wakes only where the port wakes on that edge."""
+        sleeping board wakes only where the port wakes on that edge. On an unpowered board
+        with a latch a press powers it (the boot comes `boot_ms` later)."""
+        if not self.powered:
+            self.sim.press(self.button_pin, pressed)
+            if pressed and self.sim.powered() and self._booting_at is None:
+                self._booting_at = self.clock.ms + self.boot_ms
+                self._next = self._booting_at
+                if self.boot_ms <= 0:
+                    self._wake()
+            return
         asleep = self.sim.asleep
         self.sim.press(self.button_pin, pressed)
+        if not self.sim.powered():  # the press was all that kept the power
+            self.sim.cut_power()
+            self._powered_off()
+            return
         if asleep is None:
             self._wake()
         elif asleep.woke:

@@ -29,8 +29,11 @@ def test_the_circuit_takes_its_pins_from_board_json(name):
     c = circuit.load(name)
     cfg = c.config
     assert c.part("R1").nets["1"] == c.label(cfg["motor"]["pin"])
-    assert c.part("SW1").nets["1"] == c.label(cfg["button"]["pin"])
+    # With the power latch the pin reads the button through D4; the switch is on BTN.
+    assert c.part("D4").nets["a"] == c.label(cfg["button"]["pin"])
+    assert c.part("SW1").nets["1"] == c.part("D4").nets["k"] == "BTN"
     assert c.part("R4").nets["1"] == c.label(cfg["battery"]["pin"])
+    assert c.part("Q3").nets["g"] == c.label(cfg["power"]["hold_pin"])
     moved = json.loads(json.dumps(cfg))
     moved["motor"]["pin"] = 2
     assert circuit.load(name, moved).part("R1").nets["1"] == c.label(2)
@@ -39,7 +42,7 @@ def test_the_circuit_takes_its_pins_from_board_json(name):
 @pytest.mark.parametrize("name", BOARDS)
 def test_a_reversed_flyback_diode_fails(name):
     c = circuit.load(name)
-    broken = c.replaced("D1", a="VBAT", k="DRAIN")
+    broken = c.replaced("D1", a=c.feed, k="DRAIN")
     problems = rules.check(broken)
     assert any("D1: flyback diode reversed" in p for p in problems), problems
     assert any("no flyback diode" in p for p in rules.check(c.without("D1")))
@@ -113,7 +116,7 @@ def test_the_esp32_button_must_be_an_rtc_pin():
 
 def test_solve_dc_is_a_divider_solver():
     c = circuit.load("pico")
-    v = rules.solve_dc(c, {"VBAT": 4.0, "V3V3": 3.3, "VSYS": 3.0})
+    v = rules.solve_dc(c, {"VSW": 4.0, "V3V3": 3.3, "VSYS": 3.0})
     assert v["GP26"] == pytest.approx(2.0)
     assert v["GP29"] == pytest.approx(1.0)
 
@@ -122,7 +125,7 @@ def test_the_bill_of_materials_counts_what_is_bought():
     bom = circuit.load("rp2040-zero").bom()
     rows = {(cat, value): qty for cat, value, _, qty in bom}
     assert rows[("resistor", "100 kΩ 0.1 %")] == 2  # the divider
-    assert rows[("resistor", "100 kΩ")] == 1  # the gate pull-down
+    assert rows[("resistor", "100 kΩ")] == 2  # the gate pull-down, the hold pull-down
     assert rows[("voltage reference", parts.LM4040_2V0.value)] == 1
     # The board's own regulator and pixel are not bought.
     assert not any("RT9013" in value for _, value, _, _ in bom)

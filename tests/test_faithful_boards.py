@@ -18,9 +18,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARDS = {"rp2": "pico", "esp32": "esp32-devkit"}  # one real board.json per profile
 
 
-def board(port):
+def board(port, latch=False):
+    """The port's real board.json; without its power latch unless `latch`: the sleep these
+    tests hold is what a board without one does when off (and one with one on USB);
+    tests/test_latch.py has the latch."""
     with open(os.path.join(ROOT, "boards", BOARDS[port], "board.json")) as f:
-        return json.load(f)
+        config = json.load(f)
+    if not latch:
+        config.pop("power", None)
+    return config
 
 
 @pytest.fixture(params=sorted(BOARDS))

@@ -535,7 +535,12 @@ def test_board_all_off_never_raises(sim):
 def test_load_config_without_file_is_the_pico(tmp_path):
     config, err = hal_config.load_config(str(tmp_path / "board.json"))
     assert err is None and config["name"] == "pico" and config == hal_config.DEFAULT
-    assert config == read(os.path.join(ROOT, "boards", "pico", "board.json"))
+    # The Pico's pin map, less its power latch: with no board.json nothing says there is
+    # one, and off stays the sleep of a board without.
+    pico = read(os.path.join(ROOT, "boards", "pico", "board.json"))
+    assert "power" in pico and "power" not in config
+    del pico["power"]
+    assert config == pico
 
 
 def test_load_config_reads_the_file(tmp_path):
@@ -575,6 +580,22 @@ def test_load_config_broken_file_falls_back_with_a_message(tmp_path, text, words
     (lambda c: c["battery"].update(ref_pin=64, ref_mv=2048), "battery.ref_pin: must be a whole"),
     (lambda c: c["battery"].update(ref_pin="27", ref_mv=2048), "battery.ref_pin: must be a whole"),
     (lambda c: c.update(watchdog_ms=-1), "watchdog_ms"),
+    (lambda c: c.update(power=1), "power: must be an object"),
+    (lambda c: c.update(power={"hold": 13}), "power.hold: unknown key"),
+    (lambda c: c.update(power={"hold_pin": "13"}), "power.hold_pin: must be a whole"),
+    (lambda c: c.update(power={"hold_pin": 64}), "power.hold_pin: must be a whole"),
+    (lambda c: c.update(power={"hold_pin": 15}), "power.hold_pin: must be another pin than "
+                                                  "motor.pin"),
+    (lambda c: c.update(power={"hold_pin": 14}), "power.hold_pin: must be another pin than "
+                                                  "button.pin"),
+    (lambda c: c.update(power={"hold_pin": 26}), "power.hold_pin: must be another pin than "
+                                                  "battery.pin"),
+    (lambda c: c.update(power={"hold_pin": 13, "usb_pin": 13}),
+     "power.usb_pin: must be another pin than power.hold_pin"),
+    (lambda c: c.update(power={"hold_pin": 13, "usb_pin": -1}), "power.usb_pin: must be a"),
+    (lambda c: c.update(power={"usb_pin": 24}), "power.usb_pin: only with power.hold_pin"),
+    (lambda c: (c.update(power={"hold_pin": 13}), c["button"].update(active_low=False)),
+     "power.hold_pin: the latch needs a button to GND"),
     (lambda c: c.update(colour="red"), "colour: unknown key"),
     (lambda c: c["led"].update(pins=3), "led.pins: unknown key"),
 ])
@@ -584,6 +605,14 @@ def test_check_config_names_the_field(change, field):
     change(config)
     err = hal_config.check_config(config)
     assert err is not None and err.startswith(field), err
+
+
+@pytest.mark.parametrize("power", [None, {}, {"hold_pin": 13}, {"hold_pin": 13, "usb_pin": 24}])
+def test_check_config_takes_a_board_with_or_without_a_latch(power):
+    config = json.loads(json.dumps(hal_config.DEFAULT))
+    if power is not None:
+        config["power"] = power
+    assert hal_config.check_config(config) is None
 
 
 def test_frozen_board_config_wins(monkeypatch, tmp_path):

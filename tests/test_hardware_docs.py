@@ -45,9 +45,9 @@ def test_each_drawing_shows_the_pins_of_its_board_json(name):
     assert ">%s<" % c.supply in svg
     # Another pin in board.json is another drawing: no pin is drawn by hand.
     moved = json.loads(json.dumps(c.config))
-    moved["motor"]["pin"] = 13  # a pin no board uses
+    moved["motor"]["pin"] = 12  # a pin no board uses
     svg = schematic.render(circuit.load(name, config=moved), "svg").decode()
-    assert ">%s<" % c.label(13) in svg
+    assert ">%s<" % c.label(12) in svg
     assert ">%s<" % c.pin_nets()["motor"] not in svg
 
 
@@ -85,12 +85,12 @@ def test_a_flyback_diode_drawn_backwards_is_caught(monkeypatch):
     # each PWM on-phase shorts the cell through the diode and the MOSFET.
     c = circuit.load("pico")
     problems = schematic_check.check(_drawn_with(monkeypatch, "D1", lambda e: e.reverse()), c)
-    assert any("D1.a" in p and "VBAT" in p for p in problems), problems
+    assert any("D1.a" in p and c.feed in p for p in problems), problems
     with pytest.raises(schematic.DrawingError, match="D1"):
         schematic.render(c, "svg")
 
 
-@pytest.mark.parametrize("ref", ["D2", "LED1"])
+@pytest.mark.parametrize("ref", ["D2", "LED1", "D3", "D4"])
 def test_any_diode_drawn_backwards_is_caught(monkeypatch, ref):
     c = circuit.load("pico")
     assert schematic_check.check(_drawn_with(monkeypatch, ref, lambda e: e.reverse()), c)
@@ -110,7 +110,7 @@ def _swapped(c, ref):
 
 # Circuits unlike the drawing: each must be told apart from it.
 WRONG = {
-    "flyback diode reversed": lambda c: c.replaced("D1", a="VBAT", k="DRAIN"),
+    "flyback diode reversed": lambda c: c.replaced("D1", a=c.feed, k="DRAIN"),
     "supply diode reversed": lambda c: _swapped(c, "D2") if c.supply != "3V3" else None,
     "pull-down on the gate side": lambda c: c.replaced("R2", **{"2": "GATE"}),
     "gate resistor to the drain": lambda c: c.replaced("R1", **{"2": "DRAIN"}),
@@ -124,6 +124,14 @@ WRONG = {
     "chip's ground on VBAT": lambda c: c.replaced("U1", n="VBAT"),
     "reference reversed": lambda c: (_swapped(c, "U3") if "U3" in [p.ref for p in c.parts]
                                      else None),
+    # The power latch.
+    "press diode reversed": lambda c: _swapped(c, "D3") if c.latch else None,
+    "reading diode reversed": lambda c: _swapped(c, "D4") if c.latch else None,
+    "latch source and drain swapped": lambda c: (c.replaced("Q2", s="VSW", d="VBAT")
+                                                 if c.latch else None),
+    "hold pull-down to the latch's gate": lambda c: (c.replaced("R9", **{"2": "PGATE"})
+                                                     if c.latch else None),
+    "latch pull-up to VSW": lambda c: c.replaced("R8", **{"1": "VSW"}) if c.latch else None,
 }
 
 

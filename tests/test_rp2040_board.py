@@ -205,8 +205,9 @@ def test_battery_adc_reads_the_same_code_on_both(real, simulated):
     views = [adc_view(config, mv) for mv in CELLS_MV]
     want = [codes(view)[BATTERY] for view in views]
     # Half the cell at the board's terminals (its resistance times the board's own draw
-    # below its open-circuit voltage), within one 12-bit step: 0.8 mV.
-    assert want[0] == 0 and abs(want[1] * 3300 / 4096 - views[1]["cell_mv"] / 2) < 1
+    # below its open-circuit voltage), within one 12-bit step (0.8 mV) and the power
+    # latch's drop (Q2's Rds(on) at the board's draw: under a mV at the pin).
+    assert want[0] == 0 and abs(want[1] * 3300 / 4096 - views[1]["cell_mv"] / 2) < 2
     assert shown[0] == shown[1] == [raw << 4 | raw >> 8 for raw in want]
 
 

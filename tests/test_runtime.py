@@ -10,11 +10,18 @@ from simulator.device import SimDevice
 
 @pytest.fixture(params=["pico", "esp32-devkit"])
 def device(tmp_path, request):
-    """The whole device on each port profile (rp2 for the Pico, esp32 for the devkit)."""
+    """The whole device on each port profile (rp2 for the Pico, esp32 for the devkit),
+    without its power latch: off is the sleep (tests/test_latch.py has the latch)."""
+    return SimDevice(str(tmp_path), config=_no_latch(request.param))
+
+
+def _no_latch(name):
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "boards", request.param, "board.json")
+                        "boards", name, "board.json")
     with open(path) as f:
-        return SimDevice(str(tmp_path), config=json.load(f))
+        config = json.load(f)
+    config.pop("power", None)
+    return config
 
 
 def records(dev):
@@ -148,10 +155,7 @@ def test_an_esp32_held_awake_by_its_button_does_not_boot_over_and_over(tmp_path)
     # ext0 wakes on the button's level: a deep sleep entered while it is held ends at
     # once. On a flat cell the wake powers off again; held 3 s, that is one boot, not a
     # loop of them, and it sleeps when the button is let go.
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "boards", "esp32-devkit", "board.json")
-    with open(path) as f:
-        dev = SimDevice(str(tmp_path), config=json.load(f))
+    dev = SimDevice(str(tmp_path), config=_no_latch("esp32-devkit"))
     pin = dev.board.config["battery"]["pin"]
     divider = dev.board.config["battery"]["divider_x100"]
     dev.sim.set_adc(pin, (BATTERY_CUTOFF - 100) * 100 // divider * 65535 // 3300)

@@ -9,8 +9,9 @@ def build(config):
     c = Circuit(config, parts.ESP32_DEVKITC)
     c.supply = "3V3"
     blocks.cell_and_charger(c)
-    c.add("C2", parts.capacitor(1e-6, "1 µF"), "LDO in", **{"1": "VBAT", "2": GND})
-    c.add("U2", parts.MCP1700_3V3, "3.3 V", **{"in": "VBAT", "out": "V3V3", "gnd": GND})
+    blocks.power_latch(c)  # with board.json power.hold_pin: VSW (c.feed) feeds the rest
+    c.add("C2", parts.capacitor(1e-6, "1 µF"), "LDO in", **{"1": c.feed, "2": GND})
+    c.add("U2", parts.MCP1700_3V3, "3.3 V", **{"in": c.feed, "out": "V3V3", "gnd": GND})
     c.add("C3", parts.capacitor(1e-6, "1 µF"), "LDO out", **{"1": "V3V3", "2": GND})
     c.add("U1", parts.ESP32_DEVKITC_LOAD, "chip and the board's bridge", True,
           p="V3V3", n=GND)

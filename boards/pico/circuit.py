@@ -11,7 +11,8 @@ def build(config):
     c = Circuit(config, parts.PICO)
     c.supply = "VSYS"
     blocks.cell_and_charger(c)
-    c.add("D2", parts.SS14, "battery to VSYS", a="VBAT", k="VSYS")
+    blocks.power_latch(c)  # with board.json power.hold_pin: VSW (c.feed) feeds the rest
+    c.add("D2", parts.SS14, "battery to VSYS", a=c.feed, k="VSYS")
     c.add("U2", parts.RT6150B, "3.3 V", True, **{"in": "VSYS", "out": "V3V3", "gnd": GND})
     c.add("U1", parts.RP2040_LOAD, "chip", True, p="V3V3", n=GND)
     # The Pico's own VSYS divider (R5 200k, R6 100k) on GP29: there, always drawing.

@@ -11,7 +11,8 @@ def build(config):
     c = Circuit(config, parts.RP2040_ZERO)
     c.supply = "5V"
     blocks.cell_and_charger(c)
-    c.add("D2", parts.SS14, "battery to 5V", a="VBAT", k="V5")
+    blocks.power_latch(c)  # with board.json power.hold_pin: VSW (c.feed) feeds the rest
+    c.add("D2", parts.SS14, "battery to 5V", a=c.feed, k="V5")
     c.add("U2", parts.RT9013_3V3, "3.3 V", True, **{"in": "V5", "out": "V3V3", "gnd": GND})
     c.add("U1", parts.RP2040_LOAD, "chip", True, p="V3V3", n=GND)
     c.add("LED1", parts.WS2812, "status", True,

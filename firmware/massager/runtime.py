@@ -120,7 +120,10 @@ class Runtime:
         self.app.update(now)
         self.board.motor.poll()  # a soft start under way: its next step, when due
         if was_off and self.app.state != OFF:
-            self._battery_at = None  # woken: read the cell before a session can start
+            # Woken from a sleep (the power stayed when off let go of the latch): hold it
+            # again, then read the cell before a session can start.
+            self.board.power.hold_on()
+            self._battery_at = None
         self._check_battery(now)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor

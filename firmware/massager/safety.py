@@ -26,6 +26,16 @@ FEED_MS = const(4000)  # the main loop wakes at least this often to feed it
 # wake and the loop's work up to its next feed (about 2 ms) fit in it many times over.
 WAKE_SPARE_MS = const(1000)
 
+# Off with a power latch (board.json power.hold_pin): the hold is let go, and a board on
+# its cell is unpowered within a few ms (the rail's capacitors, at the board's draw). Still
+# running this long after, something else holds the power (USB, a finger on the button):
+# the board sleeps as one without a latch.
+CUT_WAIT_MS = const(200)
+
+# With a power latch every power-up is a press: safe mode (boot.py) is that press held on
+# this long after the boot took the hold.
+SAFE_MODE_HOLD_MS = const(2000)
+
 BATTERY_LOW_MV = const(3500)  # warn (LED) below this
 BATTERY_CUTOFF_MV = const(3300)  # stop the motor and power down below this
 

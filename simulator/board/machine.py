@@ -26,6 +26,9 @@
 #     machine.sim.asleep               # None, or the sleep the firmware is in (see _Sleep)
 #     machine.sim.set_release((1, 29, 0))  # the MicroPython release the board runs
 #     machine.sim.locked               # True: hung until power-on (rp2 1.28, see lock_up)
+#     machine.sim.latch = (13, 14, True)  # a power latch: hold pin, button pin, active low
+#     machine.sim.usb = True           # on USB: letting go of the hold cuts nothing
+#     machine.sim.off                  # True: unpowered (the latch let go), see cut_power
 # The clock: WDT expiry and timers are judged on sim.now(), which calls sim.clock (set it
 # to the simulator's virtual clock) or falls back to time.ticks_ms.
 
@@ -36,6 +39,16 @@ class Reset(SystemExit):
     def __init__(self, soft=False):
         SystemExit.__init__(self, "soft reset" if soft else "reset")
         self.soft = soft
+
+
+class PowerOff(Reset):
+    """Raised where the firmware lets go of the power latch's hold with nothing else keeping
+    the power (no USB, the button up): the board is unpowered from that instruction on. The
+    simulator (simulator/device.py) then runs nothing until a press powers it on."""
+
+    def __init__(self):
+        SystemExit.__init__(self, "power off")
+        self.soft = False
 
 
 class DeepSleep(Reset):
@@ -166,6 +179,13 @@ class Sim:
         self.rtc_memory = b""
         self.pins = {}
         self.sleeps = 0  # sleeps the firmware entered since power-up (tests read it)
+        # The board's power latch (docs/hardware.md): (hold pin, button pin, button active
+        # low), or None. The power stays while the hold pin is driven high, the button is
+        # down (it pulls the latch's gate through a diode) or USB feeds the board.
+        self.latch = None
+        self.usb = False
+        self.off = False  # unpowered: nothing runs, no pin is driven
+        self.power_offs = 0
         self.reset_all()
 
     def set_port(self, name):
@@ -259,6 +279,48 @@ class Sim:
         self.locked = False  # a reset that completes: the chip runs (see lock_up)
         if cause == PWRON_RESET:
             self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
+
+    def powered(self):
+        """Whether anything keeps the board powered (always, without a latch)."""
+        if self.latch is None or self.usb:
+            return True
+        hold, button, active_low = self.latch
+        h = self.pins.get(hold)
+        if h is not None and h.func == "out" and h.level:
+            return True
+        b = self.pins.get(button)
+        return b is not None and b.driven and b.level == (0 if active_low else 1)
+
+    def check_power(self):
+        """Cut the power if nothing keeps it (called where the hold pin, the button or USB
+        change): raises PowerOff when the chip was running."""
+        if self.off or self.powered():
+            return
+        self.cut_power()
+        raise PowerOff()
+
+    def cut_power(self):
+        """The board unpowered: RAM, timers, the watchdog, RTC memory and every pad gone
+        (the motor pin undriven: its gate pull-down holds the motor off); a finger on the
+        button and the cell on the ADC pins stay; the flash is the simulator's files."""
+        self._from_scratch()
+        self.off = True
+        self.power_offs += 1
+
+    def power_on(self):
+        """Power back (a press closed the latch): a chip reset from scratch, PWRON, the
+        finger still on the button, the cell still on the ADC pins."""
+        self._from_scratch()
+        self.off = False
+
+    def _from_scratch(self):
+        finger = {k: v.level for k, v in self.pins.items() if v.driven}
+        adc = (self.adc_mv, self.adc_ref_mv, self.adc_u16, self.adc_uv)
+        self.reset_all(PWRON_RESET)
+        self.adc_mv, self.adc_ref_mv, self.adc_u16, self.adc_uv = adc
+        for k, level in finger.items():
+            st = self.pin(k)
+            st.level, st.driven = level, True
 
     def soft_reset(self):
         """What Ctrl-D (or machine.soft_reset) does to the hardware, per port.
@@ -702,6 +764,8 @@ class Pin:
                 s.level = 1 if pull == Pin.PULL_UP else 0  # nothing pressed yet
         if value is not None:
             s.level = 1 if value else 0
+        if sim.latch is not None and self.id == sim.latch[0]:
+            sim.check_power()
         if "hold" in kw:
             # esp32 machine_pin.c: the hold is released to apply the new settings, then
             # taken again if asked: a held pad shows what was set here, frozen.
@@ -716,6 +780,8 @@ class Pin:
             return self._s.level if self._s.func != "pwm" else (1 if self._s.level else 0)
         if self._s.func == "out":
             self._s.level = 1 if x else 0
+            if sim.latch is not None and self.id == sim.latch[0]:
+                sim.check_power()  # the latch's hold let go: the power may go now
         return None
 
     def __call__(self, x=None):

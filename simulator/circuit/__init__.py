@@ -7,8 +7,10 @@ come from the board's board.json, so the firmware's pin map and the wiring are o
     c = circuit.load("pico")          # a Circuit
     c.part("D1").nets                  # {"a": "DRAIN", "k": "VBAT"}
 
-Net names: "0" is ground, "VBAT" the cell's + after its protection board, "V3V3" the
+Net names: "0" is ground, "VBAT" the cell's + after its protection board, "VSW" what the
+power latch switches from it (on a board with one: board.json power.hold_pin), "V3V3" the
 board's 3.3 V rail, and each MCU pin's net is named like its label ("GP15", "GPIO25").
+Circuit.feed is the net that feeds the board: VSW with a latch, else VBAT.
 """
 
 import copy
@@ -60,6 +62,12 @@ class Circuit:
         self.mcu = mcu
         self.parts = []
         self.supply = None  # the dev board pin the cell feeds, e.g. "VSYS"
+        self.feed = "VBAT"  # the net everything but the latch hangs on (VSW with a latch)
+
+    @property
+    def latch(self):
+        """True when the board has a power latch (board.json power.hold_pin)."""
+        return self.feed != "VBAT"
 
     def label(self, gpio):
         """The MCU pin's label and net name: GP15 on the RP2040 boards, GPIO25 on ESP32."""
@@ -98,6 +106,9 @@ class Circuit:
             out["battery"] = self.label(bat["pin"])
             if "ref_pin" in bat:
                 out["battery_ref"] = self.label(bat["ref_pin"])
+        power = cfg.get("power") or {}
+        if "hold_pin" in power:
+            out["hold"] = self.label(power["hold_pin"])
         return out
 
     # Copies with one thing changed: what the rule-check tests break on purpose.

@@ -80,10 +80,34 @@ AO3400A = Spec(
     vds_max=30.0, vgs_max=12.0, vth_min=0.65, vth_typ=1.05, vth_max=1.45,
     rds_on={4.5: 0.032, 2.5: 0.048},  # max, ohm, by Vgs
     id_max=5.7, ciss=900e-12, crss=75e-12, coss=100e-12, qg_4v5=10e-9,
+    idss=1e-6,  # drain leakage, max at Vds 30 V, Vgs 0, 25 °C (the off state's figure)
     # Capacitances and charge: the older revision's, the slower gate. A level-1 fit: VTO
     # the typical threshold, KP so that Rds(on) at Vgs 2.5 V is the
     # datasheet's maximum, 48 mOhm (KP = 1 / (Rds (Vgs - VTO))).
     spice="VTO=1.05 KP=14.4 LAMBDA=0.01",
+)
+
+AO3401A = Spec(
+    "PMOS", "AO3401A", "P-MOSFET", "AO3401A (SOT-23)",
+    "Alpha & Omega AO3401A datasheet rev 3 (-30 V P-channel MOSFET): Vds -30 V, Vgs ±12 V; "
+    "Vgs(th) -0.5 / -0.9 / -1.3 V at -250 µA; Rds(on) max 50 mΩ at Vgs -4.5 V, 85 mΩ at "
+    "-2.5 V; Idss -1 µA max at Vds -30 V, 25 °C; Igss ±100 nA; Ciss 645 pF",
+    # Magnitudes (the rules and the drawing read them as such); SPICE gets the signs.
+    vds_max=30.0, vgs_max=12.0, vth_min=0.5, vth_typ=0.9, vth_max=1.3,
+    rds_on={4.5: 0.050, 2.5: 0.085},  # max, ohm, by |Vgs|
+    id_max=4.0, ciss=645e-12, crss=60e-12, coss=80e-12, idss=1e-6, igss=100e-9,
+    # A level-1 fit: VTO the typical threshold, KP so that Rds(on) at |Vgs| 2.5 V is the
+    # datasheet's maximum, 85 mOhm (KP = 1 / (Rds (|Vgs| - |VTO|))).
+    spice="VTO=-0.9 KP=7.35 LAMBDA=0.01",
+)
+
+BAT54 = Spec(
+    "D", "BAT54", "Schottky diode", "BAT54 (SOT-23)",
+    "Nexperia BAT54 series product data sheet (30 V, 200 mA Schottky): Vr 30 V; Vf max "
+    "0.24 / 0.32 / 0.40 V at 0.1 / 1 / 10 mA; IR 2 µA max at 25 V, 25 °C; Cd 10 pF max. "
+    "Model: fitted to the maximum Vf (N 1.34, IS 0.1 µA: 80 mV a decade)",
+    vrrm=30.0, if_av=0.2, vf_max={1e-4: 0.24, 1e-3: 0.32, 1e-2: 0.40}, ir=2e-6,
+    spice="IS=0.1u N=1.34 RS=0.5 CJO=10p BV=30 IBV=100u",
 )
 
 D1N5819 = Spec(

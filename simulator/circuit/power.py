@@ -48,7 +48,7 @@ def draw(c, mode="asleep", cell_v=CELL_V):
     loads = _rail_loads(c, s.rail_v, mode)
     rail_amps = sum(a for _, _, a, _ in loads)
     vin = cell_v
-    if reg is not None and reg.nets["in"] != "VBAT":
+    if reg is not None and reg.nets["in"] != c.feed:
         diode = [d for d in c.of_kind("D") if d.nets["k"] == reg.nets["in"]][0]
         vin = cell_v - forward_v(diode.spec, rail_amps)
     for ref, what, amps, source in loads:
@@ -60,8 +60,8 @@ def draw(c, mode="asleep", cell_v=CELL_V):
     if reg is not None:
         rows.append(Row(reg.ref, "%s quiescent" % reg.spec.name, reg.spec.iq, reg.spec.source))
     # Resistor paths from the cell's side (VBAT, the regulator's input) to ground.
-    fixed = {"VBAT": cell_v, "V3V3": s.rail_v}
-    if reg is not None and reg.nets["in"] != "VBAT":
+    fixed = {"VBAT": cell_v, c.feed: cell_v, "V3V3": s.rail_v}
+    if reg is not None and reg.nets["in"] != c.feed:
         fixed[reg.nets["in"]] = vin
     volts = solve_dc(c, fixed)
     for r in c.of_kind("R"):
@@ -85,3 +85,38 @@ def _reaches_ground(c, net):
 
 def total(c, mode="asleep", cell_v=CELL_V):
     return sum(r.amps for r in draw(c, mode, cell_v))
+
+
+def cut(c):
+    """[Row] of what the cell gives with the power latch off (the chip unpowered, nothing
+    but the latch and the protection board on the cell): each leakage at its datasheet
+    maximum. ngspice's latch_off() holds the sum (tests/test_circuit_latch.py). Empty for
+    a board without a latch."""
+    from simulator.circuit.rules import _gate_leak, _latches
+
+    rows = []
+    for q in _latches(c):
+        rows.append(Row(q.ref, "%s drain leakage (Idss), off" % q.spec.name,
+                        q.spec.facts.get("idss", 0.0), q.spec.source))
+        gate_amps = _gate_leak(c, q)
+        parts = []
+        for n in c.of_kind("NMOS"):
+            if n.nets["d"] == q.nets["g"]:
+                parts.append("%s Idss %s" % (n.ref, _ua(n.spec.facts.get("idss", 0.0))))
+        for d in c.of_kind("D"):
+            if d.nets["a"] == q.nets["g"]:
+                parts += ["%s IR %s" % (o.ref, _ua(o.spec.facts.get("ir", 0.0)))
+                          for o in c.of_kind("D") if o is not d and o.nets["k"] == d.nets["k"]]
+        if "igss" in q.spec.facts:
+            parts.append("%s Igss %s" % (q.ref, _ua(q.spec.igss)))
+        rows.append(Row(q.ref, "through the gate pull-up: %s" % ", ".join(parts), gate_amps,
+                        "the datasheets' maxima at 25 °C (parts.py)"))
+    if not rows:
+        return rows
+    for p in c.of_kind("CHARGER"):
+        rows.append(Row(p.ref, "charger and protection, idle", p.spec.iq, p.spec.source))
+    return rows
+
+
+def _ua(amps):
+    return "%g µA" % round(amps * 1e6, 3)

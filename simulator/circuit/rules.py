@@ -200,8 +200,9 @@ def rule_adc_range(c):
             problems.append("%s: battery.%s is not an ADC pin of this chip (%s)" % (
                 net, key, ", ".join(c.label(p) for p in c.mcu.adc_pins)))
             continue
-        for what, fixed in (("a %.2f V cell" % CELL_MAX_V, {"VBAT": CELL_MAX_V}),
-                            ("USB", dict({"VBAT": CELL_MAX_V}, **supply_on_usb(c)))):
+        cell = {"VBAT": CELL_MAX_V, c.feed: CELL_MAX_V}  # the latch on: VSW is the cell
+        for what, fixed in (("a %.2f V cell" % CELL_MAX_V, cell),
+                            ("USB", dict(cell, **supply_on_usb(c)))):
             fixed.setdefault("V3V3", 3.3)
             v = solve_dc(c, fixed).get(net)
             if v is not None and v > c.mcu.adc_max_v:
@@ -224,8 +225,11 @@ def rule_wake_pin(c):
 def rule_output_pins(c):
     """Outputs on neither a strapping pin (boot mode) nor an input-only one."""
     problems = []
-    for role in ("motor", "led"):
-        pin = c.config[role]["pin"]
+    outputs = [(role, c.config[role]["pin"]) for role in ("motor", "led")]
+    hold = (c.config.get("power") or {}).get("hold_pin")
+    if hold is not None:
+        outputs.append(("power.hold_pin", hold))
+    for role, pin in outputs:
         if pin in getattr(c.mcu, "strapping", ()):
             problems.append("%s (%s): a strapping pin: its level at reset picks the boot "
                             "mode" % (c.label(pin), role))
@@ -268,9 +272,137 @@ def rule_motor_volts(c):
     return problems
 
 
+# --- The power latch (board.json power.hold_pin) ------------------------------------------
+
+def _latches(c):
+    """The high-side P-MOSFETs from VBAT: the latch switches (usually one)."""
+    return [q for q in c.of_kind("PMOS") if q.nets["s"] == "VBAT"]
+
+
+def _gate_leak(c, q):
+    """The worst-case current (A) that pulls latch `q`'s gate down while everything is off:
+    the Idss of an N-MOSFET on the gate, the reverse leakage of every diode that a diode
+    from the gate feeds (the button-reading diode: its cathode shares the button's net),
+    and the P-MOSFET's own gate leakage, each at its datasheet maximum."""
+    gate = q.nets["g"]
+    amps = q.spec.facts.get("igss", 0.0)
+    for n in c.of_kind("NMOS"):
+        if n.nets["d"] == gate:
+            amps += n.spec.facts.get("idss", 0.0)
+    for d in c.of_kind("D"):
+        if d.nets["a"] != gate:
+            continue
+        for other in c.of_kind("D"):
+            if other is not d and other.nets["k"] == d.nets["k"]:
+                amps += other.spec.facts.get("ir", 0.0)
+    return amps
+
+
+def rule_latch_pullup(c):
+    """The latch's gate is pulled up to its source, strongly enough that the worst-case
+    leakages pulling it down leave it under half the P-MOSFET's lowest threshold: off
+    stays off."""
+    problems = []
+    for q in _latches(c):
+        pulls = [r for r in _resistors_between(c, q.nets["g"], q.nets["s"])
+                 if r.spec.ohms <= PULLDOWN_MAX_OHMS]
+        if not pulls:
+            problems.append("%s: no pull-up from the latch's gate (%s) to its source: the "
+                            "latch can turn on by itself" % (q.ref, q.nets["g"]))
+            continue
+        ohms = 1.0 / sum(1.0 / r.spec.ohms for r in pulls)
+        vgs = ohms * _gate_leak(c, q)
+        if vgs >= q.spec.vth_min / 2:
+            problems.append("%s: the gate pull-up %s lets the leakages pull the gate %.2f V "
+                            "below the source while off, over half the lowest threshold "
+                            "(%.2f V)" % (q.ref, " + ".join(r.ref for r in pulls), vgs,
+                                          q.spec.vth_min / 2))
+    return problems
+
+
+def rule_hold_pin(c):
+    """power.hold_pin drives the N-MOSFET that holds the latch's gate low, and is pulled
+    down so the hold is off while the chip is unpowered or booting."""
+    hold = c.pin_nets().get("hold")
+    if hold is None:
+        return []
+    problems = []
+    gates = {q.nets["g"] for q in _latches(c)}
+    if not any(n.nets["g"] == hold and n.nets["d"] in gates and n.nets["s"] == GND
+               for n in c.of_kind("NMOS")):
+        problems.append("%s: power.hold_pin drives no N-MOSFET from the latch's gate to GND"
+                        % hold)
+    if not [r for r in _resistors_between(c, hold, GND) if r.spec.ohms <= PULLDOWN_MAX_OHMS]:
+        problems.append("%s: no pull-down on power.hold_pin: while the chip is unpowered or "
+                        "booting the pin floats and the latch may hold itself on" % hold)
+    return problems
+
+
+def rule_button_diodes(c):
+    """With a latch, the button's switch (to GND) pulls the latch's gate low through a
+    diode (anode on the gate) and the MCU reads it through another (anode on the pin):
+    either reversed, a press does nothing, or the cell drives the pin."""
+    latches = _latches(c)
+    if not latches:
+        return []
+    pin = c.pin_nets()["button"]
+    gate = latches[0].nets["g"]
+    sw = [p for p in c.of_kind("SWITCH") if GND in p.nets.values() and
+          any(d.nets["a"] == gate or d.nets["k"] == gate for d in c.of_kind("D")
+              if set(d.nets.values()) & set(p.nets.values()) - {GND})]
+    problems = []
+    if not sw:
+        return ["%s: no button to GND that reaches the latch's gate (%s) through a diode" % (
+            pin, gate)]
+    btn = [n for n in sw[0].nets.values() if n != GND][0]
+    for end, what in ((gate, "the latch's gate"), (pin, "the button pin")):
+        ds = [d for d in c.of_kind("D") if {d.nets["a"], d.nets["k"]} == {end, btn}]
+        if not ds:
+            problems.append("%s: no diode from %s (%s) to the button's net %s" % (
+                sw[0].ref, what, end, btn))
+        for d in ds:
+            if d.nets["a"] != end:
+                problems.append("%s: reversed: its cathode is on %s (%s), it must be on the "
+                                "button's net %s (anode on %s)" % (d.ref, what, end, btn, end))
+    return problems
+
+
+def diode_vf_max(spec, amps):
+    """A diode's maximum forward drop at `amps`, from its datasheet points (the first
+    point at or above the current: no kinder than the datasheet)."""
+    points = sorted(spec.vf_max.items())
+    for i, v in points:
+        if i >= amps:
+            return v
+    return points[-1][1]
+
+
+def rule_latch_logic_level(c):
+    """A press turns the latch on with the gate one diode drop above ground: at the
+    emptiest cell the P-MOSFET must have its Rds(on) specified at that |Vgs| or less."""
+    problems = []
+    cells = c.of_kind("CELL")
+    v_low = cells[0].spec.v_empty if cells else 3.0
+    for q in _latches(c):
+        pulls = _resistors_between(c, q.nets["g"], q.nets["s"])
+        amps = v_low / min(r.spec.ohms for r in pulls) if pulls else 1e-4
+        ds = [d for d in c.of_kind("D") if d.nets["a"] == q.nets["g"]]
+        vf = max((diode_vf_max(d.spec, amps) for d in ds if "vf_max" in d.spec.facts),
+                 default=0.0)
+        vgs = v_low - vf
+        if not [v for v in q.spec.rds_on if v <= vgs]:
+            problems.append("%s: %s is not logic-level for the latch: a press gives |Vgs| "
+                            "%.2f V at a %.1f V cell (less the button diode's %.2f V), its "
+                            "Rds(on) is specified at %s V" % (
+                                q.ref, q.spec.name, vgs, v_low, vf, ", ".join(
+                                    "%g" % v for v in sorted(q.spec.rds_on))))
+    return problems
+
+
 RULES = (rule_flyback, rule_gate_pulldown, rule_logic_level, rule_pin_current,
          rule_adc_range, rule_wake_pin, rule_output_pins, rule_reference,
-         rule_motor_volts)
+         rule_motor_volts, rule_latch_pullup, rule_hold_pin, rule_button_diodes,
+         rule_latch_logic_level)
 
 
 def check(c):

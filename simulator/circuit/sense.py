@@ -11,6 +11,7 @@ that sags with the cell lifts their readings as it lifts a real RP2040's.
 import math
 import re
 
+from simulator.circuit import GND
 from simulator.circuit.rules import solve_dc
 
 VT = 0.025865  # kT/q at 27 °C, ngspice's default temperature
@@ -108,16 +109,50 @@ def _rail_load(c, rail_v, load):
     return amps
 
 
+def _latch_vds(c, cell_v, amps):
+    """The drop across a power latch's P-MOSFET carrying `amps`, its gate held at ground
+    (|Vgs| = the cell): the level-1 channel of its SPICE model in its linear region."""
+    q = [p for p in c.of_kind("PMOS") if p.nets["s"] == "VBAT" and p.nets["d"] == c.feed]
+    if not q or amps <= 0:
+        return 0.0
+    m = _model(q[0].spec)
+    kp, vt, lam = m["KP"], abs(m["VTO"]), m.get("LAMBDA", 0.0)
+    over = cell_v - vt
+    if over <= 0:
+        return cell_v  # off: nothing gets through
+
+    def excess(vds):  # the channel's current at vds less the current asked
+        return kp * (over * vds - vds * vds / 2) * (1 + lam * vds) - amps
+
+    return _bisect(excess, 0.0, over)
+
+
+def _feed_amps(c, feed_v):
+    """What the parts on the feed draw besides the regulator: each resistor from it to a
+    node with a resistor to ground (a divider), at the feed's voltage."""
+    amps = 0.0
+    for r in c.of_kind("R"):
+        ends = (r.nets["1"], r.nets["2"])
+        if c.feed not in ends:
+            continue
+        far = ends[1] if ends[0] == c.feed else ends[0]
+        for r2 in c.of_kind("R"):
+            if r2 is not r and far in r2.nets.values() and GND in r2.nets.values():
+                amps += feed_v / (r.spec.ohms + r2.spec.ohms)
+    return amps
+
+
 def _rail(c, cell_v, load):
-    """The rail for a cell voltage: through the regulator's input diode, if any."""
+    """The rail for a cell voltage: through the latch (if any) and the regulator's input
+    diode (if any). Returns (rail, (regulator input net, its volts), the feed's volts)."""
     reg = regulator(c)
     if reg is None:
-        return 3.3, None
+        return 3.3, None, cell_v
     spec = reg.spec
     src = reg.nets["in"]
     diode = None
-    if src != "VBAT":
-        diode = [d for d in c.of_kind("D") if d.nets["a"] == "VBAT" and d.nets["k"] == src][0]
+    if src != c.feed:
+        diode = [d for d in c.of_kind("D") if d.nets["a"] == c.feed and d.nets["k"] == src][0]
 
     def out_v(vin):
         iout = _rail_load(c, spec.vout, load)
@@ -125,15 +160,17 @@ def _rail(c, cell_v, load):
             return spec.vout if vin > spec.vin_min else 0.0, iout
         return max(0.0, min(spec.vout, vin - spec.r_dropout * iout)), iout
 
-    vin = cell_v
-    for _ in range(30):  # the diode's drop depends on the input current, and back
+    vin = feed = cell_v
+    for _ in range(30):  # the drops depend on the input current, and back
         vout, iout = out_v(vin)
         if spec.kind == "BUCKBOOST":
             iin = vout * iout / (spec.efficiency * max(vin, 0.5)) + spec.iq
         else:
             iin = iout + spec.iq
-        vin = cell_v - (forward_v(diode.spec, iin) if diode is not None else 0.0)
-    return out_v(vin)[0], (src, vin)
+        if c.latch:
+            feed = cell_v - _latch_vds(c, cell_v, iin + _feed_amps(c, feed))
+        vin = feed - (forward_v(diode.spec, iin) if diode is not None else 0.0)
+    return out_v(vin)[0], (src, vin), feed
 
 
 def _shunt_v(spec, feed_v, ohms):
@@ -154,9 +191,9 @@ def _shunt_v(spec, feed_v, ohms):
 def state(c, cell_v, load="awake"):
     """The ADC's view of a cell at `cell_v` volts with the board `load` ("awake" or
     "asleep")."""
-    rail_v, vin = _rail(c, cell_v, load) if cell_v > 0 else (0.0, None)
-    fixed = {"VBAT": cell_v, "V3V3": rail_v}
-    if vin is not None and vin[0] != "VBAT":
+    rail_v, vin, feed = _rail(c, cell_v, load) if cell_v > 0 else (0.0, None, 0.0)
+    fixed = {"VBAT": cell_v, c.feed: feed, "V3V3": rail_v}
+    if vin is not None and vin[0] != c.feed:
         fixed[vin[0]] = vin[1]  # the regulator's input, behind its diode
     refs = {}
     for ref, r in reference_feeds(c):

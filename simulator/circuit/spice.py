@@ -5,9 +5,14 @@
 The netlist is the circuit outside the chip, meant to be `.include`d: no title line, no
 analysis, no sources for the cell or the MCU pins (the caller adds them: a voltage source
 on VBAT, a PWM source on GP15). Nodes: ground `0`, the cell's + `VBAT`, the 3.3 V rail
-`V3V3`, each MCU pin named like its label (`GP15`, `GPIO25`). The dev board's own draw is a
-current source of `.param load_<ref>` amps (awake, by default). Models come from the
-catalogue (parts.py), with their datasheets named beside them.
+`V3V3`, each MCU pin named like its label (`GP15`, `GPIO25`; the power latch's hold pin
+too). With a power latch (board.json power.hold_pin) the board hangs on `VSW`, which the
+latch switches from VBAT: drive the hold pin high (or pull the button's net `BTN` to
+ground) to turn it on. The dev board's own draw is a current of `.param load_<ref>` amps
+(awake, by default), less when its rail is down. Models come from the catalogue
+(parts.py), with their datasheets named beside them. Leakages (a MOSFET's Idss, a diode's
+reverse current) are current sources at their datasheet maximum, from a tenth of a volt
+of bias up: never kinder than the datasheet.
 """
 
 import math
@@ -59,24 +64,42 @@ def _ref(letter, ref):
     return ref if ref[0].upper() == letter else letter + ref
 
 
+# A leakage at its datasheet maximum once the part is biased, fading to nothing at zero bias
+# (a constant source would drive an unpowered node negative).
+LEAK_KNEE_V = 0.1
+
+
+def _leak(name, hi, lo, amps):
+    """A B-source line: `amps` of leakage from node `hi` to node `lo` while hi > lo."""
+    return "%s %s %s I=%s*tanh(max(V(%s,%s),0)/%s)" % (name, hi, lo, _num(amps), hi, lo,
+                                                      _num(LEAK_KNEE_V))
+
+
 def _subckt(spec):
     """The .model / .subckt text for one catalogue entry (None: an element needs none)."""
     name = _model_name(spec)
     kind = spec.kind
     if kind in ("D", "LED"):
         return "* %s\n.model D_%s D(%s)" % (spec.source, name, spec.spice)
-    if kind == "NMOS":
-        # Level 1 channel with the datasheet's capacitances as parts, and the body diode
-        # breaking down a little above the rated Vds (an unclamped spike shows).
+    if kind in ("NMOS", "PMOS"):
+        # Level 1 channel with the datasheet's capacitances as parts, the body diode
+        # breaking down a little above the rated Vds (an unclamped spike shows), and the
+        # drain's leakage (Idss) where the datasheet gives it.
+        n = kind == "NMOS"
+        leak = []
+        if "idss" in spec.facts:
+            leak = [_leak("BIDSS", "d" if n else "s", "s" if n else "d", spec.idss)]
         return "\n".join([
             "* %s" % spec.source,
             ".subckt %s d g s" % name,
-            "M1 d g s s NCH",
+            "M1 d g s s %s" % ("NCH" if n else "PCH"),
             "CGS g s %s" % _num(spec.ciss - spec.crss),
             "CGD g d %s" % _num(spec.crss),
             "CDS d s %s" % _num(spec.coss - spec.crss),
-            "DBODY s d DB",
-            ".model NCH NMOS(%s)" % spec.spice,
+            "DBODY s d DB" if n else "DBODY d s DB",
+        ] + leak + [
+            ".model %s %s(%s)" % (("NCH", "NMOS", spec.spice) if n else
+                                  ("PCH", "PMOS", spec.spice)),
             ".model DB D(IS=1e-11 N=1.2 RS=0.02 BV=%s IBV=250u)" % _num(spec.vds_max * 1.1),
             ".ends %s" % name,
         ])
@@ -106,7 +129,7 @@ def _subckt(spec):
             "BREG reg gnd V=min(%s, max(V(in,gnd) - %s*I(VS), 0))" % (
                 _num(spec.vout), _num(spec.r_dropout)),
             "VS reg out 0",
-            "BIN in gnd I=I(VS) + %s" % _num(spec.iq),
+            "BIN in gnd I=I(VS) + %s*min(1, max(V(in,gnd), 0))" % _num(spec.iq),
             ".ends %s" % name,
         ])
     if kind == "BUCKBOOST":
@@ -114,9 +137,12 @@ def _subckt(spec):
         return "\n".join([
             "* %s" % spec.source,
             ".subckt %s in out gnd" % name,
-            "BREG reg gnd V=V(in,gnd) > %s ? %s : 0" % (_num(spec.vin_min), _num(spec.vout)),
+            # (a smooth step at vin_min: the solver needs no jump when the input falls)
+            "BREG reg gnd V=%s*(0.5 + 0.5*tanh((V(in,gnd) - %s)/0.02))" % (
+                _num(spec.vout), _num(spec.vin_min)),
             "VS reg out 0",
-            "BIN in gnd I=V(out,gnd)*I(VS)/(%s*max(V(in,gnd), 0.5)) + %s" % (
+            "BIN in gnd I=V(out,gnd)*I(VS)/(%s*max(V(in,gnd), 0.5))"
+            " + %s*min(1, max(V(in,gnd), 0))" % (
                 _num(spec.efficiency), _num(spec.iq)),
             ".ends %s" % name,
         ])
@@ -130,8 +156,13 @@ def _subckt(spec):
 # SPICE's letter and the pin order of each kind simulated as one element.
 _ELEMENTS = {"R": ("R", ("1", "2")), "C": ("C", ("1", "2")), "D": ("D", ("a", "k")),
              "LED": ("D", ("a", "k")), "SHUNTREF": ("D", ("a", "k")),
-             "NMOS": ("X", ("d", "g", "s")), "LDO": ("X", ("in", "out", "gnd")),
+             "NMOS": ("X", ("d", "g", "s")), "PMOS": ("X", ("d", "g", "s")),
+             "LDO": ("X", ("in", "out", "gnd")),
              "BUCKBOOST": ("X", ("in", "out", "gnd"))}
+
+
+def _on_rail(p, n):
+    return "min(1, max(V(%s,%s), 0)/1.5)" % (p, n)
 
 
 def _element(p, params):
@@ -149,17 +180,24 @@ def _element(p, params):
             value = "D_" + _model_name(p.spec)
         else:
             value = _model_name(p.spec)
-        return ["%s %s %s%s" % (_ref(letter, p.ref), " ".join(n[x] for x in pins), value, tag)]
+        lines = ["%s %s %s%s" % (_ref(letter, p.ref), " ".join(n[x] for x in pins), value, tag)]
+        if k == "D" and "ir" in p.spec.facts:  # its reverse leakage at the datasheet's max
+            lines.append(_leak("B%s_IR" % p.ref, n["k"], n["a"], p.spec.ir) + tag + ", leakage")
+        return lines
     if k == "MOTOR":  # its third node is the speed, for the caller to read
         return ["%s %s %s %s_W %s%s" % (_ref("X", p.ref), n["p"], n["n"], p.ref,
                                         _model_name(p.spec), tag)]
+    # A board's draw: its full current on a live rail, less below 1.5 V (an unpowered
+    # board draws nothing, and a constant source would drive its rail negative).
     if k == "LOAD":
         param = "load_%s" % p.ref.lower()
         return [".param %s=%s" % (param, _num(params.get(param, p.spec.awake))),
-                "%s %s %s DC {%s}%s" % (_ref("I", p.ref), n["p"], n["n"], param, tag)]
+                "%s %s %s I={%s}*%s%s" % (_ref("B", p.ref), n["p"], n["n"], param,
+                                          _on_rail(n["p"], n["n"]), tag)]
     if k == "PIXEL":
-        return ["%s %s %s DC %s%s, dark" % (_ref("I", p.ref), n["vdd"], n["gnd"],
-                                            _num(p.spec.idle), tag)]
+        return ["%s %s %s I=%s*%s%s, dark" % (_ref("B", p.ref), n["vdd"], n["gnd"],
+                                              _num(p.spec.idle), _on_rail(n["vdd"], n["gnd"]),
+                                              tag)]
     # The cell, its charger and the switches are the caller's source on VBAT or open
     # contacts: nothing to simulate.
     return ["* %s %s: %s%s" % (p.ref, p.spec.name, ", ".join(

@@ -21,7 +21,7 @@ class Board:
     def __init__(self, config):
         self.config = config
         self.name = config["name"]
-        self.power = Power(config["arch"])
+        self.power = Power(config["arch"], config.get("power"))
         m = config["motor"]
         # Drive the pin low before the PWM takes it: the motor never twitches at power-up.
         pin = machine.Pin(m["pin"], machine.Pin.OUT, value=0)

@@ -8,7 +8,8 @@ from massager import safety
 CONFIG_FILE = "/board.json"
 CONFIG_MODULE = "board_config"  # a frozen module with CONFIG = {...} wins over the file
 
-# Raspberry Pi Pico: the safe default when nothing says otherwise (boards/pico/board.json).
+# Raspberry Pi Pico: the safe default when nothing says otherwise (boards/pico/board.json,
+# less its power latch: a board without one keeps the sleep of boards before it).
 DEFAULT = {
     "name": "pico",
     "arch": "armv6m",
@@ -24,6 +25,10 @@ DEFAULT = {
 ARCHS = ("x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
          "xtensa", "xtensawin", "rv32imc", "rv64imc")
 LED_KINDS = ("pwm", "neopixel")
+# Keys a board.json may have beyond DEFAULT's. power: the soft power latch (hold_pin: the
+# pin that keeps the power on while high; usb_pin: reads high on USB, where releasing the
+# hold cannot cut the power). Both optional; without hold_pin, off is a sleep as before.
+OPTIONAL = ("power",)
 
 
 def check_config(config):
@@ -76,6 +81,10 @@ def check_config(config):
             return "battery.ref_mv: must be 500..3000 mV, got %s" % _show(ref_mv)
         if bat.get("ref_pin") == bat["pin"]:
             return "battery.ref_pin: must be another pin than battery.pin"
+    if config.get("power") is not None:
+        err = _check_power(config)
+        if err:
+            return err
     if "watchdog_ms" in config:
         # A motor device always has one. Its timeout must leave the loop, which feeds it
         # every FEED_MS, WAKE_SPARE_MS to spare, and fit the port (rp2: at most 8388 ms).
@@ -93,8 +102,35 @@ def check_config(config):
             return ("led.pin: GP%d shares PWM slice %d with the motor's GP%d; "
                     "use a pin of another slice" % (led, (led >> 1) & 7, motor))
     for key in config:
-        if key not in DEFAULT:
+        if key not in DEFAULT and key not in OPTIONAL:
             return "%s: unknown key" % key
+    return None
+
+
+def _check_power(config):
+    err = _check_part(config, "power", (), ("hold_pin", "usb_pin"))
+    if err:
+        return err
+    power = config["power"]
+    if "usb_pin" in power and "hold_pin" not in power:
+        return "power.usb_pin: only with power.hold_pin (it says when the hold cannot cut)"
+    taken = {"motor.pin": config["motor"]["pin"], "led.pin": config["led"]["pin"],
+             "button.pin": config["button"]["pin"]}
+    bat = config.get("battery")
+    if bat is not None:
+        taken["battery.pin"] = bat["pin"]
+        if "ref_pin" in bat:
+            taken["battery.ref_pin"] = bat["ref_pin"]
+    for key in ("hold_pin", "usb_pin"):
+        if key not in power:
+            continue
+        for other, pin in taken.items():
+            if power[key] == pin:
+                return "power.%s: must be another pin than %s" % (key, other)
+        taken["power." + key] = power[key]
+    if "hold_pin" in power and not config["button"].get("active_low", True):
+        # The button turns the latch on by pulling its gate to ground.
+        return "power.hold_pin: the latch needs a button to GND (button.active_low true)"
     return None
 
 
@@ -126,7 +162,7 @@ def _check_part(config, part, required, optional):
     for key in section:
         if key not in required and key not in optional:
             return "%s.%s: unknown key" % (part, key)
-    for key in ("pin", "divider_x100", "ref_pin"):
+    for key in ("pin", "divider_x100", "ref_pin", "hold_pin", "usb_pin"):
         if key in section:
             v = section[key]
             if not _is_int(v) or v < 0 or (key != "divider_x100" and v > 63):

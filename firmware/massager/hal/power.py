@@ -18,11 +18,20 @@
 # lightsleep and ends the sleep WAKE_SPARE_MS before the timeout, whatever the caller
 # asked. A bite can then only come from a hang, and the CPU cannot hang while it sleeps.
 #
+# The power latch (board.json power.hold_pin, docs/hardware.md): a P-MOSFET between the cell
+# and the board, on while the button is down or the hold pin is high. boot.py drives the
+# hold first thing; off lets it go (cut()), and a board on its cell is then unpowered: the
+# next press boots it afresh (reset cause PWRON). Where the power stays (USB: the usb_pin
+# reads high, or the wait ran out), off is the sleep below, the hold still let go, so a
+# cable pulled then powers the board off; the wake takes the hold again (hold_on()).
+#
 # esp32 (ports/esp32/modmachine.c, modesp32.c): deepsleep() powers the chip down; ext0
 # wakes it when the button pin reaches its pressed level, and the chip then boots afresh
 # with reset_cause() == DEEPSLEEP_RESET, the watchdog gone with the rest. The motor pin is
 # held low through the sleep (Pin hold, plus gpio_deep_sleep_hold for a non-RTC pin), and
 # the next boot releases the hold (unhold()) before the PWM takes the pin again.
+import time
+
 import machine
 
 from massager import safety
@@ -32,8 +41,17 @@ DEEP = "deep"
 
 
 class Power:
-    def __init__(self, arch):
+    def __init__(self, arch, latch=None):
+        """`latch`: board.json's power section (hold_pin, usb_pin), or None."""
         self.esp32 = None
+        self.hold = None  # the latch's hold pin, driven high while the board is on
+        self.usb = None  # reads high on USB, where letting go of the hold cuts nothing
+        latch = latch or {}
+        if "hold_pin" in latch:
+            self.hold = machine.Pin(latch["hold_pin"], machine.Pin.OUT, value=1)
+        if "usb_pin" in latch:
+            self.usb = machine.Pin(latch["usb_pin"], machine.Pin.IN)
+        self.holding = self.hold is not None
         self.mode = None  # None: this board stays awake when off
         if arch == "armv6m":  # the RP2040
             if hasattr(machine, "lightsleep"):
@@ -46,6 +64,33 @@ class Power:
             if esp32 is not None and hasattr(machine, "deepsleep"):
                 self.esp32 = esp32
                 self.mode = DEEP
+
+    def hold_on(self):
+        """Keep the power on (the latch's hold pin high). Nothing without a latch."""
+        hold = self.hold
+        if hold is not None and not self.holding:
+            hold.value(1)
+            self.holding = True
+
+    def on_usb(self):
+        """True when the usb_pin says the board is on USB (False without one)."""
+        usb = self.usb
+        return usb is not None and usb.value() == 1
+
+    def cut(self):
+        """Off: let go of the latch's hold. On the cell alone the board is unpowered within
+        ms and this never returns (RAM gone, flash kept; the next press boots it). It
+        returns True when the power stayed (USB, the button held), False without a latch or
+        when the hold was already let go. Only from the loop between two wakes: never
+        inside a flash write."""
+        hold = self.hold
+        if hold is None or not self.holding:
+            return False
+        self.holding = False
+        hold.value(0)
+        if not self.on_usb():
+            time.sleep_ms(safety.CUT_WAIT_MS)  # the power goes in this wait, on the cell
+        return True
 
     def woke_from_sleep(self):
         """True when this boot is the wake from a deep sleep, not a power-on."""
@@ -66,10 +111,11 @@ class Power:
         Watchdog) timeout less WAKE_SPARE_MS; esp32: never returns (the wake is a boot),
         but returns True at once while the button is held. False when this board cannot
         sleep, so it stays awake instead."""
+        motor.release()  # a plain output, low: it keeps that level (and through the cut)
+        self.cut()
         mode = self.mode
         if mode is None:
             return False
-        motor.release()  # a plain output, low: it keeps that level asleep
         if mode == LIGHT:
             if watchdog.running:  # the one place the lightsleep bound is kept (#17228)
                 longest = watchdog.timeout_ms - safety.WAKE_SPARE_MS
