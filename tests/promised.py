@@ -19,3 +19,5 @@ CONTINUOUS_RUN = 15 * SECOND  # the motor never runs longer without a rest (a fa
 BATTERY_WARN = 3500  # mV: below 3.5 V the idle and paused light turns red
 BATTERY_CUTOFF = 3300  # mV: below 3.3 V the motor stops and the device powers down
 WATCHDOG = 5 * SECOND  # a hung main loop stops the motor (by a reset) within 5 s
+CUT_WAIT = 200  # ms: off lets go of the power latch and waits this long for the power to go
+SAFE_MODE_HOLD = 2 * SECOND  # with a latch, the power-up press held this long: safe mode

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from massager import routines, safety
-from promised import BATTERY_CUTOFF
+from massager import routines
+from promised import BATTERY_CUTOFF, CUT_WAIT, IDLE_OFF, SAFE_MODE_HOLD, STUCK_BUTTON
 from simulator import circuit
 from simulator.device import SimDevice
 
@@ -70,9 +70,9 @@ def test_holding_three_seconds_unpowers_the_board(dev):
 
 
 def test_five_idle_minutes_unpower_the_board(dev):
-    dev.run_until(safety.IDLE_OFF_MS - 1000)
+    dev.run_until(IDLE_OFF - 1000)
     assert dev.powered
-    dev.run_until(safety.IDLE_OFF_MS + 1000)
+    dev.run_until(IDLE_OFF + 1000)
     assert unpowered(dev)
 
 
@@ -81,7 +81,7 @@ def test_a_session_left_to_end_unpowers_the_board_after_the_idle_time(dev):
     dev.click()
     dev.run_until(dev.clock.ms + 3 * MINUTE)  # the daily routine is under 2 minutes
     assert dev.powered and dev.app.state == "idle"
-    dev.run_until(dev.clock.ms + safety.IDLE_OFF_MS + 1000)
+    dev.run_until(dev.clock.ms + IDLE_OFF + 1000)
     assert unpowered(dev)
 
 
@@ -100,10 +100,10 @@ def test_a_stuck_button_keeps_the_power_until_it_is_let_go(tmp_path):
     dev.click()
     dev.run_until(dev.clock.ms + 5000)
     dev.press(True)
-    dev.run_until(dev.clock.ms + safety.IDLE_OFF_MS + safety.STUCK_BUTTON_MS + 60000)
+    dev.run_until(dev.clock.ms + IDLE_OFF + STUCK_BUTTON + 60000)
     assert dev.powered and dev.sim.duty(dev.motor_pin) == 0
     dev.press(False)
-    dev.run_until(dev.clock.ms + safety.IDLE_OFF_MS + 10000)
+    dev.run_until(dev.clock.ms + IDLE_OFF + 10000)
     assert unpowered(dev)
 
 
@@ -182,7 +182,7 @@ def test_the_usb_pin_spares_the_wait_and_without_one_it_waits(tmp_path, monkeypa
         hold_off(dev)
         monkeypatch.undo()
         assert dev.asleep is not None
-    assert waits == {"pico": [], "rp2040-zero": [safety.CUT_WAIT_MS]}
+    assert waits == {"pico": [], "rp2040-zero": [CUT_WAIT]}
 
 
 # -- the press that powers it on --------------------------------------------------------------
@@ -331,4 +331,4 @@ def test_with_a_latch_the_power_up_press_is_not_safe_mode_unless_held_on(tmp_pat
                                                                        monkeypatch):
     dev = make(tmp_path)
     assert _boot_py(dev, monkeypatch, 300) == (False, 1)
-    assert _boot_py(dev, monkeypatch, safety.SAFE_MODE_HOLD_MS + 100) == (True, 1)
+    assert _boot_py(dev, monkeypatch, SAFE_MODE_HOLD + 100) == (True, 1)
