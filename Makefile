@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 RP2_STAMP := simulator/rp2040/node_modules/.installed
 
-.PHONY: system-deps setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image
+.PHONY: system-deps setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image uf2
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(RP2_STAMP)
 
@@ -75,6 +75,12 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench
+
+# One drag-and-drop install file per RP2040 board: build/uf2/massager-BOARD.uf2.
+UF2_BOARDS := pico rp2040-zero
+uf2: setup
+	@mkdir -p build/uf2
+	@for b in $(UF2_BOARDS); do $(BIN)/massager uf2 --board $$b -o build/uf2/massager-$$b.uf2 || exit 1; done
 
 # The README's picture of `massager studio` (needs chromium, as the tests do).
 studio-screenshot: setup

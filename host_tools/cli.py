@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   massager schema > routine.schema.json
   massager circuit pico --spice > pico.cir   the wiring as a SPICE netlist
   massager studio                    see, edit and feel a routine in the browser
+  massager uf2 --board pico -o m.uf2 one file to drag onto a Pico in BOOTSEL mode
   massager vdev --flash ./flash            a virtual board; then: mpremote connect PORT fs ls
 """
 
@@ -134,6 +135,19 @@ def cmd_circuit(args):
         raise RoutineError(str(e)) from None
 
 
+def cmd_uf2(args):
+    from host_tools import uf2
+    from host_tools.device import DeviceError
+
+    out = args.output or "massager-%s.uf2" % args.board
+    try:
+        print(uf2.main(args.board, out))
+    except (DeviceError, OSError) as e:
+        raise RoutineError(str(e)) from None
+    print("warning: %s" % uf2.WARNING, file=sys.stderr)
+    return 0
+
+
 def cmd_vdev(args):
     from simulator import vdev
 
@@ -211,6 +225,14 @@ def build_parser():
     from host_tools import device_commands
 
     device_commands.add_parsers(sub)
+
+    p = sub.add_parser("uf2", help="one UF2 file for an RP2040 board: MicroPython, the "
+                                   "firmware and the built-in routines, installed by drag and "
+                                   "drop (it replaces the board's filesystem)")
+    p.add_argument("--board", required=True, help="an RP2040 board: pico, rp2040-zero")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="where to write it (default massager-BOARD.uf2)")
+    p.set_defaults(func=cmd_uf2)
 
     p = sub.add_parser("vdev", add_help=False,
                        help="a virtual device on a serial port (pty) for mpremote; "

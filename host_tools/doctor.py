@@ -108,7 +108,14 @@ def _check_firmware(dev, info, board, ok, fix):
         fix("firmware %s: %d file(s) differ from the repo (%s): run `massager flash`" % (
             version, len(names), ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")))
     else:
-        ok("firmware %s, %d files match the repo" % (version, len(want)))
+        ok("firmware %s, %d files match the repo (%s)" % (version, len(want), _via(manifest)))
+
+
+def _via(manifest):
+    """How the firmware got onto the device, from its manifest."""
+    if manifest.get("via") == flash.VIA_UF2:
+        return "installed from a UF2 file made by `massager uf2`"
+    return "installed by `massager flash`"
 
 
 def _device_hashes(dev, paths):

@@ -20,6 +20,7 @@ FIRMWARE = os.path.join(ROOT, "firmware")
 BOARDS = os.path.join(ROOT, "boards")
 LIB = "/lib/massager"
 MANIFEST = LIB + "/manifest.json"
+VIA_UF2 = "uf2"  # the manifest's "via" after an install from `massager uf2`'s file
 ENTRY_POINTS = ("boot.py", "main.py")  # stay .py at / : the interpreter runs them by name
 DEFAULT_BOARD = "pico"
 
@@ -257,9 +258,13 @@ def read_manifest(info):
         return None
 
 
-def manifest_text(files, version, board):
-    return json.dumps({"version": version, "board": board, "files": files}, sort_keys=True,
-                      separators=(",", ":"))
+def manifest_text(files, version, board, via=None):
+    """The manifest's JSON. `via` records an install that was not a `flash` (VIA_UF2); a
+    flash that copies anything writes it without."""
+    m = {"version": version, "board": board, "files": files}
+    if via:
+        m["via"] = via
+    return json.dumps(m, sort_keys=True, separators=(",", ":"))
 
 
 class Progress:
@@ -325,9 +330,12 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
     files = {p: sha(data) for p, data in built.items()}
     text = manifest_text(files, version, board)
     sizes = {p: len(data) for p, data in built.items()}
-    sizes[MANIFEST] = len(text)
-    if (state["board_sha"], state["manifest_sha"], state["files_sha"]) == (
-            sha(config_bytes), sha(text.encode()), listing_sha(sizes)):
+    # As this build leaves it, or as its UF2 file installs it (the manifest then says so,
+    # and stays as it is).
+    same = [(sha(m.encode()), listing_sha(dict(sizes, **{MANIFEST: len(m)})))
+            for m in (text, manifest_text(files, version, board, via=VIA_UF2))]
+    if state["board_sha"] == sha(config_bytes) and (
+            state["manifest_sha"], state["files_sha"]) in same:
         # All as the last flash of this very build left it: nothing to read or copy.
         if dry_run:
             return "dry run: 0 files to copy (%s), 0 to remove" % kb(0)

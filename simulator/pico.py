@@ -69,7 +69,7 @@ def board_file(board):
 
 class EmulatedPico:
     def __init__(self, image, board="pico", battery_mv=BATTERY_MV, pace="host", hold=False,
-                 firmware=FIRMWARE, ready_timeout=60, cell=CELL):
+                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, uf2=None):
         if pace not in ("host", "wall"):
             raise ValueError("pace must be host or wall")
         self.image = os.path.abspath(image)
@@ -80,6 +80,7 @@ class EmulatedPico:
         self.pace = pace
         self.hold = hold
         self.firmware = firmware
+        self.uf2 = uf2  # a UF2 file written into the flash at start, as the bootrom does
         self.ready_timeout = ready_timeout
         self.port = None
         self.events = []  # every event of the chip (dicts, "t" in emulated ns)
@@ -103,7 +104,9 @@ class EmulatedPico:
         os.set_blocking(self._master, False)
         ctrl_r, ctrl_w = os.pipe()
         cmd_r, self._cmd_w = os.pipe()
-        cmd = node + [HOST, "--firmware", self.firmware, "--image", self.image,
+        load = ["--uf2", os.path.abspath(self.uf2)] if self.uf2 else ["--firmware",
+                                                                        self.firmware]
+        cmd = node + [HOST] + load + ["--image", self.image,
                       "--board", self.board_path, "--ctrl-fd", str(ctrl_w),
                       "--cmd-fd", str(cmd_r), "--adc", self._adc,
                       "--pace", self.pace] + (["--hold"] if self.hold else [])
@@ -407,6 +410,10 @@ def main(argv=None):
     ap.add_argument("--flash", default="vdev-flash.img",
                     help="the 2 MiB flash image file, created when missing and kept across "
                          "runs (default vdev-flash.img)")
+    ap.add_argument("--uf2", metavar="FILE",
+                    help="write this UF2 file into the flash first, as the RP2040's bootrom "
+                         "does when it is dragged onto the board (`massager uf2` makes one: "
+                         "MicroPython, the firmware and its filesystem)")
     ap.add_argument("--board", default="pico", help="an RP2040 board in boards/ (pin map)")
     ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV",
                     help="battery voltage in mV (0: a flat or shorted cell). Default: %d"
@@ -427,7 +434,8 @@ def main(argv=None):
     try:
         log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
-                            pace="host" if args.fast else "wall", cell=args.cell).start()
+                            pace="host" if args.fast else "wall", cell=args.cell,
+                            uf2=args.uf2).start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1

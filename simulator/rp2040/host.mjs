@@ -1,13 +1,15 @@
 // One emulated Pico for simulator/pico.py: the USB serial line on stdin/stdout, events out
 // and commands in on two more pipes.
 //
-//   node host.mjs --firmware BIN --image FILE --board BOARD_JSON --ctrl-fd N --cmd-fd N
-//                 [--adc GPIO:RAW,...] [--pace wall|host] [--hold]
+//   node host.mjs --firmware BIN|--uf2 FILE --image FILE --board BOARD_JSON --ctrl-fd N
+//                 --cmd-fd N [--adc GPIO:RAW,...] [--pace wall|host] [--hold]
 //
 // The flash image (2 MiB) is written through on every erase and program, so whatever the
 // chip had written when this process dies is in the file, as on a board losing power. At
-// start the firmware region is brought up to FIRMWARE, like dragging a UF2 onto the board:
-// the filesystem stays.
+// start the firmware region is brought up to FIRMWARE, like dragging MicroPython's UF2 onto
+// the board: the filesystem stays. With --uf2 the file is written as the bootrom writes a
+// dragged UF2 (uf2.mjs): MicroPython and whatever else it carries (`massager uf2`: the
+// filesystem too).
 //
 // The ADC's inputs are 12-bit codes per pin (--adc 26:1861,27:2541; unset channels read 0),
 // worked out by simulator/pico.py from the board's circuit (simulator/adc_view.py), so this
@@ -23,6 +25,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { FLASH_BYTES, Pico } from './pico.mjs';
+import { writeUf2 } from './uf2.mjs';
 
 const HOST_GRACE_MS = 1000; // after the host closes the port, time stays paced this long
 const ADC_BASE_PIN = 26; // GPIO26..29 are ADC channels 0..3
@@ -32,6 +35,7 @@ for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const v = () => process.argv[++i];
   if (a === '--firmware') opt.firmware = v();
+  else if (a === '--uf2') opt.uf2 = v();
   else if (a === '--image') opt.image = v();
   else if (a === '--board') opt.board = v();
   else if (a === '--ctrl-fd') opt.ctrlFd = Number(v());
@@ -53,7 +57,6 @@ function event(e) {
 }
 
 // ---- the flash image ----
-const firmware = fs.readFileSync(opt.firmware);
 let flash;
 if (fs.existsSync(opt.image)) {
   flash = fs.readFileSync(opt.image);
@@ -61,9 +64,19 @@ if (fs.existsSync(opt.image)) {
 } else {
   flash = Buffer.alloc(FLASH_BYTES, 0xff);
 }
-if (!flash.subarray(0, firmware.length).equals(firmware)) {
-  firmware.copy(flash, 0);
+if (opt.uf2 !== undefined) {
+  try {
+    writeUf2(flash, fs.readFileSync(opt.uf2));
+  } catch (e) {
+    fail(`${opt.uf2}: ${e.message}`);
+  }
   fs.writeFileSync(opt.image, flash);
+} else {
+  const firmware = fs.readFileSync(opt.firmware);
+  if (!flash.subarray(0, firmware.length).equals(firmware)) {
+    firmware.copy(flash, 0);
+    fs.writeFileSync(opt.image, flash);
+  }
 }
 const imageFd = fs.openSync(opt.image, 'r+');
 
