@@ -48,6 +48,11 @@ class App:
     def edge(self, pressed, now):
         """A raw button edge from the hardware."""
         self.update(now)
+        if pressed and self.state == IDLE and len(self.programs) > 1:
+            # The routine a double press would select, compiled now if it is not yet
+            # (store.Catalog): its light then comes on time. A button edge, not an output
+            # change: this may allocate.
+            self.programs[(self.selected + 1) % len(self.programs)]
         gesture = self.gestures.edge(pressed, now)
         if self.state == OFF and pressed and self.gestures.down:
             # Off: the press wakes it to idle at once and does nothing else (released

@@ -51,6 +51,31 @@ def replace_file(tmp, path):
         os.rename(tmp, path)
 
 
+class Catalog:
+    """The routines the button cycles through, a sequence of Programs. A built-in is
+    compiled the first time it is asked for: at power-up only the selected one (the app's
+    index 0), the next when the button goes down in idle (App.edge), before a double press
+    can select it. Compiling takes tens of ms on an RP2040; the built-ins are checked when
+    the firmware is built (tests/test_builtin_routines.py)."""
+
+    def __init__(self, items):
+        self._items = items  # a built-in's name until compiled, else its Program
+
+    def __len__(self):
+        return len(self._items)
+
+    def __getitem__(self, i):
+        item = self._items[i]
+        if type(item) is str:
+            from massager import routines
+
+            item, errors = program.load(routines.text(item))
+            if item is None:  # a broken build: the caller's fault path falls back
+                raise ValueError("builtin %s: %s" % (self._items[i], errors[0]))
+            self._items[i] = item
+        return item
+
+
 class Store:
     def __init__(self, root="/"):
         self.root = root.rstrip("/")
@@ -86,9 +111,8 @@ class Store:
         return prog, [where + ": " + e for e in errors]
 
     def programs(self, user=True):
-        """Built-ins first, then every user routine that loads; plus the problems found.
-
-        A user routine with the name of a built-in replaces it.
+        """Built-ins first, then every user routine that loads (a Catalog); plus the
+        problems found. A user routine with the name of a built-in replaces it.
         """
         problems = []
         user_progs = []
@@ -99,19 +123,10 @@ class Store:
                     problems.extend(errors)
                 else:
                     user_progs.append(prog)
-        from massager import routines  # the built-in texts: not needed by install()
+        from massager import routines  # the built-in names: not needed by install()
 
         taken = [p.name for p in user_progs]
-        progs = []
-        for name in routines.NAMES:
-            if name in taken:
-                continue
-            prog, errors = program.load(routines.text(name))
-            if prog is None:  # a broken build; tests make sure this never ships
-                problems.extend(["builtin " + name + ": " + e for e in errors])
-            else:
-                progs.append(prog)
-        return progs + user_progs, problems
+        return Catalog([n for n in routines.NAMES if n not in taken] + user_progs), problems
 
     def install(self, name, sha256):
         """Move an uploaded temp file into place after checking it. Returns "ok" or a
