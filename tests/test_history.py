@@ -321,3 +321,30 @@ def test_on_littlefs_a_cut_at_a_flash_write_of_an_append_loses_at_most_that_reco
         assert got in (old, new), (k, got)
         if k == ops:
             assert got == new
+
+
+def test_the_summary_counts_days_the_full_routine_and_the_streak_and_plots_them(tmp_path):
+    from host_tools import history as host_history
+
+    today = datetime.date(2026, 3, 12)
+    buf = bytearray(history.RECORD)
+    data = b""
+    # (days ago, routine, ran ms, routine ms, ending): the last three days in a row with a
+    # minute or more, a short one that does not count, and a weekly played to its end.
+    sessions = [(5, "daily", 30000, 105000, history.STOPPED),
+                (2, "daily", 105000, 105000, history.DONE),
+                (1, "weekly", 760000, 760000, history.DONE),
+                (0, "daily", 70000, 105000, history.STOPPED)]
+    for seq, (ago, name, ran, length, ending) in enumerate(sessions):
+        d = today - datetime.timedelta(days=ago)
+        history.encode(buf, seq, ending, name, 1, ran, ran, length,
+                       (d.year, d.month, d.day, d.weekday(), 8, 0, 0, 0))
+        data += bytes(buf)
+    got = history.parse(data)
+    s = host_history.summary(got, today=today)
+    assert (s["days_this_week"], s["full_routine_this_week"], s["streak_days"]) == (3, True, 3)
+    assert s["minutes_this_week"] == round((30 + 105 + 760 + 70) / 60, 1)
+    assert host_history.summary(got[:2], today=today)["full_routine_this_week"] is False
+    out = tmp_path / "days.png"
+    host_history.plot(got, str(out), today=today)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
