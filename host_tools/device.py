@@ -123,12 +123,24 @@ class Device:
                 with contextlib.redirect_stdout(got):
                     self._t.enter_raw_repl(soft_reset=self.soft_reset,
                                            timeout_overall=self.timeout)
-                return
+                break
             except (TransportError, serial.SerialException, OSError):
                 if attempt == RAW_REPL_ATTEMPTS - 1 or not os.path.exists(self.port):
                     self.close()
                     raise DeviceError("device busy or not MicroPython: no raw REPL on %s" %
                                       self.port) from None
+        self.set_clock()
+
+    def set_clock(self, now=None):
+        """Set the device's clock to this computer's local time, as mpremote's `rtc --set`
+        does, so the sessions it remembers carry dates (firmware/massager/history.py).
+        Every command connects here, so every command sets it."""
+        import time
+
+        t = time.localtime(now)
+        self.exec("try:\n import machine\n machine.RTC().datetime(%r)\nexcept Exception:\n"
+                  " pass\n" % ((t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour,
+                                t.tm_min, t.tm_sec, 0),))
 
     def close(self, reset=False):
         t, self._t = self._t, None

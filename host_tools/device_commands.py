@@ -113,6 +113,25 @@ def cmd_doctor(args):
         return doctor.run(dev)
 
 
+def cmd_history(args):
+    import json
+
+    from host_tools import history
+
+    with Device(pick_port(args.port)) as dev:
+        records = history.fetch(dev)
+    summary = history.summary(records)
+    if args.json:
+        print(json.dumps({"records": records, "summary": summary}, indent=1))
+    else:
+        for line in history.table(records) + [""] + history.summary_lines(summary):
+            print(line)
+    if args.plot:
+        history.plot(records, args.plot)
+        print("minutes per day -> %s" % args.plot, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def cmd_devices(args):
     from host_tools import doctor
 
@@ -165,6 +184,13 @@ def add_parsers(sub):
     p = sub.add_parser("doctor", help="compare the device with the repo and say what to do")
     _port_option(p)
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("history", help="the sessions the device remembers, and the week "
+                                       "against the guide's advice")
+    p.add_argument("--json", action="store_true", help="records and summary as JSON")
+    p.add_argument("--plot", metavar="FILE", help="draw minutes per day to FILE.png/.svg")
+    _port_option(p)
+    p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("devices", help="list connected devices with board, firmware, routines")
     _port_option(p, many=False)

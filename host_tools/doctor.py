@@ -58,6 +58,9 @@ def check(dev, out=print):
         fix("the watchdog reset the board %d time(s) (a hang; /error.log has the lines "
             "around it): `massager pull` cannot fetch it, read it with `mpremote fs cat "
             ":error.log`" % info["watchdog_resets"])
+    from host_tools import history
+
+    ok("history: " + history.last_line(history.fetch(dev)))
     if info["free"] < LOW_FLASH:
         fix("flash almost full: %s free of %s: remove routines with `massager rm NAME`" % (
             kb(info["free"]), kb(info["total"])))

@@ -104,6 +104,9 @@ class _Store:
     def save_level(self, level):
         pass
 
+    def history(self):
+        return None  # no flash: a headless run remembers no session
+
     def log_error(self, text):
         if text.startswith("fault"):
             raise RuntimeError("headless: the firmware faulted: " + text)

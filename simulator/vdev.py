@@ -94,6 +94,8 @@ class Chip:
         self.asleep = False  # in deep sleep (esp32): no interpreter until the button
         if cause == PWRON_RESET:
             self.rtc = ""
+        if cause == PWRON_RESET or self.port == "rp2":
+            self.clock = None  # the RTC starts at the port's date (board/machine.py)
 
     def deep_sleep(self):
         self.asleep = True
@@ -111,7 +113,7 @@ class Chip:
         now = time.monotonic()
         wdt = None if self.wdt is None else [self.wdt[0], int((now - self.wdt[1]) * 1000)]
         return {"port": self.port, "cause": self.cause, "ticks": int((now - self.boot) * 1000),
-                "wdt": wdt, "rtc": self.rtc, "adc": self.adc,
+                "wdt": wdt, "rtc": self.rtc, "clock": self.clock, "adc": self.adc,
                 "motor_pin": self.config["motor"]["pin"]}
 
 
@@ -202,6 +204,13 @@ class VirtualDevice:
                 os.write(self._cmd_w, b"adc %s\n" % json.dumps(self.chip.adc).encode())
             except OSError:
                 pass  # that interpreter has ended: the next one starts from the chip
+
+    def jump(self, ms):
+        """Let `ms` of the device's time pass at once (its ticks and its clock; the
+        watchdog counts wall time): a long pause or idle in a moment of a test."""
+        self.chip.boot -= ms / 1000  # the next interpreter's ticks go on from there
+        if self._cmd_w is not None:
+            os.write(self._cmd_w, b"jump %d\n" % ms)
 
     def running_firmware(self):
         """True when the interpreter sits idle at its REPL with asyncio timers armed: the
@@ -338,6 +347,8 @@ class VirtualDevice:
             self.chip.wdt[1] = time.monotonic()
         elif words[0] == "rtc":
             self.chip.rtc = words[1] if len(words) > 1 else ""
+        elif words[0] == "clock":
+            self.chip.clock = int(words[1])
         elif words[0] == "interrupted" and words[1] == "0":
             self._deadline = time.monotonic()  # no firmware loop to stop: restart instead
 

@@ -163,6 +163,7 @@ const vdevhost = {
   wdt: (timeout) => ctrl(`wdt ${timeout}`),
   fed: () => ctrl("fed"),
   rtc: (hex) => ctrl(`rtc ${hex}`),
+  clock: (s) => ctrl(`clock ${s}`), // the RTC was set: its seconds since 2000 at tick 0
   // machine.Timer: a JS interval, not counted as the program's background work (a board's
   // timers run under the REPL too). Returns an id for cancel().
   every: (ms, fn) => {
@@ -317,6 +318,10 @@ function readCommands() {
         const text = words.slice(1).join(" ");
         if (chip) chip.adc = JSON.parse(text);
         if (mp) mp.pyimport("_vdev").set_adc(text);
+      } else if (words[0] === "jump") {
+        // Time passes at once (tests: a 5-minute pause in a moment). ticks_ms, and the
+        // RTC with them, jump ahead; the watchdog is vdev.py's, on the wall clock.
+        nowShift += Number(words[1]);
       } else if (words[0] === "button" && mp) {
         mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
       }

@@ -3,7 +3,7 @@
 # Clock-injected and hardware-free: `out.show(motor, r, g, b)` is the only output, called
 # once per change with the motor already clamped by safety; `on_change(app, now)` lets
 # the simulator record the trace. The caller wakes it at next_wake() or on a button edge.
-from massager import button, feel, safety
+from massager import button, feel, history, safety
 from massager.sequencer import Sequencer
 
 IDLE = "idle"
@@ -31,6 +31,14 @@ class App:
         self.state = OFF
         self.since = 0  # when the current state began
         self.session_start = 0
+        self.paused_ms = 0  # the session's pauses so far, ended ones
+        self.session_prog = None  # the program the session plays
+        # A session that just ended, for the runtime to remember (history.py): its ending
+        # (0: none waiting), its length and its running time. Plain ints set at the end, so
+        # the output change that ends it allocates nothing.
+        self.ended = 0
+        self.ended_ms = 0
+        self.ended_ran_ms = 0
         self.motor_on_since = None
         self._level_before_long = None
         # Last emitted outputs (what the trace shows).
@@ -71,10 +79,10 @@ class App:
         if gesture == button.STUCK or self.gestures.stuck:
             # A button held this long is a fault, not a wish: motor off, ignore it.
             if s in (RUNNING, PAUSED):
-                self._stop(now)
+                self._stop(now, IDLE, history.FAULT)
             return
         if gesture == button.LONG and s in (RUNNING, PAUSED):
-            self._stop(now)  # a long press always stops
+            self._stop(now, IDLE, history.STOPPED)  # a long press always stops
         elif s == OFF:
             self._enter(IDLE, now)
         elif s == DONE:
@@ -91,6 +99,7 @@ class App:
         elif s == PAUSED:
             if gesture == button.SHORT:
                 self.seq.resume(now)
+                self.paused_ms += now - self.since
                 self._enter(RUNNING, now, keep_session=True)
             elif gesture == button.DOUBLE:
                 self._set_level((self.level + 1) % len(safety.INTENSITY_LEVELS))
@@ -102,6 +111,7 @@ class App:
             scale = safety.INTENSITY_LEVELS[self.level]
             self.seq.use(prog, scale)
             self.seq.start(now)
+            self.session_prog = prog
             self._enter(RUNNING, now)
         elif gesture == button.DOUBLE and self.programs:
             self.selected = (self.selected + 1) % len(self.programs)
@@ -133,7 +143,7 @@ class App:
 
     def power_off(self, now):
         """Motor off and power down (battery cut-off); a press wakes it."""
-        self._stop(now, OFF)
+        self._stop(now, OFF, history.FLAT_CELL)
 
     def update(self, now):
         """Advance time: play the routine and enforce the time limits."""
@@ -146,18 +156,20 @@ class App:
         if s == RUNNING:
             if self.seq.update(now):
                 if self.seq.finished:
+                    self.end_session(history.DONE, now)
                     self._enter(DONE, now)
                     return
                 self._show(now)
             if now - self.session_start >= safety.SESSION_CAP_MS:
-                self._stop(now, DONE)
+                self._stop(now, DONE, history.SESSION_CAP)
             elif (self.motor_on_since is not None
                   and now - self.motor_on_since >= safety.CONTINUOUS_RUN_MS):
-                self._stop(now, DONE)
+                self._stop(now, DONE, history.FAULT)
         elif s == PAUSED:
-            if (now - self.since >= safety.PAUSE_STOP_MS
-                    or now - self.session_start >= safety.SESSION_CAP_MS):
-                self._stop(now)
+            if now - self.session_start >= safety.SESSION_CAP_MS:
+                self._stop(now, IDLE, history.SESSION_CAP)
+            elif now - self.since >= safety.PAUSE_STOP_MS:
+                self._stop(now, IDLE, history.PAUSED_TOO_LONG)
         elif s == DONE:
             if now - self.since >= safety.DONE_IDLE_MS:
                 self._enter(IDLE, now)
@@ -188,13 +200,26 @@ class App:
     def _enter(self, state, now, keep_session=False):
         if state == RUNNING and not keep_session:
             self.session_start = now
+            self.paused_ms = 0
         if state != IDLE:
             self._level_before_long = None
         self.state = state
         self.since = now
         self._show(now)
 
-    def _stop(self, now, state=IDLE):
+    def end_session(self, ending, now):
+        """A running or paused session ends now, `ending` (history.py) says how: noted
+        for the runtime, which writes it down after this wake. Nothing when none runs."""
+        s = self.state
+        if s != RUNNING and s != PAUSED:
+            return
+        paused = self.paused_ms + (now - self.since if s == PAUSED else 0)
+        self.ended = ending
+        self.ended_ms = now - self.session_start
+        self.ended_ran_ms = self.ended_ms - paused
+
+    def _stop(self, now, state=IDLE, ending=history.STOPPED):
+        self.end_session(ending, now)
         if self.seq is not None:
             self.seq.stop()
         self._enter(state, now)

@@ -4,8 +4,8 @@
 # what the simulator and tests drive; run() only adds the asyncio sleeping around it.
 # The board (hal.board.Board or a simulated one) and the clock (the `time` module or a
 # virtual one with ticks_ms/ticks_diff) are passed in.
-from massager import safety
-from massager.app import OFF, RUNNING, App
+from massager import history, safety
+from massager.app import OFF, PAUSED, RUNNING, App
 from massager.hal.watchdog import release_keeper
 
 MAX_FAULTS = 3  # exceptions in a row before the loop gives up (motor off, REPL free)
@@ -35,6 +35,7 @@ class Runtime:
         self._woken = False  # the button task cancelled the loop's sleep
         self._sleep_refused = False  # the board said it cannot sleep when off
         self._task = None  # run()'s task, while it runs
+        self.history = store.history()  # where sessions are remembered, or None
         self.app = self._make_app(user=not safe_mode)
 
     def _make_app(self, user):
@@ -125,6 +126,8 @@ class Runtime:
             self.board.power.hold_on()
             self._battery_at = None
         self._check_battery(now)
+        if self.app.ended:
+            self._remember(self.app)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor
             # off at reset). Not before, so an idle device leaves the REPL to mpremote.
@@ -154,8 +157,24 @@ class Runtime:
         if mv < safety.BATTERY_CUTOFF_MV and self.app.state != OFF:
             self.app.power_off(now)
 
+    def _remember(self, app):
+        """Write down the session that just ended (one flash write, after the wake's
+        output change, never inside it)."""
+        ending, app.ended = app.ended, 0
+        prog = app.session_prog
+        if self.history is None:
+            return
+        self.board.watchdog.feed()  # a littlefs write may erase a block first
+        self.history.append(ending, prog.name if prog else "", app.level, app.ended_ran_ms,
+                            app.ended_ms, prog.total_ms if prog else 0, history.clock())
+
     def _fault(self, error):
         self.board.all_off()
+        app = self.app
+        if app.state == RUNNING or app.state == PAUSED:
+            app.end_session(history.FAULT, self.now())
+        if app.ended:
+            self._remember(app)
         self.faults += 1
         self.store.log_error("fault %d: %s: %s" % (self.faults, type(error).__name__, error))
         if self.faults >= MAX_FAULTS:

@@ -163,6 +163,12 @@ class Store:
         if not _exists(self.dir):
             os.mkdir(self.dir)
 
+    def history(self):
+        """The sessions remembered on this flash (history.py)."""
+        from massager.history import History
+
+        return History(self.root or "/")
+
     # -- settings (the intensity level survives power cycles) ----------------------------
 
     def level(self, default):

@@ -84,6 +84,9 @@ ADC_REF_MV = 3300
 SAG_SHIFT = 12
 
 
+_RTC_RP2_START_S = 662774400  # 2021-01-01 00:00:00, in seconds since 2000-01-01
+
+
 class Port:
     """What the firmware can tell apart between two ports."""
 
@@ -279,6 +282,13 @@ class Sim:
         self.locked = False  # a reset that completes: the chip runs (see lock_up)
         if cause == PWRON_RESET:
             self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
+        if cause == PWRON_RESET or self.port.name == "rp2":
+            # The clock starts again at the port's power-up date: rp2's main() sets it to
+            # 2021-01-01 at every chip reset (ports/rp2/main.c, before the soft-reset loop:
+            # a soft reset keeps it); esp32's RTC runs on through every reset but power
+            # loss, from 2000-01-01. rtc_s: its seconds since 2000 at sim.now() == 0.
+            self.rtc_s = (_RTC_RP2_START_S if self.port.name == "rp2" else 0) - \
+                self.now() // 1000
 
     def powered(self):
         """Whether anything keeps the board powered (always, without a latch)."""
@@ -1115,12 +1125,19 @@ def deepsleep(ms=None):
 
 
 class RTC:
-    _dt = (2026, 1, 1, 3, 0, 0, 0, 0)
+    """The real-time clock: it counts on from what was set, in the board's time
+    (mpremote's `rtc --set` writes (year, month, day, weekday, hour, minute, second, 0))."""
 
     def datetime(self, dt=None):
         if dt is None:
-            return RTC._dt
-        RTC._dt = tuple(dt)
+            s = sim.rtc_s + sim.now() // 1000
+            days, s = divmod(s, 86400)
+            y, mo, d = _civil(days)
+            return (y, mo, d, (days + 5) % 7, s // 3600, s // 60 % 60, s % 60, 0)
+        y, mo, d, _, h, mi, s = dt[:7]
+        sim.rtc_s = _days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - sim.now() // 1000
+        if sim.host is not None:
+            sim.host.clock(sim.rtc_s)  # the virtual device keeps it across resets
         return None
 
     def _memory(self, data=None):
@@ -1134,6 +1151,29 @@ class RTC:
 
             sim.host.rtc(binascii.hexlify(sim.rtc_memory).decode())
         return None
+
+
+def _days(y, m, d):
+    # Days from 2000-01-01 to a date of the proleptic Gregorian calendar (H. Hinnant's
+    # days_from_civil, shifted to the year 2000 that MicroPython's timeutils counts from).
+    y -= m <= 2
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 730425
+
+
+def _civil(days):
+    # The inverse of _days: (year, month, day).
+    z = days + 730425
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + (3 if mp < 10 else -9)
+    return yoe + era * 400 + (m <= 2), m, d
 
 
 def unique_id():

@@ -78,7 +78,8 @@ export class Pico {
     this.limit = null; // when not paced: emulated ns to stop at (null: run on)
     this.base = 0; // emulated ns before the current chip instance started
     this.boots = 0;
-    this.stats = { cycles: 0, instructions: 0, flashErase: 0, flashProgram: 0, resets: 0 };
+    this.stats = { cycles: 0, instructions: 0, flashErase: 0, flashProgram: 0, resets: 0,
+      flashErasedBytes: 0, flashProgrammedBytes: 0 };
     this.outputs = new Map(); // gpio -> its last reported state, as a comparable key
     this._boot(flash, 'power');
   }
@@ -158,11 +159,13 @@ export class Pico {
       const at = r[0] >>> 0, n = r[1] >>> 0;
       mcu.flash.fill(0xff, at, at + n);
       this.stats.flashErase++;
+      this.stats.flashErasedBytes += n;
       this.onFlashWrite(at, n);
     } else if (imm === 0xe2) { // flash_range_program(offset, data, count): bits only clear
       const at = r[0] >>> 0, data = r[1] >>> 0, n = r[2] >>> 0;
       for (let i = 0; i < n; i++) mcu.flash[at + i] &= mcu.readUint8(data + i);
       this.stats.flashProgram++;
+      this.stats.flashProgrammedBytes += n;
       this.onFlashWrite(at, n);
     } else {
       logger.error('core', `BKPT ${imm} at PC=0x${(core.PC - 2).toString(16)}: stopped`);

@@ -266,6 +266,8 @@ def restore_chip(text):
     sim.set_port(state["port"])
     sim.cause = state["cause"]
     sim.rtc_memory = binascii.unhexlify(state["rtc"])
+    if state.get("clock") is not None:
+        sim.rtc_s = state["clock"]
     sim.set_adc_view(state["adc"])
     if state["wdt"]:
         timeout, since = state["wdt"]
