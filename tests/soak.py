@@ -78,7 +78,12 @@ try:
     leak_bytes = json.load(open("/soak.json"))["leak"]
 except OSError:
     leak_bytes = 0
-hang = False  # set from the REPL: the next session hangs once its motor runs
+try:  # asked for by the soak: this run's first session hangs once its motor runs
+    import os
+    os.remove("/soak_hang")
+    hang = True
+except OSError:
+    hang = False
 free = array.array("i", [0] * 16)  # gc.mem_free() after each session since the last read
 n = 0
 _leak = []
@@ -117,10 +122,9 @@ _progs, _problems = _st.programs()
 print(repr((list(p.free[:min(p.n, 16)]), p.n, _s[0], _s[2], _s[3], [q.name for q in _progs],
             _problems, _st.level(safety.DEFAULT_LEVEL))))
 p.n = 0
-p.hang = %s
+if %s:
+    open('/soak_hang', 'w').close()
 '''
-
-RESTART = "from massager import runtime\nruntime.main()\n"
 
 
 def ocv_mv(pct):
@@ -198,8 +202,9 @@ class Soak:
 
     # ---- a segment: one run of the firmware, from a boot or a restart from the REPL ----
     def segment_start(self, boot=False, hang=False):
-        """Read the device (every routine loads, littlefs, the heap), then start the
-        firmware again from the REPL (RAM kept); its start is the CPython replay's 0."""
+        """Read the device (every routine loads, littlefs, the heap), then a soft reset
+        in the friendly REPL runs main.py again, as the host tools leave a board; the
+        firmware's start is the CPython replay's 0."""
         from mpremote.transport_serial import SerialTransport
 
         pico = self.pico
@@ -210,7 +215,8 @@ class Soak:
         link.enter_raw_repl(soft_reset=False)
         self.check_read(link.exec(READ % hang).decode())
         n = len(pico.events)
-        link.exec_raw_no_follow(RESTART)
+        link.exit_raw_repl()
+        link.serial.write(b"\x04")  # a soft reset in the friendly REPL: main.py runs
         link.close()
         pico.run(2000)
         # The firmware's begin() turns every output off first: the replay's 0.
@@ -269,7 +275,7 @@ class Soak:
         left = day0 + DAY_MS - self.pico.now()
         if left > 0:
             self.idle(left)
-        self.segment_start()  # the day's check; RAM kept: the firmware runs on
+        self.segment_start()  # the day's check
         self.log("day %d: %d sessions, %.0f mV, %d blocks, heap drift %d B, %d resets" % (
             day + 1, self.figures["sessions"], self.mv, self.figures["fs_blocks"],
             self.figures["heap_drift"], self.figures["resets"]))
