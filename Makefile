@@ -7,7 +7,11 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 RP2_STAMP := simulator/rp2040/node_modules/.installed
 
+<<<<<<< HEAD
 .PHONY: system-deps setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image uf2
+=======
+.PHONY: system-deps setup sim test test-long reliability soak mutate lint bench docs studio-screenshot clean rp2-image
+>>>>>>> wrap
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(RP2_STAMP)
 
@@ -60,6 +64,14 @@ test-long: setup
 # The reliability suite alone, as in `make test`; rewrites its table in docs/reliability.md.
 reliability: setup
 	RELIABILITY_REPORT=1 $(PY) -m pytest tests/test_reliability.py
+
+# A month of use on the stock rp2 port on the emulated RP2040 (tens of minutes; not part of
+# `make test`): DAYS=30, SEED=N to replay a run (the seed is printed), LEAK=BYTES for the
+# leaking firmware it must catch. Writes its figures into docs/reliability.md.
+DAYS ?= 30
+soak: setup
+	$(PY) tests/soak.py --days $(DAYS) $(if $(SEED),--seed $(SEED)) \
+		$(if $(LEAK),--leak $(LEAK),--report docs/reliability.md)
 
 # Mutation testing of the safety-critical firmware (slow: not part of `make test`);
 # MODULE=safety (or app, hal/motor, ...) for one module, JOBS=1 on a busy machine.

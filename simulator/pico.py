@@ -45,6 +45,10 @@ MICROPYTHON = "1.28.0"  # what the image runs (1.29's pinned submodules were not
 PACKAGE = os.path.join(RP2040, "node_modules", "rp2040js", "package.json")
 PORT_POLL_S = 0.02  # how often a closed port is checked for a host opening it
 OUT_CAP = 256 * 1024
+# MicroPython's ticks_ms wraps at 2^30 ms (12.4 days) on the rp2 port: the 64-bit TIMER in
+# ms (ports/rp2/mphalport.h mp_hal_ticks_ms) masked to the small-int range
+# (extmod/modtime.c time_ticks_ms, py/mpconfig.h MICROPY_PY_TIME_TICKS_PERIOD).
+TICKS_PERIOD_MS = 1 << 30
 
 # One observed change of an output pin: t in emulated ms since the first power-up; fn
 # "pwm" (duty 0..1 of the slice, freq in Hz), "pwm-stopped" (the slice is off: the pin
@@ -69,7 +73,11 @@ def board_file(board):
 
 class EmulatedPico:
     def __init__(self, image, board="pico", battery_mv=BATTERY_MV, pace="host", hold=False,
+<<<<<<< HEAD
                  firmware=FIRMWARE, ready_timeout=60, cell=CELL, uf2=None):
+=======
+                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, timer_start_ms=0):
+>>>>>>> wrap
         if pace not in ("host", "wall"):
             raise ValueError("pace must be host or wall")
         self.image = os.path.abspath(image)
@@ -82,6 +90,9 @@ class EmulatedPico:
         self.firmware = firmware
         self.uf2 = uf2  # a UF2 file written into the flash at start, as the bootrom does
         self.ready_timeout = ready_timeout
+        # The TIMER's ms at the first power-up (0 as on a board; TICKS_PERIOD_MS - 60000 puts
+        # ticks_ms a minute before its wrap): resets count from 0 (rp2040/pico.mjs).
+        self.timer_start_ms = timer_start_ms
         self.port = None
         self.events = []  # every event of the chip (dicts, "t" in emulated ns)
         self.error = None
@@ -109,7 +120,9 @@ class EmulatedPico:
         cmd = node + [HOST] + load + ["--image", self.image,
                       "--board", self.board_path, "--ctrl-fd", str(ctrl_w),
                       "--cmd-fd", str(cmd_r), "--adc", self._adc,
-                      "--pace", self.pace] + (["--hold"] if self.hold else [])
+                      "--pace", self.pace] + (["--hold"] if self.hold else []) + (
+                      ["--timer-start", str(int(self.timer_start_ms) * 1000)]
+                      if self.timer_start_ms else [])
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, pass_fds=(ctrl_w, cmd_r))
         os.close(ctrl_w)

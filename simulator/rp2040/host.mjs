@@ -3,6 +3,7 @@
 //
 //   node host.mjs --firmware BIN|--uf2 FILE --image FILE --board BOARD_JSON --ctrl-fd N
 //                 --cmd-fd N [--adc GPIO:RAW,...] [--pace wall|host] [--hold]
+//                 [--timer-start US]
 //
 // The flash image (2 MiB) is written through on every erase and program, so whatever the
 // chip had written when this process dies is in the file, as on a board losing power. At
@@ -14,6 +15,9 @@
 // The ADC's inputs are 12-bit codes per pin (--adc 26:1861,27:2541; unset channels read 0),
 // worked out by simulator/pico.py from the board's circuit (simulator/adc_view.py), so this
 // engine reads the codes the simulated board reads for the same cell.
+//
+// --timer-start US: the TIMER of the first power-up counts from US (pico.mjs _startTimer:
+// how a test reaches the ticks_ms wrap); resets count from 0.
 //
 // Commands, one per line: "button 1|0", "script MS:1|0,..." (button edges, MS of emulated
 // time from now), "adc GPIO:RAW,..." (new ADC codes, all at once), "host 1|0" (a host has
@@ -43,6 +47,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--adc') opt.adc = v();
   else if (a === '--pace') opt.pace = v();
   else if (a === '--hold') opt.hold = true;
+  else if (a === '--timer-start') opt.timerStartUs = Number(v());
 }
 
 function fail(message) {
@@ -102,6 +107,7 @@ const pico = new Pico({
     activeLow: board.button.active_low !== false,
     watch: [board.motor.pin, board.led.pin],
   },
+  timerStartUs: opt.timerStartUs ?? 0,
   onEvent: event,
   onSerial: (buf) => process.stdout.write(Buffer.from(buf)),
   onFlashWrite: (at, n) => {

@@ -18,7 +18,9 @@
 //   keeping the flash and the WATCHDOG.REASON register (machine.reset_cause());
 // - the button's pull resistor (the library ignores pulls: an input nobody drives reads 0);
 // - outputs observed at the pins: a PWM pin's duty and frequency from its slice registers,
-//   a plain output's level, reported on every change.
+//   a plain output's level, reported on every change;
+// - optionally, a first power-up late in a long uptime: the TIMER reads `timerStartUs` more
+//   (see _startTimer).
 import { performance } from 'node:perf_hooks';
 import { ConsoleLogger, LogLevel, Simulator, USBCDC } from 'rp2040js';
 import { bootromB1 } from './bootrom.mjs';
@@ -65,7 +67,8 @@ export class Pico {
   // pins: { button, activeLow, watch: [gpio, ...] }; adc: [raw12 for ADC0..3]
   // onEvent({ev, t, ...}), onSerial(Uint8Array), onFlashWrite(offset, length)
   constructor({ flash, pins, adc = [], onEvent = () => {}, onSerial = () => {},
-    onFlashWrite = () => {} }) {
+    onFlashWrite = () => {}, timerStartUs = 0 }) {
+    this.timerStartUs = timerStartUs;
     this.pins = pins;
     this.adc = adc.slice();
     this.onEvent = onEvent;
@@ -106,6 +109,7 @@ export class Pico {
     wd.reason = reason; // survives the reset, as on the chip: machine.reset_cause()
     wd.onWatchdogTrigger = () => this._watchdogFired(sim, wd);
     for (let i = 0; i < 4; i++) mcu.adc.channelValues[i] = this.adc[i] ?? 0;
+    if (!old && this.timerStartUs) this._startTimer(mcu, this.timerStartUs);
     this.sim = sim;
     this.mcu = mcu;
     this.connected = false;
@@ -121,6 +125,21 @@ export class Pico {
     this.onEvent({ ev: 'boot', t: this.now(), n: this.boots, cause });
     this._report();
     this._resume();
+  }
+
+  // The first chip's TIMER counts from `us` instead of 0, as if it had booted that long
+  // ago: a way to reach MicroPython's ticks_ms wrap (2^30 ms, 12.4 days) without emulating
+  // the days. The rp2 port's ticks_ms is the 64-bit TIMER in ms, truncated to 32 bits
+  // (ports/rp2/mphalport.h mp_hal_ticks_ms: to_ms_since_boot(get_absolute_time())) and
+  // masked to 2^30 (extmod/modtime.c time_ticks_ms, MICROPY_PY_TIME_TICKS_PERIOD). Every
+  // later boot counts from 0: pico-sdk's runtime_init_early_resets resets the TIMER block.
+  // The library's timer reads clock.nanos for TIMEHR/TIMELR and works out an ALARM's delay
+  // from it: both see the offset, the alarms still fire on the real clock.
+  _startTimer(mcu, us) {
+    const timer = mcu.peripherals[0x40054];
+    const clock = timer.clock;
+    const offsetNs = us * 1000;
+    timer.clock = { get nanos() { return clock.nanos + offsetNs; } };
   }
 
   _watchdogFired(sim, wd) {

@@ -1,0 +1,539 @@
+"""A month of use on the stock rp2 port (`make soak`): the emulated RP2040 lives N days of
+emulated time from a seeded script, and every day is checked.
+
+    python tests/soak.py [--days 30] [--seed N] [--leak BYTES] [--report docs/reliability.md]
+
+About two sessions a day (built-ins and pushed routines: routine changes, level changes,
+pauses, skips, stops, sessions run to their end, holds to off and the wakes), a push or a
+removal through the real `massager` CLI every few days, power cycles and a forced hang at
+random moments, and a LiPo cell that drains along its discharge curve and is charged when
+low. Idle time is skipped: the chip is held (simulator/pico.py hold=True) and run(ms) jumps
+through the hours between sessions, waking only as the firmware asks (its watchdog feeds,
+battery checks, the sleep of the off state).
+
+Checked: no lock-up (every session plays, every read answers) and no watchdog reset the
+script did not cause; each session's motor and LED pins equal the CPython simulator's trace
+of the same presses (simulator/pins.compare, as tests/test_rp2040.py); gc.mem_free() after
+each session within 2 KB of the first; littlefs blocks in use bounded; the motor pin never
+driven outside a session; after every boot (cuts, the hang) every routine loads.
+
+What it reads of the running firmware comes from a probe (PROBE, below) that /main.py
+imports before the firmware's own main.py: it records gc.mem_free() after each session, can
+hang the loop on request (the forced hang) and, with --leak, keeps a list that grows by that
+many bytes per session: the leaking firmware the soak must catch.
+
+The emulated board has no power latch here (the hold pin drives nothing): off is the
+firmware's sleep, as on USB; the cell's voltage is what the ADC reads.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path[:0] = [ROOT, os.path.join(ROOT, "firmware"), HERE]
+
+from helpers import massager, routine_doc  # noqa: E402
+from massager import program, routines  # noqa: E402
+from simulator import circuit, headless  # noqa: E402
+from simulator.adc_view import adc_view, jsonable  # noqa: E402
+from simulator.circuit import sense  # noqa: E402
+from simulator.engines import sim_board  # noqa: E402
+from simulator.pico import EmulatedPico  # noqa: E402
+from simulator.pins import compare, motor_series, pin_series, trace_series  # noqa: E402
+
+DAY_MS = 24 * 3600 * 1000
+HOUR_MS = 3600 * 1000
+TOLERANCE_MS = 50  # tests/test_rp2040.py: a change shows on the pin within this
+HEAP_DRIFT = 2048  # gc.mem_free() after a session: within this of the first session's
+# littlefs's 4 KiB blocks in use may grow this much over the first reading: up to three
+# pushed routines (a block each, and their directory's), settings and a bounded error log.
+FS_GROWTH_MAX = 8
+BOARD = "pico"
+MOTOR, LED = 15, 25  # boards/pico/board.json
+CAPACITY_MAH = 500  # simulator/circuit/parts.py LIPO_500
+# The cell's draw while the device is off, as the emulated board runs (no latch: the
+# lightsleep of the Pico and its regulator): 500 mAh in 9.9 days (docs/benchmarks.md).
+OFF_MA = 500 / (9.9 * 24)
+MOTOR_MA = 87  # the Pico's motor driver at 90 % from 4.2 V (docs/hardware.md, ngspice)
+CHARGE_BELOW_PCT = 8  # the owner charges the cell once it is this low (red light since 3.5 V)
+# Open-circuit voltage of a 1S LiPo against its state of charge (%), a typical curve at a
+# low rate (the shape published for small pouch cells, e.g. Adafruit's LiPo guide and
+# battery makers' 0.2C discharge charts): 4.2 V full, a plateau near 3.7-3.9 V, a knee
+# under 10 %, 3.0 V empty (LIPO_500's v_full and v_empty).
+OCV = [(0, 3000), (5, 3450), (10, 3680), (20, 3740), (30, 3770), (40, 3790), (50, 3820),
+       (60, 3870), (70, 3920), (80, 3980), (90, 4060), (100, 4200)]
+
+PROBE = '''# The soak's probe (tests/soak.py), imported by /main.py before the firmware runs.
+import array, gc, json
+from massager import runtime
+from massager.app import PAUSED, RUNNING
+try:
+    leak_bytes = json.load(open("/soak.json"))["leak"]
+except OSError:
+    leak_bytes = 0
+try:  # asked for by the soak: this run's first session hangs once its motor runs
+    import os
+    os.remove("/soak_hang")
+    hang = True
+except OSError:
+    hang = False
+free = array.array("i", [0] * 16)  # gc.mem_free() after each session since the last read
+n = 0
+_leak = []
+_live = False
+_step = runtime.Runtime.step
+
+def _soak_step(self):
+    global n, _live
+    delay = _step(self)
+    app = self.app
+    live = app.state == RUNNING or app.state == PAUSED
+    if live and hang and app.motor:
+        import time
+        while True:
+            time.sleep_ms(1000)
+    if _live and not live:
+        if leak_bytes:
+            _leak.append(bytearray(leak_bytes))
+        gc.collect()
+        if n < 16:
+            free[n] = gc.mem_free()
+        n += 1
+    _live = live
+    return delay
+
+runtime.Runtime.step = _soak_step
+'''
+
+READ = '''
+import os, soak_probe as p
+from massager import safety
+from massager.store import Store
+_s = os.statvfs('/')
+_st = Store('/')
+_progs, _problems = _st.programs()
+print(repr((list(p.free[:min(p.n, 16)]), p.n, _s[0], _s[2], _s[3], [q.name for q in _progs],
+            _problems, _st.level(safety.DEFAULT_LEVEL))))
+p.n = 0
+if %s:
+    open('/soak_hang', 'w').close()
+'''
+
+
+def ocv_mv(pct):
+    pct = max(0.0, min(100.0, pct))
+    for (p0, v0), (p1, v1) in zip(OCV, OCV[1:]):
+        if pct <= p1:
+            return round(v0 + (v1 - v0) * (pct - p0) / (p1 - p0))
+    return OCV[-1][1]
+
+
+class SoakFailure(AssertionError):
+    pass
+
+
+class Soak:
+    def __init__(self, days, seed, leak=0, workdir=None, image=None, log=print):
+        self.days, self.seed, self.leak = days, seed, leak
+        self.rng = random.Random(seed)
+        self.log = log
+        self.work = workdir or tempfile.mkdtemp(prefix="massager-soak-")
+        self.image = os.path.join(self.work, "flash.img")
+        self.base_image = image
+        self.config = circuit.load(BOARD)
+        self.rated = self.config.config["motor"]["rated_mv"]
+        self.user = {}  # name -> routine text on the device
+        self.level = None
+        self.soc = 100.0
+        self.mv = ocv_mv(self.soc)
+        self.figures = {"days": 0, "sessions": 0, "pushes": 0, "removals": 0, "cuts": 0,
+                        "hangs": 0, "resets": 0, "heap_drift": 0, "fs_blocks": 0,
+                        "fs_blocks_first": None, "fs_blocks_max": 0, "charges": 0,
+                        "changes_checked": 0,
+                        "mem_free_first": None, "min_mv": self.mv}
+        self.windows = []  # (start, end) emulated ms of every session
+        self.expected_resets = 0
+
+    # ---- the board ----
+    def setup(self):
+        if self.base_image:
+            shutil.copy(self.base_image, self.image)
+        else:
+            with EmulatedPico(self.image) as pico:
+                pico.wait(lambda e: e["ev"] == "usb")
+                rc, _, err = massager("flash", "-p", pico.port)
+                if rc:
+                    raise SoakFailure("flash: %s" % err.strip())
+        with open(os.path.join(ROOT, "firmware", "main.py")) as f:
+            main = f.read()
+        with EmulatedPico(self.image, hold=True) as pico:
+            pico.interrupt()
+            from mpremote.transport_serial import SerialTransport
+
+            link = SerialTransport(pico.port)
+            link.enter_raw_repl(soft_reset=False)
+            for path, text in (("/lib/soak_probe.py", PROBE), ("/soak.json",
+                               json.dumps({"leak": self.leak})),
+                               ("/main.py", "import soak_probe\n" + main)):
+                link.exec("with open(%r, 'w') as f:\n    f.write(%r)" % (path, text))
+            link.close()
+
+    def run(self):
+        t0 = time.monotonic()
+        self.setup()
+        self.pico = EmulatedPico(self.image, hold=True, battery_mv=self.mv).start()
+        try:
+            self.segment_start(boot=True)
+            for day in range(self.days):
+                self.day(day)
+                self.figures["days"] = day + 1
+            self.final_checks()
+        finally:
+            self.pico.stop()
+        self.figures["wall_s"] = round(time.monotonic() - t0)
+        return self.figures
+
+    # ---- a segment: one run of the firmware, from a boot or a restart from the REPL ----
+    def segment_start(self, boot=False, hang=False):
+        """Read the device (every routine loads, littlefs, the heap), then a soft reset
+        in the friendly REPL runs main.py again, as the host tools leave a board; the
+        firmware's start is the CPython replay's 0."""
+        from mpremote.transport_serial import SerialTransport
+
+        pico = self.pico
+        if boot:
+            pico.run(3000)  # boot.py and main.py: the firmware is up
+        pico.interrupt()
+        link = SerialTransport(pico.port)
+        link.enter_raw_repl(soft_reset=False)
+        self.check_read(link.exec(READ % hang).decode())
+        n = len(pico.events)
+        link.exit_raw_repl()
+        link.serial.write(b"\x04")  # a soft reset in the friendly REPL: main.py runs
+        link.close()
+        pico.run(2000)
+        # The firmware's begin() turns every output off first: the replay's 0.
+        self.start = pico.wait(lambda e: e["ev"] == "pin", since=n)["t"] / 1e6
+        self.replay_lines = []
+        programs = [program.load(routines.text(n))[0] for n in routines.NAMES
+                    if n not in self.user]
+        programs += [program.load(self.user[n])[0] for n in sorted(self.user)]
+        board = sim_board(BOARD, self.mv)
+        self.player = headless.Player(programs, self.replay_lines.append, level=self.level,
+                                      board=board)
+
+    def check_read(self, out):
+        free, n, bsize, blocks, bfree, names, problems, level = eval(out)  # our own repr
+        if problems or sorted(names) != sorted(set(routines.NAMES) | set(self.user)):
+            raise SoakFailure("routines after a boot: %s, problems %s" % (names, problems))
+        used = blocks - bfree
+        f = self.figures
+        if f["fs_blocks_first"] is None:
+            f["fs_blocks_first"] = used
+        f["fs_blocks"] = used
+        f["fs_blocks_max"] = max(f["fs_blocks_max"], used)
+        if used > f["fs_blocks_first"] + FS_GROWTH_MAX:
+            raise SoakFailure("littlefs: %d blocks in use, %d at the start" % (
+                used, f["fs_blocks_first"]))
+        for value in free:
+            if f["mem_free_first"] is None:
+                f["mem_free_first"] = value
+            drift = f["mem_free_first"] - value
+            f["heap_drift"] = max(f["heap_drift"], abs(drift))
+            if abs(drift) > HEAP_DRIFT:
+                raise SoakFailure("heap: gc.mem_free() %d after a session, %d after the "
+                                  "first (drift %d bytes)" % (value, f["mem_free_first"], drift))
+        self.level = level
+
+    # ---- a day ----
+    def day(self, day):
+        rng = self.rng
+        at = 7 * HOUR_MS + rng.randrange(2 * HOUR_MS)
+        plan = [("session", at)]
+        if rng.random() < 0.85:
+            plan.append(("session", 19 * HOUR_MS + rng.randrange(3 * HOUR_MS)))
+        if day % 3 == 2:
+            plan.append(("host", 13 * HOUR_MS + rng.randrange(HOUR_MS)))
+        if rng.random() < 0.25:
+            plan.append(("cut", rng.randrange(DAY_MS - HOUR_MS)))
+        if day == self.days // 2 and not self.figures["hangs"]:
+            plan.append(("hang", 16 * HOUR_MS))
+        plan.sort(key=lambda p: p[1])
+        day0 = self.pico.now()
+        for what, t in plan:
+            wait = day0 + t - self.pico.now()
+            if wait > 0:
+                self.idle(wait)
+            getattr(self, what)()
+        left = day0 + DAY_MS - self.pico.now()
+        if left > 0:
+            self.idle(left)
+        self.segment_start()  # the day's check
+        self.log("day %d: %d sessions, %.0f mV, %d blocks, heap drift %d B, %d resets" % (
+            day + 1, self.figures["sessions"], self.mv, self.figures["fs_blocks"],
+            self.figures["heap_drift"], self.figures["resets"]))
+
+    def idle(self, ms):
+        """Time passes with nobody touching the device; the cell drains (charged when low,
+        as an owner would)."""
+        self.pico.run(ms)
+        self.drain(OFF_MA * ms / HOUR_MS)
+
+    def drain(self, mah):
+        self.soc -= 100 * mah / CAPACITY_MAH
+        if self.soc < CHARGE_BELOW_PCT:
+            self.soc = 100.0
+            self.figures["charges"] += 1
+        mv = ocv_mv(self.soc)
+        if abs(mv - self.mv) >= 10:
+            self.set_cell(mv)
+
+    def set_cell(self, mv):
+        self.mv = mv
+        self.figures["min_mv"] = min(self.figures["min_mv"], mv)
+        self.pico.set_battery(mv)
+        now = self.pico.now()
+        self.player.advance(round(now - self.start))
+        self.player.sim.set_adc_view(jsonable(adc_view(self.config.config, mv)))
+
+    # ---- what happens ----
+    def session(self, hang=False):
+        rng = self.rng
+        names = [n for n in routines.NAMES if n not in self.user] + sorted(self.user)
+        edges = []
+        t = 0
+
+        def press(ms, hold=100):
+            nonlocal t
+            edges.append((t, 1))
+            edges.append((t + hold, 0))
+            t += hold + ms
+
+        press(1500)  # wake from off (does nothing else); from idle it starts a session
+        if rng.random() < 0.3:
+            press(1500, hold=1200)  # a long press: stop (running) or next level (idle)
+        for _ in range(rng.randrange(len(names))):
+            edges.append((t, 1))
+            edges.append((t + 80, 0))
+            edges.append((t + 180, 1))
+            edges.append((t + 260, 0))
+            t += 1500  # a double press in idle: the next routine
+        if rng.random() < 0.2:
+            press(1500, hold=1200)  # the next level
+        press(rng.randrange(2000, 6000))  # start
+        end_by = t + rng.randrange(30000, 90000)
+        while t < end_by:
+            r = rng.random()
+            if r < 0.3:
+                press(rng.randrange(2000, 8000))  # pause ... resume
+                if rng.random() < 0.3:
+                    edges.append((t, 1))
+                    edges.append((t + 80, 0))
+                    edges.append((t + 180, 1))
+                    edges.append((t + 260, 0))
+                    t += 1500  # paused: the next level
+                press(rng.randrange(3000, 15000))
+            elif r < 0.5:
+                edges.append((t, 1))
+                edges.append((t + 80, 0))
+                edges.append((t + 180, 1))
+                edges.append((t + 260, 0))
+                t += rng.randrange(3000, 15000)  # a skip to the next step
+            else:
+                t += rng.randrange(3000, 15000)
+        if rng.random() < 0.8:
+            press(6000, hold=1500)  # a long press: stop
+        else:
+            t += 120000  # let it play on, to its end for the short ones
+        if rng.random() < 0.3:
+            press(6000, hold=3500)  # held: power off (from idle or done)
+        self.play(edges, t, hang)
+
+    def play(self, edges, length, hang):
+        pico = self.pico
+        if hang:
+            self.segment_start(hang=True)
+        at = pico.script(edges)
+        n = len(pico.events)
+        pico.run(length)
+        self.figures["sessions"] += 1
+        bites = [e for e in pico.events[n:] if e["ev"] in ("watchdog", "reset")]
+        if bites and not hang:
+            raise SoakFailure("a %s the script did not cause at %.0f ms" % (
+                bites[0]["ev"], bites[0]["t"] / 1e6))
+        if hang:
+            if [b["ev"] for b in bites] != ["watchdog"]:
+                raise SoakFailure("the forced hang: %s, not one watchdog reset" % bites)
+            self.figures["hangs"] += 1
+            self.figures["resets"] += 1
+            end = bites[0]["t"] / 1e6
+            self.windows.append((at, end + TOLERANCE_MS))
+            self.check_hang(at, end)
+            self.segment_start(boot=True)
+            return
+        end = at + length
+        self.windows.append((at, end))
+        self.check_session(edges, at, end)
+        self.drain(MOTOR_MA * length / 2 / HOUR_MS + OFF_MA * length / HOUR_MS)
+
+    def check_session(self, edges, at, end):
+        player = self.player
+        rel = round(at - self.start)
+        for ms, pressed in edges:
+            player.push(rel + ms, "down" if pressed else "up")
+        n = len(self.replay_lines)
+        player.advance(round(end - self.start))
+        before = [json.loads(x) for x in self.replay_lines[:n]]
+        records = [json.loads(x) for x in self.replay_lines[n:]]
+        first = dict(before[-1] if before else records[0], t=rel)
+        records = [first] + [r for r in records if r["t"] > rel]
+        cell = sense.cell_reading_mv(self.config, self.mv / 1000)
+        for pin, output, want, scale, off_by in (
+                (MOTOR, "motor", motor_series(trace_series(records, "motor"), self.rated,
+                                              cell), 1000, 1),
+                (LED, "led", trace_series(records, "led"), 255, 0)):
+            changes = [c for c in self.pico.changes(pin) if c.t <= end]
+            actual = pin_series(changes, scale)
+            problems, _ = compare(want, actual, self.start, TOLERANCE_MS, off_by)
+            if problems:
+                raise SoakFailure("session %d (%s from %.0f ms): %s" % (
+                    self.figures["sessions"], output, at, problems[:3]))
+            self.figures["changes_checked"] += len(want)
+
+    def check_hang(self, at, bite):
+        # The probe hangs the loop at its first wake with the motor on, right after a feed:
+        # the motor stays on until the watchdog (board.json: 5 s) resets the board.
+        motor = pin_series(self.pico.changes(MOTOR, since=at), 100)
+        on = [t for t, v in motor if v > 0]
+        if not on or not on[0] <= bite <= on[0] + 5000 + TOLERANCE_MS:
+            raise SoakFailure("the hang: no watchdog reset within 5 s of it (%s, bite %.0f)"
+                              % (on[:1], bite))
+        if any(v for t, v in motor if t > bite):
+            raise SoakFailure("the hang: the motor ran after the watchdog reset")
+
+    def hang(self):
+        self.session(hang=True)
+
+    def cut(self):
+        """The power goes at a random moment (often the idle hours, sometimes not)."""
+        pico = self.pico
+        n = len(pico.events)
+        pico.power_cycle()
+        self.figures["cuts"] += 1
+        self.figures["resets"] += 1
+        if any(e["ev"] in ("watchdog", "reset") for e in pico.events[n:]):
+            raise SoakFailure("a reset the script did not cause after a power cycle")
+        self.segment_start(boot=True)
+
+    def host(self):
+        """A push or a removal through the real CLI (the firmware restarts after it)."""
+        rng = self.rng
+        pico = self.pico
+        pico.interrupt()
+        if self.user and rng.random() < 0.35:
+            name = rng.choice(sorted(self.user))
+            rc, _, err = massager("rm", name, "-p", pico.port)
+            if rc:
+                raise SoakFailure("rm %s: %s" % (name, err.strip()))
+            del self.user[name]
+            self.figures["removals"] += 1
+        else:
+            name = rng.choice(["calm", "lite", "quick"])
+            doc = routine_doc(name=name, title=name.title(), rounds=rng.randrange(1, 3))
+            doc["breath"] = {"first_ms": rng.randrange(2000, 3000),
+                             "last_ms": rng.randrange(3000, 4000)}
+            path = os.path.join(self.work, name + ".json")
+            text = json.dumps(doc, indent=1)
+            with open(path, "w") as f:
+                f.write(text)
+            rc, _, err = massager("push", path, "-p", pico.port)
+            if rc:
+                raise SoakFailure("push %s: %s" % (name, err.strip()))
+            self.user[name] = text
+            self.figures["pushes"] += 1
+        self.segment_start(boot=True)
+
+    # ---- the whole run ----
+    def final_checks(self):
+        motor = pin_series(self.pico.changes(MOTOR), 100)
+        for t, v in motor:
+            if v and not any(a <= t <= b + TOLERANCE_MS for a, b in self.windows):
+                raise SoakFailure("the motor pin driven (%d %%) outside a session at %.0f "
+                                  "ms" % (v, t))
+
+
+def report(path, figures, seed, leak):
+    begin, end = "<!-- begin soak -->", "<!-- end soak -->"
+    f = figures
+    text = "\n".join([
+        begin,
+        "## A month on the real port (`make soak`)",
+        "",
+        "Written by `make soak` (`tests/soak.py`; do not edit by hand): the stock MicroPython "
+        "1.28.0 rp2 port on the emulated RP2040 (simulator/pico.py) lives %d days of emulated "
+        "time from a seeded script; idle time skipped. The board runs without its power latch "
+        "(off is the sleep, as on USB)." % f["days"],
+        "",
+        "| figure | value |",
+        "|---|---:|",
+        "| seed | %d |" % seed,
+        "| days emulated | %d |" % f["days"],
+        "| sessions (each held to the CPython trace) | %d |" % f["sessions"],
+        "| pin changes checked against the trace | %d |" % f["changes_checked"],
+        "| pushes / removals (real `massager` CLI) | %d / %d |" % (f["pushes"], f["removals"]),
+        "| power cuts | %d |" % f["cuts"],
+        "| forced hangs (each ended by the watchdog) | %d |" % f["hangs"],
+        "| resets (all caused by the script) | %d |" % f["resets"],
+        "| largest heap drift after a session | %d bytes (limit %d) |" % (f["heap_drift"],
+                                                                        HEAP_DRIFT),
+        "| littlefs blocks used (4 KiB): first / last / most | %d / %d / %d |" % (
+            f["fs_blocks_first"], f["fs_blocks"], f["fs_blocks_max"]),
+        "| cell charges / lowest open-circuit voltage | %d / %d mV |" % (f["charges"],
+                                                                       f["min_mv"]),
+        "| wall time | %d min %d s |" % divmod(f["wall_s"], 60),
+        end])
+    with open(path) as fh:
+        doc = fh.read()
+    if begin in doc:
+        doc = doc[:doc.index(begin)] + text + doc[doc.index(end) + len(end):]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text + "\n"
+    with open(path, "w") as fh:
+        fh.write(doc)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--leak", type=int, default=0, metavar="BYTES",
+                    help="the probe keeps BYTES more per session: a leaking firmware")
+    ap.add_argument("--report", metavar="FILE", help="write the figures into FILE")
+    args = ap.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 30)
+    print("soak: seed %d, %d days%s" % (seed, args.days,
+                                        ", leaking %d B per session" % args.leak
+                                        if args.leak else ""), flush=True)
+    soak = Soak(args.days, seed, args.leak, log=lambda s: print("soak: " + s, flush=True))
+    try:
+        figures = soak.run()
+    except SoakFailure as e:
+        print("soak: FAILED (seed %d, day %d): %s" % (seed, soak.figures["days"] + 1, e))
+        return 1
+    finally:
+        shutil.rmtree(soak.work, ignore_errors=True)
+    print("soak: passed, seed %d: %s" % (seed, json.dumps(figures)))
+    if args.report:
+        report(args.report, figures, seed, args.leak)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
