@@ -7,11 +7,7 @@ PY_STAMP := $(VENV)/.installed
 NPM_STAMP := simulator/node_modules/.installed
 RP2_STAMP := simulator/rp2040/node_modules/.installed
 
-<<<<<<< HEAD
-.PHONY: system-deps setup sim test test-long reliability mutate lint bench docs studio-screenshot clean rp2-image uf2
-=======
-.PHONY: system-deps setup sim test test-long reliability soak mutate lint bench docs studio-screenshot clean rp2-image
->>>>>>> wrap
+.PHONY: system-deps setup sim test test-long reliability soak mutate lint bench docs studio-screenshot clean rp2-image uf2
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(RP2_STAMP)
 

@@ -73,11 +73,7 @@ def board_file(board):
 
 class EmulatedPico:
     def __init__(self, image, board="pico", battery_mv=BATTERY_MV, pace="host", hold=False,
-<<<<<<< HEAD
-                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, uf2=None):
-=======
-                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, timer_start_ms=0):
->>>>>>> wrap
+                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, uf2=None, timer_start_ms=0):
         if pace not in ("host", "wall"):
             raise ValueError("pace must be host or wall")
         self.image = os.path.abspath(image)
