@@ -14,6 +14,12 @@ it is paced to the wall clock, as a board's is; otherwise idle time is skipped (
 pacing: several times faster than real time when idle, slower when busy) or always paced
 ("wall"). With hold=True the chip runs only as far as run(ms) lets it when no host is
 talking: tests then drive it in emulated time, and what it does is the same on any machine.
+
+Power: USB is plugged in (VBUS on the board's power.usb_pin) unless usb=False; then the
+cell powers the board through its power latch (board.json power.hold_pin), and the serial
+line carries nothing. Letting go of the hold with no USB and the button up stops the chip
+where it is, unpowered (an "off" event; the flash kept); a press powers it up from scratch
+(a "boot" event, cause "power"). powered=False starts it unpowered.
 """
 
 import json
@@ -69,7 +75,7 @@ def board_file(board):
 
 class EmulatedPico:
     def __init__(self, image, board="pico", battery_mv=BATTERY_MV, pace="host", hold=False,
-                 firmware=FIRMWARE, ready_timeout=60, cell=CELL):
+                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, usb=True, powered=True):
         if pace not in ("host", "wall"):
             raise ValueError("pace must be host or wall")
         self.image = os.path.abspath(image)
@@ -81,6 +87,8 @@ class EmulatedPico:
         self.hold = hold
         self.firmware = firmware
         self.ready_timeout = ready_timeout
+        self.usb = usb
+        self.powered_at_start = powered
         self.port = None
         self.events = []  # every event of the chip (dicts, "t" in emulated ns)
         self.error = None
@@ -106,7 +114,9 @@ class EmulatedPico:
         cmd = node + [HOST, "--firmware", self.firmware, "--image", self.image,
                       "--board", self.board_path, "--ctrl-fd", str(ctrl_w),
                       "--cmd-fd", str(cmd_r), "--adc", self._adc,
-                      "--pace", self.pace] + (["--hold"] if self.hold else [])
+                      "--pace", self.pace] + (["--hold"] if self.hold else []) + (
+                          [] if self.usb else ["--unplugged"]) + (
+                          [] if self.powered_at_start else ["--off"])
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, pass_fds=(ctrl_w, cmd_r))
         os.close(ctrl_w)
@@ -214,6 +224,20 @@ class EmulatedPico:
     def set_battery(self, mv):
         """The cell's voltage from now on, in mV: what every ADC pin and the rail then show."""
         self._send("adc " + self._codes(mv))
+
+    def set_usb(self, on):
+        """Plug the USB cable in (on: VBUS powers the board, the serial line works) or pull
+        it (the cell alone, through the latch: off the board then stays unpowered)."""
+        self.usb = on
+        self._send("usb %d" % (1 if on else 0))
+
+    @property
+    def off(self):
+        """True while the chip is unpowered (its power latch let go, no USB)."""
+        for e in reversed(self.events):
+            if e["ev"] in ("off", "boot"):
+                return e["ev"] == "off"
+        return False
 
     def power_cycle(self):
         """Unplug and plug in again: RAM and registers lost, the flash kept."""
@@ -358,7 +382,15 @@ class EmulatedPico:
 # ---- massager vdev --engine rp2040 ----
 
 KEYS = "space: click the button  d: double  l: long press  h: hold 3 s  b: battery 0 V / " \
-       "healthy  r: power cycle  q: quit"
+       "healthy  u: USB cable in / out  r: power cycle  q: quit"
+
+
+def power_word(off, usb):
+    """What powers the board, for a status line: off (unpowered: a press powers it on), on
+    USB, or on the cell through the latch."""
+    if off:
+        return "OFF (unpowered; a press powers it on)"
+    return "on USB" if usb else "on the cell"
 
 
 def _percent(change):
@@ -377,9 +409,9 @@ class _Console:
     def status(self):
         m = (self.pico.changes(self.motor) or [None])[-1]
         lamp = (self.pico.changes(self.led) or [None])[-1]
-        return "\r  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
-            _percent(m), _percent(lamp), self.pico.now() / 1000,
-            self.pico.count("watchdog") + self.pico.count("reset"))
+        return "\r  %s  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
+            power_word(self.pico.off, self.pico.usb), _percent(m), _percent(lamp),
+            self.pico.now() / 1000, self.pico.count("watchdog") + self.pico.count("reset"))
 
     def key(self, ch):
         clicks = {" ": [(0, 1), (120, 0)], "d": [(0, 1), (100, 0), (200, 1), (300, 0)],
@@ -389,6 +421,8 @@ class _Console:
         elif ch == "b":
             self.battery = not self.battery
             self.pico.set_battery(self.pico.battery_mv if self.battery else 0)
+        elif ch == "u":
+            self.pico.set_usb(not self.pico.usb)
         elif ch == "r":
             self.pico.power_cycle()
         return ch != "q"
@@ -420,6 +454,10 @@ def main(argv=None):
                          "runs at wall speed, as on a board)")
     ap.add_argument("--pins", metavar="FILE",
                     help="append every change of the motor and LED pins (JSON lines)")
+    ap.add_argument("--unplugged", action="store_true",
+                    help="start with the USB cable out: the cell powers the board through its "
+                         "power latch, so off is unpowered (a press powers it on); the serial "
+                         "port carries nothing until the cable is in again (key u)")
     args = ap.parse_args(argv)
     if args.battery is None:
         ap.error("--battery none: the emulated RP2040's ADC reads a set voltage; a floating "
@@ -427,7 +465,8 @@ def main(argv=None):
     try:
         log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
-                            pace="host" if args.fast else "wall", cell=args.cell).start()
+                            pace="host" if args.fast else "wall", cell=args.cell,
+                            usb=not args.unplugged).start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
@@ -466,7 +505,7 @@ class _PinLog:
         if self.file is None:
             return
         for e in events:
-            if e["ev"] == "pin":
+            if e["ev"] == "pin" and e["pin"] in self.names:
                 self.file.write(json.dumps({"t": round(e["t"] / 1e6, 3),
                                             "pin": self.names[e["pin"]], "fn": e["fn"],
                                             "duty": e["duty"], "freq": e["freq"]}) + "\n")
