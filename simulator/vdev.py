@@ -56,7 +56,8 @@ RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its
 # must last this long. The interpreter here starts at wall speed, not a chip's, so the press
 # is judged against the chip's time.
 BOOT_TO_HOLD_MS = 135
-OFF = "off: unpowered (%s), the flash kept; a press powers it on"  # the status line
+OFF = "off: unpowered (%s), the flash kept; a press powers it on"  # the status lines
+SHORT = "off: a press of %d ms, too short for the boot to take the hold (%d ms)"
 
 
 def board_path(board):
@@ -328,13 +329,15 @@ class VirtualDevice:
                           % ("USB" if chip.usb else "the press"))
             elif held_ms is not None:
                 chip.off_at = time.monotonic()  # that press is judged
-                self._say("off: a press of %d ms, too short for the boot to take the hold "
-                          "(%d ms)" % (held_ms, BOOT_TO_HOLD_MS))
+                self._say(SHORT % (held_ms, BOOT_TO_HOLD_MS))
             return
         if not chip.powered():
             self._kill()
+            if chip.hold is None:  # the press ended before the boot could take the hold
+                self._say(SHORT % ((chip.lost_at - chip.boot) * 1000, BOOT_TO_HOLD_MS))
+            else:
+                self._say(OFF % "the latch let go")
             chip.power_off()
-            self._say(OFF % "the latch let go")
 
     # ---- interpreter processes ----
     def press(self, pressed=True):
