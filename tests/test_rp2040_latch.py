@@ -5,7 +5,7 @@
 # provided it lasts until the real boot drives the hold again.
 #
 # One story in emulated time (hold=True), shared by the tests: a user routine pushed over
-# USB, the cable pulled, then each way to off and a press after each.
+# USB, the cable pulled, then a 3 s hold and five idle minutes, each followed by a press.
 import json
 import shutil
 
@@ -15,11 +15,8 @@ from helpers import massager, mpremote, routine_doc
 from promised import IDLE_OFF, POWER_ON_PRESS
 from simulator.pico import EmulatedPico
 from simulator.pins import pin_series
-from simulator.vdev import BATTERY_MV
 
 MOTOR, LED, HOLD = 15, 25, 13  # boards/pico/board.json
-FLAT_MV = 3100  # past empty: under the cut-off
-BATTERY_CHECK_MS = 65000  # the firmware reads the battery every 30 s, at a wake of its loop
 SETTLE_MS = 2500  # a press, its boot and the idle light, with room (about 1 s on the port)
 
 
@@ -75,14 +72,14 @@ class Story:
         boot = self.presses["hold 3 s"][0][-1]["t"] / 1e6
         self.boot_to_hold = next(c.t for c in pico.changes(HOLD, since=boot)
                                  if c.fn == "out" and c.duty == 1) - boot
-        off_by("idle", lambda: pico.run(IDLE_OFF + 5000), short=True)
 
-        def flat():
-            pico.set_battery(FLAT_MV)
-            pico.run(BATTERY_CHECK_MS)
-            pico.set_battery(BATTERY_MV)
+        def idle():
+            pico.run(IDLE_OFF - 2 * SETTLE_MS)  # (the boot's press and settling came first)
+            self.on_before_idle_off = not pico.off
+            pico.run(2 * SETTLE_MS + 5000)
 
-        off_by("flat cell", flat)
+        off_by("idle", idle, short=True)
+
         pico.set_usb(True)  # the cable back in: the host reads the flash
         pico.run(500)
         rc, out, err = massager("ls", "-p", pico.port)
@@ -109,11 +106,16 @@ def test_on_the_cell_the_board_runs_while_the_boot_holds_the_latch(story):
     assert story.on_the_cell
 
 
-@pytest.mark.parametrize("way", ["hold 3 s", "idle", "flat cell"])
+# (A flat cell and a stuck button: on the virtual device and the simulated board.)
+@pytest.mark.parametrize("way", ["hold 3 s", "idle"])
 def test_every_way_to_off_unpowers_the_chip_and_a_press_brings_it_to_idle(story, way):
     assert story.offs[way]
     booted, idle, on = story.presses[way]
     assert [b["cause"] for b in booted] == ["power"] and idle and on
+
+
+def test_the_idle_power_off_comes_after_five_minutes(story):
+    assert story.on_before_idle_off
 
 
 def test_a_press_shorter_than_the_boot_leaves_it_off(story):
