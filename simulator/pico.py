@@ -131,7 +131,8 @@ class EmulatedPico:
         self._thread = threading.Thread(target=self._loop, name="pico", daemon=True)
         self._thread.start()
         try:
-            self.wait(lambda e: e["ev"] == "boot", timeout=self.ready_timeout)
+            self.wait(lambda e: e["ev"] == ("boot" if self.powered_at_start else "off"),
+                      timeout=self.ready_timeout)
         except PicoError:
             self.stop()
             raise
@@ -455,9 +456,10 @@ def main(argv=None):
     ap.add_argument("--pins", metavar="FILE",
                     help="append every change of the motor and LED pins (JSON lines)")
     ap.add_argument("--unplugged", action="store_true",
-                    help="start with the USB cable out: the cell powers the board through its "
-                         "power latch, so off is unpowered (a press powers it on); the serial "
-                         "port carries nothing until the cable is in again (key u)")
+                    help="start with the USB cable out, unpowered: the cell powers the board "
+                         "through its power latch once a press turns it on, and off is "
+                         "unpowered; the serial port carries nothing until the cable is in "
+                         "again (key u)")
     args = ap.parse_args(argv)
     if args.battery is None:
         ap.error("--battery none: the emulated RP2040's ADC reads a set voltage; a floating "
@@ -466,7 +468,7 @@ def main(argv=None):
         log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
                             pace="host" if args.fast else "wall", cell=args.cell,
-                            usb=not args.unplugged).start()
+                            usb=not args.unplugged, powered=not args.unplugged).start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
@@ -481,8 +483,13 @@ def main(argv=None):
         if console:
             _interactive(console, stop, log)
         else:
+            shown = power_word(pico.off, pico.usb)
+            print("vdev: %s" % shown, file=sys.stderr, flush=True)
             while not stop.wait(0.2):
                 log.write()
+                if power_word(pico.off, pico.usb) != shown:  # the power changed: say so
+                    shown = power_word(pico.off, pico.usb)
+                    print("vdev: %s" % shown, file=sys.stderr, flush=True)
                 if pico.error:
                     print("vdev: %s" % pico.error, file=sys.stderr)
                     return 1

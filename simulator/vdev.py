@@ -184,6 +184,10 @@ class VirtualDevice:
         self.status = "on USB" if usb else "on the cell"  # what powers it, for people
         self.on_status = on_status  # called with each new status
         self._cut = threading.Event()  # power_loss() asked: the loop cuts, then clears it
+        self._deadline = None  # (each interpreter life sets these again: see _spawn)
+        self._state = "idle"
+        self._bg = self._interrupting = False
+        self._written = self._consumed = 0
         self.frozen = frozen and os.path.abspath(frozen)  # modules frozen into the image
         self.heap_kb = heap_kb
         self.trace = trace
@@ -756,13 +760,14 @@ def main(argv=None):
         dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
                             libs=args.lib, board=args.board, battery_mv=args.battery,
                             link=args.link, cpu_slowdown=args.cpu_slowdown,
-                            cell=args.cell, usb=not args.unplugged, on_status=say).start()
+                            cell=args.cell, usb=not args.unplugged).start()
     except (RuntimeError, OSError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
     print(dev.port, flush=True)
     print("vdev: %s (%s port profile, link %s), %s; Ctrl-C to stop" % (
         dev.config["name"], dev.chip.port, args.link, dev.status), file=sys.stderr, flush=True)
+    dev.on_status = say  # from now on, a line at each change of the power
     try:
         if sys.stdin.isatty() and sys.stderr.isatty():
             _keys(dev, stop)
