@@ -14,6 +14,12 @@ it is paced to the wall clock, as a board's is; otherwise idle time is skipped (
 pacing: several times faster than real time when idle, slower when busy) or always paced
 ("wall"). With hold=True the chip runs only as far as run(ms) lets it when no host is
 talking: tests then drive it in emulated time, and what it does is the same on any machine.
+
+Power: USB is plugged in (VBUS on the board's power.usb_pin) unless usb=False; then the
+cell powers the board through its power latch (board.json power.hold_pin), and the serial
+line carries nothing. Letting go of the hold with no USB and the button up stops the chip
+where it is, unpowered (an "off" event; the flash kept); a press powers it up from scratch
+(a "boot" event, cause "power"). powered=False starts it unpowered.
 """
 
 import json
@@ -73,7 +79,8 @@ def board_file(board):
 
 class EmulatedPico:
     def __init__(self, image, board="pico", battery_mv=BATTERY_MV, pace="host", hold=False,
-                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, uf2=None, timer_start_ms=0):
+                 firmware=FIRMWARE, ready_timeout=60, cell=CELL, uf2=None, timer_start_ms=0,
+                 usb=True, powered=True):
         if pace not in ("host", "wall"):
             raise ValueError("pace must be host or wall")
         self.image = os.path.abspath(image)
@@ -89,6 +96,8 @@ class EmulatedPico:
         # The TIMER's ms at the first power-up (0 as on a board; TICKS_PERIOD_MS - 60000 puts
         # ticks_ms a minute before its wrap): resets count from 0 (rp2040/pico.mjs).
         self.timer_start_ms = timer_start_ms
+        self.usb = usb
+        self.powered_at_start = powered
         self.port = None
         self.events = []  # every event of the chip (dicts, "t" in emulated ns)
         self.error = None
@@ -118,7 +127,9 @@ class EmulatedPico:
                       "--cmd-fd", str(cmd_r), "--adc", self._adc,
                       "--pace", self.pace] + (["--hold"] if self.hold else []) + (
                       ["--timer-start", str(int(self.timer_start_ms) * 1000)]
-                      if self.timer_start_ms else [])
+                      if self.timer_start_ms else []) + (
+                          [] if self.usb else ["--unplugged"]) + (
+                          [] if self.powered_at_start else ["--off"])
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, pass_fds=(ctrl_w, cmd_r))
         os.close(ctrl_w)
@@ -133,7 +144,8 @@ class EmulatedPico:
         self._thread = threading.Thread(target=self._loop, name="pico", daemon=True)
         self._thread.start()
         try:
-            self.wait(lambda e: e["ev"] == "boot", timeout=self.ready_timeout)
+            self.wait(lambda e: e["ev"] == ("boot" if self.powered_at_start else "off"),
+                      timeout=self.ready_timeout)
         except PicoError:
             self.stop()
             raise
@@ -226,6 +238,20 @@ class EmulatedPico:
     def set_battery(self, mv):
         """The cell's voltage from now on, in mV: what every ADC pin and the rail then show."""
         self._send("adc " + self._codes(mv))
+
+    def set_usb(self, on):
+        """Plug the USB cable in (on: VBUS powers the board, the serial line works) or pull
+        it (the cell alone, through the latch: off the board then stays unpowered)."""
+        self.usb = on
+        self._send("usb %d" % (1 if on else 0))
+
+    @property
+    def off(self):
+        """True while the chip is unpowered (its power latch let go, no USB)."""
+        for e in reversed(self.events):
+            if e["ev"] in ("off", "boot"):
+                return e["ev"] == "off"
+        return False
 
     def power_cycle(self):
         """Unplug and plug in again: RAM and registers lost, the flash kept."""
@@ -370,7 +396,15 @@ class EmulatedPico:
 # ---- massager vdev --engine rp2040 ----
 
 KEYS = "space: click the button  d: double  l: long press  h: hold 3 s  b: battery 0 V / " \
-       "healthy  r: power cycle  q: quit"
+       "healthy  u: USB cable in / out  r: power cycle  q: quit"
+
+
+def power_word(off, usb):
+    """What powers the board, for a status line: off (unpowered: a press powers it on), on
+    USB, or on the cell through the latch."""
+    if off:
+        return "OFF (unpowered; a press powers it on)"
+    return "on USB" if usb else "on the cell"
 
 
 def _percent(change):
@@ -389,9 +423,9 @@ class _Console:
     def status(self):
         m = (self.pico.changes(self.motor) or [None])[-1]
         lamp = (self.pico.changes(self.led) or [None])[-1]
-        return "\r  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
-            _percent(m), _percent(lamp), self.pico.now() / 1000,
-            self.pico.count("watchdog") + self.pico.count("reset"))
+        return "\r  %s  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
+            power_word(self.pico.off, self.pico.usb), _percent(m), _percent(lamp),
+            self.pico.now() / 1000, self.pico.count("watchdog") + self.pico.count("reset"))
 
     def key(self, ch):
         clicks = {" ": [(0, 1), (120, 0)], "d": [(0, 1), (100, 0), (200, 1), (300, 0)],
@@ -401,6 +435,8 @@ class _Console:
         elif ch == "b":
             self.battery = not self.battery
             self.pico.set_battery(self.pico.battery_mv if self.battery else 0)
+        elif ch == "u":
+            self.pico.set_usb(not self.pico.usb)
         elif ch == "r":
             self.pico.power_cycle()
         return ch != "q"
@@ -436,6 +472,11 @@ def main(argv=None):
                          "runs at wall speed, as on a board)")
     ap.add_argument("--pins", metavar="FILE",
                     help="append every change of the motor and LED pins (JSON lines)")
+    ap.add_argument("--unplugged", action="store_true",
+                    help="start with the USB cable out, unpowered: the cell powers the board "
+                         "through its power latch once a press turns it on, and off is "
+                         "unpowered; the serial port carries nothing until the cable is in "
+                         "again (key u)")
     args = ap.parse_args(argv)
     if args.battery is None:
         ap.error("--battery none: the emulated RP2040's ADC reads a set voltage; a floating "
@@ -444,7 +485,8 @@ def main(argv=None):
         log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
                             pace="host" if args.fast else "wall", cell=args.cell,
-                            uf2=args.uf2).start()
+                            uf2=args.uf2, usb=not args.unplugged,
+                            powered=not args.unplugged).start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
@@ -459,8 +501,13 @@ def main(argv=None):
         if console:
             _interactive(console, stop, log)
         else:
+            shown = power_word(pico.off, pico.usb)
+            print("vdev: %s" % shown, file=sys.stderr, flush=True)
             while not stop.wait(0.2):
                 log.write()
+                if power_word(pico.off, pico.usb) != shown:  # the power changed: say so
+                    shown = power_word(pico.off, pico.usb)
+                    print("vdev: %s" % shown, file=sys.stderr, flush=True)
                 if pico.error:
                     print("vdev: %s" % pico.error, file=sys.stderr)
                     return 1
@@ -483,7 +530,7 @@ class _PinLog:
         if self.file is None:
             return
         for e in events:
-            if e["ev"] == "pin":
+            if e["ev"] == "pin" and e["pin"] in self.names:
                 self.file.write(json.dumps({"t": round(e["t"] / 1e6, 3),
                                             "pin": self.names[e["pin"]], "fn": e["fn"],
                                             "duty": e["duty"], "freq": e["freq"]}) + "\n")

@@ -51,6 +51,13 @@ CELL = "new"  # the cell's age (its internal resistance), unless --cell says oth
 # Reset causes (simulator/board/machine.py): what machine.reset() leaves per port.
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
+# From power-up to boot.py driving the power latch's hold pin, measured on the emulated
+# RP2040 with the flashed firmware (docs/hardware.md): a press that powers a latched board
+# must last this long. The interpreter here starts at wall speed, not a chip's, so the press
+# is judged against the chip's time.
+BOOT_TO_HOLD_MS = 135
+OFF = "off: unpowered (%s), the flash kept; a press powers it on"  # the status lines
+SHORT = "off: a press of %d ms, too short for the boot to take the hold (%d ms)"
 
 
 def board_path(board):
@@ -72,13 +79,26 @@ class Chip:
     Ctrl-C, which start a new interpreter here. The watchdog is enforced from here, so it
     bites even between two interpreter lives."""
 
-    def __init__(self, config, battery_mv, cell=CELL):
+    def __init__(self, config, battery_mv, cell=CELL, usb=True):
         from simulator.board.machine import port_for_arch
 
         self.port = port_for_arch(config["arch"])
         self.config = config
         self.cell = cell
         self.set_battery(battery_mv)
+        # The power latch (board.json power.hold_pin, docs/hardware.md): the board has power
+        # while USB is in, the button is down or the hold pin is high; None: always.
+        power = config.get("power") or {}
+        button = config["button"]
+        self.latch = None if "hold_pin" not in power else (
+            power["hold_pin"], button["pin"], button.get("active_low", True))
+        self.usb_pin = power.get("usb_pin")
+        self.usb = usb
+        self.pressed = False
+        self.press_at = self.release_at = None  # monotonic times of the last press
+        self.off = False  # unpowered: no interpreter, RAM gone, the flash kept
+        self.off_at = None
+        self.lost_at = None  # when the last outside power (a press, USB) went, this power-up
         self.power_on()
 
     def set_battery(self, mv):
@@ -87,15 +107,39 @@ class Chip:
         while the motor rests and as the cell sags under it (simulator/adc_view.py)."""
         self.adc = jsonable(adc_view(self.config, mv, cell=self.cell))
 
-    def power_on(self, cause=PWRON_RESET):
-        self.boot = time.monotonic()
+    def power_on(self, cause=PWRON_RESET, at=None):
+        self.boot = time.monotonic() if at is None else at
         self.cause = cause
         self.wdt = None  # [timeout ms, monotonic time of the last feed]
         self.asleep = False  # in deep sleep (esp32): no interpreter until the button
+        # The hold: a chip reset lets go of every pad, and the boot takes it again
+        # BOOT_TO_HOLD_MS after a power-up (None: not yet told by the interpreter).
+        self.hold = None if cause == PWRON_RESET else False
+        self.off = False
+        self.lost_at = None
         if cause == PWRON_RESET:
             self.rtc = ""
         if cause == PWRON_RESET or self.port == "rp2":
             self.clock = None  # the RTC starts at the port's date (board/machine.py)
+
+    def power_off(self):
+        """Unpowered: the interpreter is gone with RAM and every register; the flash stays."""
+        self.off = True
+        self.off_at = time.monotonic()
+        self.wdt = None
+        self.asleep = False
+        self.hold = False
+        self.rtc = ""
+
+    def powered(self):
+        """Whether anything keeps the board powered now. A press that powered it and ended
+        before the boot could take the hold (BOOT_TO_HOLD_MS of the chip's time) did not."""
+        if self.latch is None or self.usb or self.pressed or self.hold:
+            return True
+        if self.hold is False:
+            return False
+        lost = self.lost_at if self.lost_at is not None else time.monotonic()
+        return (lost - self.boot) * 1000 >= BOOT_TO_HOLD_MS  # the boot will say
 
     def deep_sleep(self):
         self.asleep = True
@@ -114,13 +158,15 @@ class Chip:
         wdt = None if self.wdt is None else [self.wdt[0], int((now - self.wdt[1]) * 1000)]
         return {"port": self.port, "cause": self.cause, "ticks": int((now - self.boot) * 1000),
                 "wdt": wdt, "rtc": self.rtc, "clock": self.clock, "adc": self.adc,
-                "motor_pin": self.config["motor"]["pin"]}
+                "motor_pin": self.config["motor"]["pin"], "latch": self.latch,
+                "hold": self.hold is True, "usb": self.usb, "usb_pin": self.usb_pin,
+                "pressed": self.pressed}
 
 
 class VirtualDevice:
     def __init__(self, flash_dir, heap_kb=192, trace=None, libs=(), ready_timeout=30,
                  board="pico", battery_mv=BATTERY_MV, frozen=None, link="none",
-                 cpu_slowdown=1.0, cell=CELL):
+                 cpu_slowdown=1.0, cell=CELL, usb=True, on_status=None):
         self.flash_dir = os.path.abspath(flash_dir)
         self.to_device = Link(link)  # host -> device bytes, paced like the board's link
         self.to_host = Link(link)
@@ -132,8 +178,18 @@ class VirtualDevice:
         self._held = bytearray()  # device output produced while the modelled CPU works
         self.device_cpu_s = 0.0  # CPU time the interpreters spent working, all lives
         self.config = board_config(board) if isinstance(board, str) else board
-        self.chip = Chip(self.config, battery_mv, cell)
+        self.chip = Chip(self.config, battery_mv, cell, usb)
         self.watchdog_resets = 0  # chip resets the watchdog caused
+        # The power (a board with a latch): usb=False runs it on its cell, where off is
+        # unpowered; it then starts unpowered, as a cell put in, until a press.
+        self.power_ons = 0  # power-ups by a press or USB after the first
+        self.status = "on USB" if usb else "on the cell"  # what powers it, for people
+        self.on_status = on_status  # called with each new status
+        self._cut = threading.Event()  # power_loss() asked: the loop cuts, then clears it
+        self._deadline = None  # (each interpreter life sets these again: see _spawn)
+        self._state = "idle"
+        self._bg = self._interrupting = False
+        self._written = self._consumed = 0
         self.frozen = frozen and os.path.abspath(frozen)  # modules frozen into the image
         self.heap_kb = heap_kb
         self.trace = trace
@@ -166,7 +222,12 @@ class VirtualDevice:
         self._pending = bytearray()  # host -> device, not yet given to the interpreter
         self._out = bytearray()  # device -> host, not yet written to the pty
         self._mode = "friendly"
-        self._spawn("hard", "friendly")
+        if self.chip.usb or self.chip.latch is None:
+            self._spawn("hard", "friendly")
+        else:
+            self.chip.power_off()
+            self._say(OFF % "no press yet")
+            self._ready.set()
         self._thread = threading.Thread(target=self._loop, name="vdev", daemon=True)
         self._thread.start()
         if not self._ready.wait(self.ready_timeout) or self.error:
@@ -218,11 +279,99 @@ class VirtualDevice:
         return (self._proc is not None and self._state == "idle" and self._bg
                 and self._written == self._consumed and not self._pending)
 
+    # ---- the power ----
+    def _say(self, text):
+        self.status = text
+        if self.on_status is not None:
+            self.on_status(text)
+
+    def _poke(self):
+        try:
+            os.write(self._wake_w, b"x")  # the loop judges the power
+        except (AttributeError, OSError):
+            pass
+
+    def set_usb(self, on):
+        """Plug the USB cable in (it powers the board: an unpowered one boots) or pull it
+        (the cell alone, through the latch; the port then carries nothing)."""
+        chip = self.chip
+        chip.usb = on
+        if not on and not chip.pressed:
+            chip.lost_at = time.monotonic()
+        if self._cmd_w is not None:
+            try:
+                os.write(self._cmd_w, b"usb %d\n" % (1 if on else 0))
+            except OSError:
+                pass
+        self._say("on USB" if on else (OFF % "USB out") if chip.off else "on the cell")
+        self._poke()
+
+    def power_loss(self):
+        """All power goes now, whatever the firmware is doing (the cell pulled with the
+        cable out): unpowered, the flash keeps what was written. Returns once it is off."""
+        self._cut.set()
+        self._poke()
+        while self._cut.is_set() and self._thread is not None:
+            time.sleep(0.005)
+
+    def _power_check(self):
+        """In the loop: cut or bring the power as the latch, the button and USB say."""
+        chip = self.chip
+        if self._cut.is_set():
+            chip.usb = False
+            if not chip.off:
+                self._kill()
+                chip.power_off()
+                self._say(OFF % "the power lost")
+            self._cut.clear()
+            return
+        if chip.latch is None:
+            return
+        if chip.off:
+            since = chip.press_at is not None and chip.press_at > chip.off_at
+            held_ms = None
+            if since and not chip.pressed:
+                held_ms = (chip.release_at - chip.press_at) * 1000
+            if chip.usb or chip.pressed or (held_ms is not None and held_ms >= BOOT_TO_HOLD_MS):
+                self.power_ons += 1
+                chip.power_on(PWRON_RESET, at=chip.press_at if since else None)
+                if not chip.usb and not chip.pressed:
+                    chip.lost_at = chip.release_at
+                self._spawn("hard", "friendly")
+                self._say("on: powered up by %s (reset cause PWRON)"
+                          % ("USB" if chip.usb else "the press"))
+            elif held_ms is not None:
+                chip.off_at = time.monotonic()  # that press is judged
+                self._say(SHORT % (held_ms, BOOT_TO_HOLD_MS))
+            return
+        if not chip.powered():
+            self._kill()
+            if chip.hold is None:  # the press ended before the boot could take the hold
+                self._say(SHORT % ((chip.lost_at - chip.boot) * 1000, BOOT_TO_HOLD_MS))
+            else:
+                self._say(OFF % "the latch let go")
+            chip.power_off()
+
     # ---- interpreter processes ----
     def press(self, pressed=True):
         """Press (or release) the board's button, as a finger would: the firmware's IRQ
         runs inside the interpreter, between its own steps. A press wakes a chip in deep
-        sleep (esp32: its ext0 source) into a boot with DEEPSLEEP_RESET."""
+        sleep (esp32: its ext0 source) into a boot with DEEPSLEEP_RESET, and powers up an
+        unpowered one (the latch: it must last BOOT_TO_HOLD_MS, until the boot holds)."""
+        chip = self.chip
+        now = time.monotonic()
+        chip.pressed = pressed
+        if pressed:
+            chip.press_at = now
+            chip.lost_at = None
+        else:
+            chip.release_at = now
+            if not chip.usb:
+                chip.lost_at = now
+        if chip.latch is not None:
+            self._poke()
+        if chip.off:
+            return
         if self.chip.asleep:
             if pressed:
                 self._wake_asked = True
@@ -333,12 +482,17 @@ class VirtualDevice:
                 extra = (self.cpu_slowdown - 1) * work
                 self._cpu_free = max(self._cpu_free, time.monotonic()) + extra
             self._ready.set()
+        elif words[0] == "hold":
+            self.chip.hold = words[1] == "1"
         elif words[0] == "restart":
             self._next = (words[1], words[2])
             if words[1] == "soft":
                 self.chip.soft_reset()
             elif words[1] == "deepsleep":
                 self.chip.deep_sleep()
+            elif words[1] == "off":  # the firmware let go of the hold, on the cell
+                self.chip.power_off()
+                self._say(OFF % "the latch let go")
             else:  # machine.reset(): the chip restarts, its watchdog with it
                 self.chip.power_on(RESET_CAUSE[self.chip.port])
         elif words[0] == "wdt":
@@ -369,8 +523,12 @@ class VirtualDevice:
             self._from_device(b"\r\nvdev: interpreter stopped (exit %s), restarting\r\n"
                               % str(code).encode())
             nxt = ("hard", "friendly")
-        if self.chip.asleep:
+        if self.chip.asleep or self.chip.off:
             return  # powered down: the port stays silent until the button wakes it
+        if not self.chip.powered():  # a reset let go of the hold, on the cell
+            self.chip.power_off()
+            self._say(OFF % "a reset let go of the latch")
+            return
         self._spawn(*nxt)
 
     # ---- input flow ----
@@ -380,8 +538,8 @@ class VirtualDevice:
 
     # ---- the link ----
     def _from_device(self, data):
-        if not data:
-            return
+        if not data or not self.chip.usb:
+            return  # without the cable the port carries nothing
         if self.cpu_slowdown > 1 and (self._state != "idle" or self._held
                                       or time.monotonic() < self._cpu_free):
             self._held += data  # the modelled CPU has not got this far yet
@@ -446,6 +604,10 @@ class VirtualDevice:
         self.watchdog_resets += 1
         self.chip.power_on(WDT_RESET)
         self._kill()
+        if not self.chip.powered():  # the reset let go of the hold, on the cell
+            self.chip.power_off()
+            self._say(OFF % "a watchdog reset let go of the latch")
+            return
         self._spawn("hard", "friendly")
 
     def _loop(self):
@@ -468,9 +630,11 @@ class VirtualDevice:
                     os.read(self._wake_r, 64)
                 elif what == "port":
                     try:
-                        self.to_device.push(os.read(self._master, 65536), time.monotonic())
+                        data = os.read(self._master, 65536)
                     except OSError:
-                        pass
+                        data = b""
+                    if self.chip.usb:  # else lost: no cable, no link
+                        self.to_device.push(data, time.monotonic())
                 elif what == "stdout" and self._proc:
                     try:
                         data = self._proc.stdout.read()
@@ -492,6 +656,7 @@ class VirtualDevice:
                         self._on_ctrl(line.decode())
             if self._proc and self._eof >= {"stdout", "ctrl"}:
                 self._on_exit()
+            self._power_check()
             if self._wake_asked and self.chip.asleep and not self._proc:
                 self._wake_asked = False
                 self.chip.power_on(DEEPSLEEP_RESET)
@@ -588,29 +753,72 @@ def main(argv=None):
     ap.add_argument("--cpu-slowdown", type=float, default=1.0, metavar="X",
                     help="device-side work takes X times the CPU time it takes this host's "
                          "engine (a board's CPU is slower). Default: 1")
+    ap.add_argument("--unplugged", action="store_true",
+                    help="run on the cell, USB out: with the board's power latch off is "
+                         "unpowered and a press powers it on; the port carries nothing until "
+                         "USB is in again (on a terminal: the u key). It starts unpowered")
     args = ap.parse_args(argv)
     if args.cpu_slowdown < 1:
         ap.error("--cpu-slowdown: at least 1, got %g" % args.cpu_slowdown)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+
+    def say(text):
+        print("vdev: %s" % text, file=sys.stderr, flush=True)
+
     try:
         dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
                             libs=args.lib, board=args.board, battery_mv=args.battery,
                             link=args.link, cpu_slowdown=args.cpu_slowdown,
-                            cell=args.cell).start()
+                            cell=args.cell, usb=not args.unplugged).start()
     except (RuntimeError, OSError) as e:
         print("vdev: %s" % e, file=sys.stderr)
         return 1
     print(dev.port, flush=True)
-    print("vdev: %s (%s port profile, link %s); Ctrl-C to stop" % (
-        dev.config["name"], dev.chip.port, args.link), file=sys.stderr, flush=True)
+    print("vdev: %s (%s port profile, link %s), %s; Ctrl-C to stop" % (
+        dev.config["name"], dev.chip.port, args.link, dev.status), file=sys.stderr, flush=True)
+    dev.on_status = say  # from now on, a line at each change of the power
     try:
-        while not stop.wait(0.5):
-            pass
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            _keys(dev, stop)
+        else:
+            while not stop.wait(0.5):
+                pass
     finally:
         dev.stop()
     return 0
+
+
+KEYS = ("space: press the button (0.3 s)  l: long press  h: hold 3 s  u: USB cable in / out  "
+        "q: quit")
+
+
+def _keys(dev, stop):
+    """On a terminal, keys are the button and the USB cable; status lines say what powers
+    the board (off, on USB, on the cell)."""
+    import select
+    import termios
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd)
+    print(KEYS, file=sys.stderr, flush=True)
+    presses = {" ": 0.3, "l": 1.2, "h": 3.5}  # longer than the boot's BOOT_TO_HOLD_MS
+    try:
+        while not stop.is_set():
+            if not select.select([fd], [], [], 0.25)[0]:
+                continue
+            ch = os.read(fd, 1).decode("latin1").lower()
+            if ch == "q":
+                break
+            if ch in presses:
+                dev.press(True)
+                threading.Timer(presses[ch], dev.press, (False,)).start()
+            elif ch == "u":
+                dev.set_usb(not dev.chip.usb)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 //
 // stdin = bytes from the serial port, stdout = bytes to it. Status lines go to the control
 // fd: "busy", "idle CONSUMED BG MODE CPU_US" (input bytes consumed so far; BG=1 while asyncio
-// timers are armed; the CPU time of the work since "busy"), "restart soft|hard MODE" (then this process exits; vdev.py starts the next one).
+// timers are armed; the CPU time of the work since "busy"), "restart soft|hard|deepsleep|off
+// MODE" (then this process exits; vdev.py starts the next one, or none: off is unpowered),
+// "hold 0|1" (the power latch's hold pin).
 //
 // The REPL is the interpreter's own (replProcessChar), with three things done here:
 // - raw-paste (\x05A\x01) never executes in the wasm REPL (it would read stdin), so we answer
@@ -164,6 +166,8 @@ const vdevhost = {
   fed: () => ctrl("fed"),
   rtc: (hex) => ctrl(`rtc ${hex}`),
   clock: (s) => ctrl(`clock ${s}`), // the RTC was set: its seconds since 2000 at tick 0
+  // The power latch's hold pin, at every write of it: vdev.py judges the power with it.
+  hold: (level) => ctrl(`hold ${level}`),
   // machine.Timer: a JS interval, not counted as the program's background work (a board's
   // timers run under the REPL too). Returns an id for cancel().
   every: (ms, fn) => {
@@ -285,7 +289,7 @@ function watch(bytes) {
 // interpreter (a warm spare, loaded ahead so a reset or Ctrl-C costs no engine start);
 // "button 1" / "button 0" press or release the simulated board's button, whose IRQ handler
 // then runs here, between interpreter steps; "adc JSON" sets the ADC's inputs (the rail
-// and each pin, simulator/adc_view.py).
+// and each pin, simulator/adc_view.py); "usb 1" / "usb 0" plugs or pulls USB.
 let go = null;
 const started = new Promise((resolve) => { go = resolve; });
 function readCommands() {
@@ -322,6 +326,8 @@ function readCommands() {
         // Time passes at once (tests: a 5-minute pause in a moment). ticks_ms, and the
         // RTC with them, jump ahead; the watchdog is vdev.py's, on the wall clock.
         nowShift += Number(words[1]);
+      } else if (words[0] === "usb" && mp) { // the USB cable plugged in or pulled
+        mp.pyimport("_vdev").set_usb(words[1] === "1");
       } else if (words[0] === "button" && mp) {
         mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
       }
@@ -362,6 +368,8 @@ async function main() {
     const run = mp.pyimport("_vdev").run_file;
     try {
       run("boot.py");
+      const hold = mp.pyimport("_vdev").hold_level(); // boot.py took the latch's hold, or not
+      if (hold >= 0) ctrl(`hold ${hold}`);
       if (opt.mode !== "raw") run("main.py");
     } catch (e) {
       if (e.type === "SystemExit") restart("soft", opt.mode, true);

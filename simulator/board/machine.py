@@ -303,10 +303,16 @@ class Sim:
 
     def check_power(self):
         """Cut the power if nothing keeps it (called where the hold pin, the button or USB
-        change): raises PowerOff when the chip was running."""
+        change): raises PowerOff when the chip was running (on the virtual device its host
+        stops the interpreter here instead, and is told of every change of the hold)."""
+        if self.host is not None:
+            h = self.pins.get(self.latch[0])
+            self.host.hold(1 if h is not None and h.func == "out" and h.level else 0)
         if self.off or self.powered():
             return
         self.cut_power()
+        if self.host is not None:
+            self.host.restart("off")  # the virtual device: this interpreter ends here
         raise PowerOff()
 
     def cut_power(self):

@@ -3,7 +3,7 @@
 //
 //   node host.mjs --firmware BIN|--uf2 FILE --image FILE --board BOARD_JSON --ctrl-fd N
 //                 --cmd-fd N [--adc GPIO:RAW,...] [--pace wall|host] [--hold]
-//                 [--timer-start US]
+//                 [--timer-start US] [--unplugged] [--off]
 //
 // The flash image (2 MiB) is written through on every erase and program, so whatever the
 // chip had written when this process dies is in the file, as on a board losing power. At
@@ -18,14 +18,17 @@
 //
 // --timer-start US: the TIMER of the first power-up counts from US (pico.mjs _startTimer:
 // how a test reaches the ticks_ms wrap); resets count from 0.
+// USB (VBUS) is plugged in unless --unplugged: then only the cell powers the board, through
+// its power latch (board.json power), and the serial line carries nothing. --off starts
+// the chip unpowered, waiting for a press (a cell put in, say).
 //
 // Commands, one per line: "button 1|0", "script MS:1|0,..." (button edges, MS of emulated
 // time from now), "adc GPIO:RAW,..." (new ADC codes, all at once), "host 1|0" (a host has
 // the port open), "run MS" (with --hold: let emulated time run MS further, then hold),
-// "power" (power cycle), "cut N" (the power goes right after the next N flash erases or
-// programs), "stats".
+// "power" (power cycle), "usb 1|0" (plug or pull the USB cable), "cut N" (the power goes
+// right after the next N flash erases or programs), "stats".
 // Events: one JSON object per line, "t" in emulated ns since the first power-up: boot, usb,
-// pin, watchdog, reset, held, script, stats.
+// pin (the motor, LED and hold pins), off (unpowered), watchdog, reset, held, script, stats.
 import fs from 'node:fs';
 import net from 'node:net';
 import { FLASH_BYTES, Pico } from './pico.mjs';
@@ -34,7 +37,7 @@ import { writeUf2 } from './uf2.mjs';
 const HOST_GRACE_MS = 1000; // after the host closes the port, time stays paced this long
 const ADC_BASE_PIN = 26; // GPIO26..29 are ADC channels 0..3
 
-const opt = { pace: 'host', adc: '', hold: false };
+const opt = { pace: 'host', adc: '', hold: false, usb: true, off: false };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   const v = () => process.argv[++i];
@@ -48,6 +51,8 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--pace') opt.pace = v();
   else if (a === '--hold') opt.hold = true;
   else if (a === '--timer-start') opt.timerStartUs = Number(v());
+  else if (a === '--unplugged') opt.usb = false;
+  else if (a === '--off') opt.off = true;
 }
 
 function fail(message) {
@@ -99,13 +104,18 @@ function adcCodes(text) {
 const adc = [];
 for (const [ch, raw] of adcCodes(opt.adc)) adc[ch] = raw;
 
+const power = board.power ?? {};
 const pico = new Pico({
   flash,
   adc,
+  usb: opt.usb,
+  powered: !opt.off,
   pins: {
     button: board.button.pin,
     activeLow: board.button.active_low !== false,
-    watch: [board.motor.pin, board.led.pin],
+    hold: power.hold_pin,
+    usb: power.usb_pin,
+    watch: [board.motor.pin, board.led.pin, ...(power.hold_pin === undefined ? [] : [power.hold_pin])],
   },
   timerStartUs: opt.timerStartUs ?? 0,
   onEvent: event,
@@ -152,6 +162,7 @@ function command(words) {
     pico.setLimit(until);
   }
   else if (name === 'power') pico.powerCycle();
+  else if (name === 'usb') pico.setUsb(arg === '1');
   else if (name === 'cut') cutAfter = Number(arg);
   else if (name === 'stats') event({ ev: 'stats', t: pico.now(), ...pico.stats, boots: pico.boots });
 }

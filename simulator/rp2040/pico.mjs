@@ -3,6 +3,7 @@
 //   const pico = new Pico({ flash, onEvent, onSerial, onFlashWrite, pins, battery });
 //   pico.write(bytes)      // host -> USB CDC
 //   pico.setButton(true)   // a finger on the button pin
+//   pico.setUsb(false)     // the USB cable pulled: only the cell, through the latch
 //
 // rp2040js is pinned exactly: this file reaches into its internals. What it adds to the
 // library (learned in ../shared/rp2040, each needed for MicroPython to work as on a board):
@@ -21,6 +22,11 @@
 //   a plain output's level, reported on every change;
 // - optionally, a first power-up late in a long uptime: the TIMER reads `timerStartUs` more
 //   (see _startTimer).
+// - the board's power latch (board.json power.hold_pin, docs/hardware.md): the chip has
+//   power while USB is plugged in (VBUS, read on power.usb_pin), the button is down or the
+//   hold pin is driven high. When none is left the chip stops at that very instruction,
+//   unpowered: RAM, registers and pins gone, the flash kept, emulated time running on; the
+//   next press (or USB) powers it up from scratch.
 import { performance } from 'node:perf_hooks';
 import { ConsoleLogger, LogLevel, Simulator, USBCDC } from 'rp2040js';
 import { bootromB1 } from './bootrom.mjs';
@@ -66,10 +72,14 @@ export class Pico {
   // flash: Uint8Array, the 2 MiB flash (firmware at 0, littlefs at the end)
   // pins: { button, activeLow, watch: [gpio, ...] }; adc: [raw12 for ADC0..3]
   // onEvent({ev, t, ...}), onSerial(Uint8Array), onFlashWrite(offset, length)
+  // usb: VBUS present at power-up; powered: false starts it unpowered, waiting for a press
   constructor({ flash, pins, adc = [], onEvent = () => {}, onSerial = () => {},
-    onFlashWrite = () => {}, timerStartUs = 0 }) {
+    onFlashWrite = () => {}, timerStartUs = 0, usb = true, powered = true }) {
     this.timerStartUs = timerStartUs;
     this.pins = pins;
+    this.usb = usb;
+    this.off = false; // unpowered: no instruction runs, emulated time goes on
+    this.schedule = []; // host actions at emulated times: {at (ns), fn, alarm}
     this.adc = adc.slice();
     this.onEvent = onEvent;
     this.onSerial = onSerial;
@@ -85,6 +95,7 @@ export class Pico {
       flashErasedBytes: 0, flashProgrammedBytes: 0 };
     this.outputs = new Map(); // gpio -> its last reported state, as a comparable key
     this._boot(flash, 'power');
+    if (!powered && !this.off) this._powerOff();
   }
 
   now() {
@@ -117,6 +128,8 @@ export class Pico {
     this._usb(mcu);
     this._watchWrites(mcu);
     this._applyButton();
+    if (this.pins.usb !== undefined) mcu.gpio[this.pins.usb].setInputValue(this.usb);
+    for (const item of this.schedule) this._arm(item); // the host's actions go on
     mcu.core.PC = 0x10000000;
     this.boots++;
     this.anchor = null;
@@ -125,6 +138,9 @@ export class Pico {
     this.onEvent({ ev: 'boot', t: this.now(), n: this.boots, cause });
     this._report();
     this._resume();
+    // A chip reset lets go of every pad, the hold pin too (R9 pulls Q3's gate low): on the
+    // cell alone the latch opens, and the board is off until the next press.
+    if (!this.powered()) this._powerOff();
   }
 
   // The first chip's TIMER counts from `us` instead of 0, as if it had booted that long
@@ -159,10 +175,49 @@ export class Pico {
   powerCycle() {
     if (this.sleepTimer) clearTimeout(this.sleepTimer);
     this.sleepTimer = null;
+    this.off = false;
     const flash = new Uint8Array(this.mcu.flash.subarray(0, FLASH_BYTES));
     this.mcu.peripherals[0x40058].reason = 0;
     this._dropInput();
     this._boot(flash, 'power');
+  }
+
+  // ---- the power latch ----
+  // Whether anything powers the chip: USB, a finger on the button (it pulls the latch's
+  // gate low through D3), or the hold pin driven high. Without a latch, always.
+  powered() {
+    if (this.pins.hold === undefined || this.usb || this.pressed) return true;
+    const s = this.pinState(this.pins.hold);
+    return s.fn === 'out' && s.duty === 1;
+  }
+
+  // Called where the hold pin, the button or USB change: the power goes, or comes.
+  _checkPower() {
+    const on = this.powered();
+    if (this.off && on) this.powerCycle();
+    else if (!this.off && !on) this._powerOff();
+  }
+
+  _powerOff() {
+    this.off = true;
+    this.connected = false;
+    this._dropInput();
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.sleepTimer = null;
+    this.onEvent({ ev: 'off', t: this.now() });
+    for (const pin of this.pins.watch) { // every pad undriven: the gate pull-down holds
+      this.outputs.set(pin, 'input null 0');
+      this.onEvent({ ev: 'pin', t: this.now(), pin, fn: 'input', duty: null, freq: 0 });
+    }
+    this.kick();
+  }
+
+  // USB plugged in (VBUS on power.usb_pin) or pulled.
+  setUsb(on) {
+    this.usb = on;
+    if (!this.off && this.pins.usb !== undefined) this.mcu.gpio[this.pins.usb].setInputValue(on);
+    this._checkPower();
+    this.kick();
   }
 
   _dropInput() {
@@ -202,7 +257,7 @@ export class Pico {
       this.connected = true;
       this.onEvent({ ev: 'usb', t: this.now() });
     };
-    cdc.onSerialData = (buf) => this.onSerial(buf);
+    cdc.onSerialData = (buf) => { if (this.usb) this.onSerial(buf); };
     // Reads are answered from our queue, and held while it is empty (see the top).
     mcu.usbCtrl.onEndpointRead = (ep, size) => {
       if (ep !== cdc.outEndpoint) return;
@@ -231,7 +286,7 @@ export class Pico {
   }
 
   write(bytes) {
-    if (!bytes.length) return;
+    if (!bytes.length || this.off || !this.usb) return; // no chip, or no cable: lost
     this.inbox.push(Buffer.from(bytes));
     this.inboxBytes += bytes.length;
     if (this.connected) this._serveRead();
@@ -244,7 +299,8 @@ export class Pico {
   // where a real pin would float).
   setButton(pressed) {
     this.pressed = pressed;
-    this._applyButton();
+    if (!this.off) this._applyButton();
+    this._checkPower();
     this.kick();
   }
 
@@ -262,10 +318,28 @@ export class Pico {
     this.mcu.adc.channelValues[channel] = raw12;
   }
 
-  // Run fn after `ms` of emulated time (a scripted button, say): exact in emulated time.
+  // Run fn after `ms` of emulated time (a scripted button, say): exact in emulated time,
+  // across resets and while the chip is unpowered.
   after(ms, fn) {
-    this.sim.clock.createAlarm(fn).schedule(ms * 1e6);
+    const item = { at: this.now() + ms * 1e6, fn };
+    this.schedule.push(item);
+    this._arm(item);
     this.kick();
+  }
+
+  _arm(item) {
+    const sim = this.sim;
+    item.alarm = sim.clock.createAlarm(() => {
+      if (sim === this.sim && !this.off) this._fire(item);
+    });
+    item.alarm.schedule(Math.max(0, item.at - this.now()));
+  }
+
+  _fire(item) {
+    const i = this.schedule.indexOf(item);
+    if (i < 0) return;
+    this.schedule.splice(i, 1);
+    item.fn();
   }
 
   // ---- outputs at the pins ----
@@ -280,7 +354,12 @@ export class Pico {
       };
     };
     wrap(mcu.pwm);
-    wrap(mcu.peripherals[0x40014], (o) => watched.has(o >> 3)); // IO_BANK0 GPIOn_CTRL
+    const hold = this.pins.hold;
+    const power = () => { if (hold !== undefined && !this.off && !this.powered()) this._powerOff(); };
+    wrap(mcu.peripherals[0x40014], (o) => { // IO_BANK0 GPIOn_CTRL
+      if ((o >> 3) === hold) power();
+      return watched.has(o >> 3);
+    });
     const button = this.pins.button;
     const pads = mcu.peripherals[0x4001c];
     const padWrite = pads.writeUint32.bind(pads);
@@ -295,7 +374,10 @@ export class Pico {
     const sioWrite = sio.writeUint32.bind(sio);
     sio.writeUint32 = (offset, value) => {
       sioWrite(offset, value);
-      if (offset >= 0x10 && offset <= 0x3c) recheck();
+      if (offset >= 0x10 && offset <= 0x3c) {
+        recheck();
+        power(); // the hold pin let go: the latch opens now
+      }
     };
   }
 
@@ -356,7 +438,9 @@ export class Pico {
     if (!this.idle) return;
     if (this.idle === 'parked' && this.paced) {
       // Nothing was scheduled: the wall time spent waiting passes on the chip too.
-      this.sim.clock.tick((performance.now() - this.parkedAt) * 1e6);
+      const ns = (performance.now() - this.parkedAt) * 1e6;
+      if (this.off) this.base += ns;
+      else this.sim.clock.tick(ns);
     }
     this.idle = null;
     this._resume();
@@ -394,6 +478,7 @@ export class Pico {
   _run() {
     const sim = this.sim;
     if (this.idle || this.halted || this.resetting) return;
+    if (this.off) return this._runOff();
     const { rp2040: mcu, clock } = sim;
     const core = mcu.core;
     const until = performance.now() + SLICE_YIELD_MS;
@@ -424,9 +509,36 @@ export class Pico {
         }
       }
       if (this.resetting || this.halted) return; // the watchdog or a breakpoint, just now
+      if (this.off) break; // the power went, just now
       if ((n & 0x3fff) === 0 && performance.now() > until) break;
     }
     this._resume();
+  }
+
+  // Unpowered: no instruction runs; emulated time runs on to the host's next action (a
+  // scripted press), as it would while the chip waits, paced or held the same way.
+  _runOff() {
+    for (;;) {
+      const next = this.schedule.reduce((a, item) => Math.min(a, item.at), Infinity);
+      let dt = Math.max(0, next - this.now());
+      if (!this.paced && this.limit !== null) {
+        const room = this.limit - this.now();
+        if (room <= 0) return this._wait('held');
+        if (dt > room) dt = room;
+      }
+      if (dt === Infinity) return this._wait('parked');
+      if (this.paced) {
+        const allowed = this._allowance();
+        if (dt > allowed) return this._wait('paced', Math.min((dt - allowed) / 1e6, 20));
+      }
+      this.sleeping = false;
+      this.base += dt;
+      const due = this.schedule.filter((item) => item.at <= this.now());
+      for (const item of due) {
+        this._fire(item);
+        if (!this.off) return this._resume(); // a press powered it: the new chip runs
+      }
+    }
   }
 
   stop() {

@@ -253,7 +253,9 @@ def trace(line):
 
 def restore_chip(text):
     # What outlives this interpreter's start on a board: the port, the reset cause, the
-    # watchdog (armed, and how long since its last feed), RTC memory and the ADC inputs.
+    # watchdog (armed, and how long since its last feed), RTC memory, the ADC inputs, and
+    # the power: the latch (hold pin still driven high across a soft reset), USB, a finger
+    # on the button.
     import binascii
 
     import machine
@@ -274,7 +276,44 @@ def restore_chip(text):
         sim.wdt = machine._Watchdog()
         sim.wdt.timeout = timeout
         sim.wdt.last_feed = sim.now() - since
+    latch = state.get("latch")
+    if latch:
+        hold, button, active_low = latch
+        sim.latch = (hold, button, active_low)
+        if state.get("hold"):
+            pin = sim.pin(hold)
+            pin.func, pin.mode, pin.level = "out", machine.Pin.OUT, 1
+        if state.get("pressed"):
+            sim.set_level(button, 0 if active_low else 1)
+    set_usb(state.get("usb", True), state.get("usb_pin"))
     sim.host = vdevhost
+
+
+_usb_pin = None  # the board's power.usb_pin (VBUS on a Pico), or None
+
+
+def set_usb(on, usb_pin=None):
+    # USB plugged in or pulled (the host's "usb" command): VBUS on the board's usb_pin.
+    import machine
+
+    global _usb_pin
+    if usb_pin is not None:
+        _usb_pin = usb_pin
+    machine.sim.usb = bool(on)
+    if _usb_pin is not None:
+        machine.sim.set_level(_usb_pin, 1 if on else 0)
+
+
+def hold_level():
+    # The latch's hold pin now: 1 driven high, 0 not, -1 no latch (told to the host after
+    # boot.py, which drives it first of all on a latched board).
+    import machine
+
+    sim = machine.sim
+    if sim.latch is None:
+        return -1
+    h = sim.pins.get(sim.latch[0])
+    return 1 if h is not None and h.func == "out" and h.level else 0
 
 
 def set_adc(text):
