@@ -37,8 +37,16 @@ def power_on(dev):
 
 
 def unpowered(dev):
-    wait_for(lambda: dev.chip.off)
-    return dev.chip.off and dev._proc is None and records(dev.trace_path)[-1]["state"] == "off"
+    """Off, the interpreter gone, and the trace's last line says so (each lands a moment
+    apart: waited for together)."""
+    def off():
+        return (dev.chip.off and dev._proc is None
+                and records(dev.trace_path)[-1]["state"] == "off")
+    try:
+        wait_for(off)
+    except AssertionError:
+        return False
+    return True
 
 
 def device(tmp_path, board, routine=b""):
