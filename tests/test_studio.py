@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import studio_browser as sb
-from helpers import builtin
+from helpers import builtin, massager
 from host_tools import studio
 from massager import program, routine, routines
 from simulator import batch, engines, headless
@@ -180,6 +180,10 @@ def test_page_loads_clean_and_fits_the_screen(browser, server, shots, viewport):
             box = page.locator(part).bounding_box()
             assert box and box["width"] > 0 and box["x"] >= 0 and box["x"] + box["width"] <= \
                 width, part
+        # The state and the figures show without scrolling, on a phone too.
+        for part in ("#state", "#step-name", "#f-left"):
+            box = page.locator(part).bounding_box()
+            assert box["y"] + box["height"] <= viewport["height"], part
         _shot(page, shots, "idle-%dx%d" % (width, viewport["height"]))
         # The face draws every zone the validator accepts.
         drawn = page.evaluate("async () => Object.keys((await import('/studio/face.js')).ZONES)")
@@ -262,9 +266,12 @@ def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device
         sb.press_button(page)
         sb.wait(page, "() => studio.status.state === 'running'", what="the routine to start")
         broken_json = routines.text("weekly").replace('"rounds": 6,', '"rounds": 6,,')
-        for text in (_weekly_with(steps__3__reps=0), broken_json):
+        reps_0 = _weekly_with(steps__3__reps=0)
+        for text, lines in ((reps_0, [_line_of(reps_0, '"reps": 0')]), (broken_json, [])):
             errors = program.load(text)[1]
             assert errors
+            # each with its line: the validator's own where it gives one (a syntax error)
+            errors = ["%s (line %d)" % (e, n) for e, n in zip(errors, lines)] or errors
             page.fill("#source", text)
             sb.wait(page, "() => [...document.querySelectorAll('#problems li')]"
                           ".map((li) => li.textContent).join('\\n') === %s"
@@ -282,7 +289,9 @@ def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device
         sb.wait(page, "() => studio.status.state === 'idle' && studio.deviceText !== %s"
                 % json.dumps(on_device), what="the edit on the device")
         assert page.evaluate("() => studio.deviceText") == mine
-        assert page.inner_text("#verdict") == "valid · on the device"
+        # The device here is the page's own, simulated, and the verdict says so.
+        assert page.inner_text("#verdict") == "valid · playing on the simulated device of " \
+                                              "this page"
         with page.expect_download() as download:
             page.click("#download")
         assert download.value.suggested_filename == "weekly.json"
@@ -314,3 +323,87 @@ def test_a_built_in_or_a_file_plays_to_the_end(browser, server, shots, tmp_path)
         assert page.problems == []
     finally:
         page.close()
+
+
+def _line_of(text, needle):
+    """The 1-based line where `needle` is in `text` (it is there once)."""
+    assert text.count(needle) == 1, needle
+    return text[:text.index(needle)].count("\n") + 1
+
+
+def test_problems_carry_their_line_edits_survive_a_reload_and_a_non_utf8_file_is_refused(
+        browser, server, tmp_path):
+    page = browser.page(server.url)
+    try:
+        bad = _weekly_with(steps__3__reps=0, steps__5__zone="elbow")
+        page.fill("#source", bad)
+        lines = [_line_of(bad, '"reps": 0'), _line_of(bad, '"zone": "elbow"')]
+        errors = program.load(bad)[1]
+        assert len(errors) == 2
+        expected = ["%s (line %d)" % (e, n) for e, n in zip(errors, lines)]
+        sb.wait(page, "() => document.querySelectorAll('#problems li').length === 2",
+                what="the problems")
+        assert page.locator("#problems li").all_inner_texts() == expected
+        # The lines are marked beside the text, and a click on a problem goes to its line.
+        marked = page.locator("#gutter .bad").all_inner_texts()
+        assert sorted(int(n) for n in marked) == sorted(lines)
+        page.click("#problems li >> nth=1")
+        cursor_line = page.evaluate("() => { const s = document.querySelector('#source'); "
+                                    "return s.value.slice(0, s.selectionStart)"
+                                    ".split('\\n').length; }")
+        assert cursor_line == lines[1]
+
+        # The edit is still there after a reload (and still refused).
+        page.reload()
+        sb.wait(page, "() => window.studio && window.studio.ready", what="the reload")
+        assert page.input_value("#source") == bad
+        assert page.evaluate("() => studio.deviceText") == routines.text("weekly")
+        assert page.locator("#problems li").all_inner_texts() == expected
+
+        # A file that is not UTF-8: the CLI's words, and nothing in the editor is lost.
+        latin1 = tmp_path / "latin1.json"
+        latin1.write_bytes(routines.text("daily").replace("Daily", "Caf\u00e9").encode("latin-1"))
+        rc, out, err = massager("validate", str(latin1))
+        cli_words = (out + err).strip()
+        assert rc == 1 and "not UTF-8" in cli_words
+        page.set_input_files("#file", str(latin1))
+        sb.wait(page, "() => document.querySelector('#verdict').textContent"
+                      ".includes('not opened')", what="the refusal")
+        assert page.locator("#problems li").all_inner_texts() == [
+            cli_words.replace(str(latin1), latin1.name)]
+        assert page.input_value("#source") == bad
+        assert page.problems == []
+    finally:
+        page.evaluate("() => localStorage.clear()")
+        page.close()
+
+
+def test_the_space_bar_hint_shows_on_a_keyboard_and_not_on_a_touch_screen(browser, server):
+    page = browser.page(server.url, sb.PHONE)
+    try:
+        assert page.locator(".keys-hint").is_visible()
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+        page.reload()
+        sb.wait(page, "() => window.studio && window.studio.ready", what="the reload")
+        assert page.evaluate("() => matchMedia('(pointer: coarse)').matches")
+        assert not page.locator(".keys-hint").is_visible()
+        assert page.locator("#hints").is_visible()  # the rest of the hint stays
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_the_readmes_picture_shows_what_the_page_shows(browser, server):
+    """docs/studio.png carries what the page showed when it was made; the page of today at
+    the same moment must show the same, or the picture is stale."""
+    with open(os.path.join(ROOT, "docs", "studio.png"), "rb") as f:
+        carried = sb.png_text(f.read(), sb.PICTURE_KEY)
+    assert carried, "docs/studio.png says nothing of what it shows: run make studio-screenshot"
+    page = browser.page(server.url)
+    try:
+        now = sb.docs_moment(page)
+        assert page.problems == []
+    finally:
+        page.close()
+    assert json.loads(carried) == now, "docs/studio.png is stale: run make studio-screenshot"

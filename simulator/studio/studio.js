@@ -33,6 +33,7 @@ const GESTURES = {
   hold: [[0, "down"], [3300, "up"]],
 };
 const READ_LIMIT = 1 << 20;  // a file is cut here; the validator then names the real limit
+const SAVED = "massager-studio-routine";  // localStorage: the editor's text survives a reload
 
 const S = {
   bridge: null,
@@ -57,6 +58,7 @@ const S = {
   progress: null,
   plotKey: "",
   shown: {},
+  badLines: null,  // editor lines with a problem
 };
 
 const face = new Face($("face"));
@@ -278,14 +280,10 @@ function tick() {
 
 function check() {
   const text = $("source").value;
+  try { localStorage.setItem(SAVED, text); } catch (e) { /* storage off or full */ }
   const out = py("check", text).split("\n");
   const head = JSON.parse(out[0]);
-  const problems = $("problems");
-  problems.replaceChildren(...head.errors.map((m) => {
-    const li = document.createElement("li");
-    li.textContent = m;
-    return li;
-  }));
+  showProblems(head.errors.map((m) => withLine(m, text)));
   $("download").disabled = head.errors.length > 0;
   if (head.errors.length) {
     S.checked = null;
@@ -312,11 +310,139 @@ function check() {
   showVerdict();
 }
 
+// The device on this page is simulated: the verdict says so (a real one is pushed to).
 function showVerdict() {
   if (!S.checked) return;
   $("verdict").className = "verdict good";
-  $("verdict").textContent = S.pending ? "valid · plays when this session ends (long press stops)" :
-    S.deviceText === S.checked.text ? "valid · on the device" : "valid";
+  $("verdict").textContent = S.pending ?
+    "valid · the simulated device takes it when this session ends (a long press stops it)" :
+    S.deviceText === S.checked.text ? "valid · playing on the simulated device of this page" :
+      "valid";
+}
+
+// The validator's "path: problem" with the line it is on, as `massager validate` gives it.
+function withLine(message, text) {
+  const said = /\bline (\d+)\b/.exec(message);
+  if (said) return { message, line: Number(said[1]) };
+  const lines = fieldLines(text);
+  if (!lines) return { message, line: null };
+  let path = message.split(": ", 1)[0];
+  while (path && !(path in lines)) path = path.slice(0, Math.max(path.lastIndexOf("."), path.lastIndexOf("["), 0));
+  const line = lines[path] || 1;
+  return { message: `${message} (line ${line})`, line };
+}
+
+// {path: line} for every key and list item of a JSON text, paths as the validator writes
+// them ("steps[3].reps"; "" is the whole routine); null when it is not JSON.
+function fieldLines(text) {
+  try { JSON.parse(text); } catch (e) { return null; }
+  const lines = {};
+  let i = 0;
+  let line = 1;
+  const ws = () => {
+    while (i < text.length && " \t\r\n\ufeff".includes(text[i])) { if (text[i] === "\n") line++; i++; }
+  };
+  const string = () => {  // at the opening quote; returns the decoded string
+    const start = i++;
+    while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (path) => {
+    ws();
+    if (!(path in lines)) lines[path] = line;
+    const open = text[i];
+    if (open === '"') { string(); return; }
+    if (open !== "{" && open !== "[") {
+      while (i < text.length && !",}] \t\r\n".includes(text[i])) i++;
+      return;
+    }
+    i++;
+    ws();
+    for (let n = 0; text[i] !== "}" && text[i] !== "]"; n++) {
+      let sub;
+      if (open === "{") {
+        const key = string();
+        sub = path ? `${path}.${key}` : key;
+        lines[sub] = line;
+        ws();
+        i++;  // the colon
+      } else {
+        sub = `${path}[${n}]`;
+      }
+      value(sub);
+      ws();
+      if (text[i] === ",") { i++; ws(); }
+    }
+    i++;
+  };
+  value("");
+  return lines;
+}
+
+// The problems under the editor, each with its line marked beside the text; a click on
+// one puts the cursor on its line.
+function showProblems(problems) {
+  S.badLines = new Set(problems.map((p) => p.line).filter((n) => n));
+  $("problems").replaceChildren(...problems.map((p) => {
+    const li = document.createElement("li");
+    li.textContent = p.message;
+    if (p.line) {
+      li.dataset.line = p.line;
+      li.title = `go to line ${p.line}`;
+    }
+    return li;
+  }));
+  drawGutter();
+}
+
+function drawGutter() {
+  const count = $("source").value.split("\n").length;
+  const gutter = $("gutter");
+  const bad = S.badLines || new Set();
+  const key = `${count}:${[...bad].join()}`;
+  if (gutter.dataset.key !== key) {
+    gutter.dataset.key = key;
+    gutter.replaceChildren(...Array.from({ length: count + 1 }, (_, k) => {
+      const div = document.createElement("div");
+      div.textContent = k < count ? String(k + 1) : " ";  // room for a horizontal scrollbar
+      if (bad.has(k + 1)) div.className = "bad";
+      return div;
+    }));
+  }
+  gutter.scrollTop = $("source").scrollTop;
+}
+
+function goToLine(n) {
+  const source = $("source");
+  const lines = source.value.split("\n");
+  const start = lines.slice(0, n - 1).reduce((sum, l) => sum + l.length + 1, 0);
+  source.focus();
+  source.setSelectionRange(start, start + (lines[n - 1] || "").length);
+  const lineHeight = parseFloat(getComputedStyle(source).lineHeight) || 17;
+  source.scrollTop = Math.max(0, (n - 4) * lineHeight);
+  drawGutter();
+}
+
+// A file as the CLI reads it: bytes. Text that is not UTF-8 never reaches the editor; the
+// firmware's validator says where it breaks, in the CLI's words.
+async function openFile(file) {
+  const bytes = new Uint8Array(await file.slice(0, READ_LIMIT).arrayBuffer());
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (e) {
+    let binary = "";
+    for (let k = 0; k < bytes.length; k += 8192) {
+      binary += String.fromCharCode(...bytes.subarray(k, k + 8192));
+    }
+    const errors = JSON.parse(py("check_bytes", btoa(binary)));
+    showProblems(errors.map((m) => ({ message: `${file.name}: ${m}`, line: null })));
+    $("verdict").className = "verdict bad";
+    $("verdict").textContent = `${file.name} was not opened · the editor keeps its text`;
+    return;
+  }
+  load(text);
 }
 
 let checkTimer = 0;
@@ -390,7 +516,7 @@ function wire() {
     $("vibrate").addEventListener("change", () => vibrate($("vibrate").checked && S.last ?
       S.last.motor : 0));
   }
-  $("source").addEventListener("input", checkSoon);
+  $("source").addEventListener("input", () => { drawGutter(); checkSoon(); });
   $("builtin").addEventListener("change", () => {
     const name = $("builtin").value;
     $("builtin").value = "";
@@ -399,7 +525,12 @@ function wire() {
   $("file").addEventListener("change", async () => {
     const file = $("file").files[0];
     $("file").value = "";
-    if (file) load(await file.slice(0, READ_LIMIT).text());
+    if (file) await openFile(file);
+  });
+  $("source").addEventListener("scroll", drawGutter);
+  $("problems").addEventListener("click", (e) => {
+    const li = e.target.closest("li[data-line]");
+    if (li) goToLine(Number(li.dataset.line));
   });
   $("download").addEventListener("click", () => {
     if (S.checked) download(`${S.checked.head.name}.json`, S.checked.text, "application/json");
@@ -453,8 +584,12 @@ async function boot() {
   const names = JSON.parse(py("builtin_names"));
   $("builtin").replaceChildren(new Option("load a built-in…", ""),
     ...names.map((n) => new Option(n, n)));
+  let saved = null;
+  try { saved = localStorage.getItem(SAVED); } catch (e) { /* storage off */ }
   const start = names.includes("weekly") ? "weekly" : names[0];
+  // The built-in first: the simulated device starts on it even if the saved text is bad.
   load(py("builtin", start));
+  if (saved !== null && saved !== $("source").value) load(saved);
   S.ready = true;
   requestAnimationFrame(tick);
 }
