@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import studio_browser as sb
-from helpers import builtin, massager
+from helpers import builtin, massager, sha
 from host_tools import studio
 from massager import program, routine, routines
 from simulator import batch, engines, headless
@@ -407,3 +407,119 @@ def test_the_readmes_picture_shows_what_the_page_shows(browser, server):
     finally:
         page.close()
     assert json.loads(carried) == now, "docs/studio.png is stale: run make studio-screenshot"
+
+
+# ---- the page and a virtual device ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vdev(tmp_path_factory):
+    """`massager vdev` with the firmware, listed in a run dir of its own (the studio server
+    of these tests lists what is there): (port, flash dir)."""
+    from test_vdev_firmware import install_firmware
+
+    tmp = tmp_path_factory.mktemp("studio-vdev")
+    flash, run = tmp / "flash", tmp / "run"
+    os.makedirs(flash / "routines")
+    install_firmware(str(flash))
+    old = os.environ.get("MASSAGER_RUN_DIR")
+    os.environ["MASSAGER_RUN_DIR"] = str(run)
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "vdev", "--flash", str(flash)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        port = proc.stdout.readline().strip()
+        assert port.startswith("/dev/"), port
+        yield port, flash
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        if old is None:
+            del os.environ["MASSAGER_RUN_DIR"]
+        else:
+            os.environ["MASSAGER_RUN_DIR"] = old
+
+
+def _devices_listed(page, port):
+    page.click("#refresh")
+    sb.wait(page, "() => studio.devices.some((d) => d.port === %s)" % json.dumps(port),
+            what="the virtual device in the list")
+    page.select_option("#device", port)
+
+
+def test_an_invalid_routine_is_never_pushed(browser, server, vdev):
+    port, flash = vdev
+    rc, out, _ = massager("devices")  # the command lists the running virtual device too
+    assert rc == 0 and port in out
+    before = sorted(os.listdir(flash / "routines"))
+    page = browser.page(server.url)
+    try:
+        _devices_listed(page, port)
+        assert page.locator("#push").is_enabled()
+        bad = _weekly_with(name="mine", steps__3__reps=0)
+        page.fill("#source", bad)
+        sb.wait(page, "() => document.querySelector('#verdict.bad')", what="the verdict")
+        assert page.locator("#push").is_disabled()
+        # Sent anyway, straight to the server: refused with `massager push`'s words.
+        answer = page.evaluate("""async (a) => (await fetch('/api/push', {method: 'POST',
+            headers: {'Content-Type': 'application/json'}, body: JSON.stringify(a)})).text()""",
+                               {"port": port, "text": bad})
+        errors = program.load(bad)[1]
+        assert json.loads(answer) == {"error": "the editor: %s" % errors[0]}
+        assert sorted(os.listdir(flash / "routines")) == before
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_a_routine_edited_in_the_page_is_pushed_plays_on_the_device_and_is_mirrored(
+        browser, server, vdev):
+    port, flash = vdev
+    doc = json.loads(routines.text("daily"))
+    doc.update(name="mine", title="From the studio", color=[10, 200, 30])
+    mine = json.dumps(doc, indent=2)
+    page = browser.page(server.url)
+    try:
+        _devices_listed(page, port)
+        page.fill("#source", mine)
+        page.click("#push")  # at once: what the editor holds is checked and pushed
+        sb.wait(page, "() => document.querySelector('.device-status.good, .device-status.bad')",
+                timeout=120, what="the push")
+        status = page.inner_text("#device-status")
+        assert "mine: installed" in status, status
+        rc, out, err = massager("ls", "-p", port)
+        assert rc == 0 and "From the studio" in out, out + err
+        with open(flash / "routines" / "mine.json", "rb") as f:
+            assert sha(f.read()) == sha(mine.encode("utf-8"))
+
+        # Mirror it, and choose and start it with the page's own buttons: the device's
+        # LED shows the routine's colour once it is chosen, and it plays.
+        page.click("#mirror")
+        sb.wait(page, "() => studio.status && studio.status.state === 'idle'", timeout=60,
+                what="the device idle in the mirror")
+        # daily, weekly, mine: a double press chooses the next one. The first press of each
+        # is held a while: the firmware compiles the routine after the next when the button
+        # goes down in idle, and the virtual device runs its IRQ only after that.
+        box = page.locator("#button").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(2):
+            for hold_ms, gap_ms in ((600, 120), (120, 1200)):
+                page.mouse.down()
+                page.wait_for_timeout(hold_ms)
+                page.mouse.up()
+                page.wait_for_timeout(gap_ms)
+        # (green leads in its colour, red in both built-ins'; the LED shows it dimmed)
+        sb.wait(page, "() => studio.status.state === 'idle' && studio.last.led[1] > "
+                      "2 * studio.last.led[0]", timeout=30,
+                what="the routine's colour on the device's LED: %s"
+                % page.evaluate("() => studio.trace.slice(-8)"))
+        page.click("[data-gesture=short]")
+        sb.wait(page, "() => studio.status.state === 'running' && studio.last.motor > 0 && "
+                      "studio.status.session", timeout=30, what="the routine running")
+        assert page.inner_text("#step-name") == doc["steps"][0]["name"]
+        assert page.inner_text("#state").lower() == "running"
+        page.click("[data-gesture=long]")  # stop it
+        sb.wait(page, "() => studio.status.state === 'idle'", timeout=30, what="the stop")
+        assert page.problems == []
+    finally:
+        page.close()
