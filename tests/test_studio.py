@@ -520,6 +520,14 @@ def test_a_routine_edited_in_the_page_is_pushed_plays_on_the_device_and_is_mirro
         assert page.inner_text("#state").lower() == "running"
         page.click("[data-gesture=long]")  # stop it
         sb.wait(page, "() => studio.status.state === 'idle'", timeout=30, what="the stop")
+        # The device remembers the session: the page reads and draws its history.
+        page.click("#history")
+        sb.wait(page, "() => document.querySelector('.device-status.good, .device-status.bad')"
+                      " && !document.querySelector('#history').disabled", timeout=60,
+                what="the history")
+        table = page.inner_text("#history-table")
+        assert "1 session(s) remembered" in table, page.inner_text("#device-status")
+        assert table.splitlines()[1].split()[-1] == "stopped"
         assert page.problems == []
     finally:
         page.close()
