@@ -134,8 +134,11 @@ def cmd_history(args):
 
 def cmd_devices(args):
     from host_tools import doctor
+    from simulator import registry
 
-    return doctor.devices(candidate_ports(args.port))
+    # Running virtual devices too: a pty is on no USB bus (simulator/registry.py).
+    virtual = [] if args.port else [e["port"] for e in registry.running()]
+    return doctor.devices(candidate_ports(args.port) + virtual)
 
 
 def cmd_plot(args):

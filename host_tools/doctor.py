@@ -175,7 +175,8 @@ def describe(port):
 def devices(ports):
     """Exit status of `massager devices`: 0 when at least one device answered."""
     if not ports:
-        print("no device found (looked for USB vendor ids of MicroPython boards)")
+        print("no device found (looked for USB vendor ids of MicroPython boards and for "
+              "running virtual devices)")
         return 1
     answered = 0
     for port in ports:

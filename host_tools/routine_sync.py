@@ -20,9 +20,13 @@ STORE = Store("/")
 def prepare(refs):
     """[(name, bytes, Program)] for routine files (or built-in names), each validated with
     the firmware's own validator; RoutineError names the file, step and field."""
+    return prepare_data(routines.source(ref) for ref in refs)
+
+
+def prepare_data(sources):
+    """prepare() for [(label, bytes or str)] already read (the studio's editor)."""
     items = []
-    for ref in refs:
-        label, data = routines.source(ref)
+    for label, data in sources:
         if isinstance(data, str):
             data = data.encode("utf-8")
         prog, errors = program.load(data)
@@ -54,8 +58,9 @@ del _s,_b
 """
 
 
-def push(dev, items, out=print):
+def push(dev, items, out=print, progress=None):
     """Install each (name, bytes, Program) on the device; one line per routine.
+    progress(n) after each chunk of n bytes is written.
 
     A routine of one chunk is a single round trip: the check, the write to a temp file and
     the install (hash check, validation, rename) travel together."""
@@ -66,7 +71,8 @@ def push(dev, items, out=print):
                    "print(Store('/').install(%r, %r), %r in routines.NAMES)" % (name, sha, name))
         try:
             answer = dev.write_file(STORE.temp_path(name), data, then=install,
-                                    before=_PRECHECK % (STORE.dir, len(data))).strip()
+                                    before=_PRECHECK % (STORE.dir, len(data)),
+                                    progress=progress).strip()
         except ConnectionLost:
             raise ConnectionLost("connection lost during push of %s: the device has its "
                                  "previous routine or the new one, whole (check with "

@@ -7,13 +7,20 @@
 # at 3900 mV, worked out here from its circuit), and the pinned MicroPython WebAssembly
 # engine from simulator/node_modules. Nothing else is served and the page loads nothing
 # from elsewhere (its Content-Security-Policy says so to the browser).
+#
+# /api/...: the page's device panel (host_tools/studio_device.py): the connected boards and
+# running virtual devices, push (validated here first, progress as JSON lines), the mirror
+# (a virtual device's trace from an offset), its button, the sessions a device remembers.
 import errno
 import http.server
 import json
 import os
 import sys
 import threading
+import urllib.parse
 import webbrowser
+
+from host_tools import studio_device
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -98,9 +105,71 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self._answer(head_only=True)
 
+    def do_POST(self):
+        if not self._local_host():
+            return self._fail(403, "this server answers only to 127.0.0.1 and localhost")
+        # A page from another site can post to 127.0.0.1 too: only this page's own
+        # requests (same origin, JSON, which a plain form cannot send) reach a device.
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != "http://" + self.headers.get("Host", ""):
+            return self._fail(403, "only the studio page may use its devices")
+        if self.headers.get("Content-Type", "").split(";")[0] != "application/json":
+            return self._fail(415, "send JSON")
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+            if not 0 <= length <= 2 * 1024 * 1024:
+                raise ValueError
+            request = json.loads(self.rfile.read(length))
+            port = str(request["port"])
+        except (ValueError, KeyError, TypeError):
+            return self._fail(400, "expected JSON with a port")
+        path = self.path.split("?", 1)[0]
+        if path == "/api/push":
+            return self._push(port, str(request.get("text", "")))
+        if path == "/api/button":
+            edges = request.get("edges")
+            return self._api(lambda: studio_device.press(port, edges) or {"ok": True})
+        return self._fail(404, "not part of the studio: " + self.path)
+
+    def _api(self, work):
+        """Answer with work()'s JSON, or {"error": one line} (the CLI's)."""
+        try:
+            answer = work()
+        except (studio_device.DeviceError, studio_device.RoutineError) as e:
+            answer = {"error": str(e)}
+        except (ValueError, TypeError) as e:
+            answer = {"error": "bad request: %s" % e}
+        self._send_json(answer)
+
+    def _send_json(self, answer):
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self._headers("application/json; charset=utf-8", len(body))
+        self.wfile.write(body)
+
+    def _push(self, port, text):
+        """JSON lines: {"progress": [sent, total]} per chunk, then {"ok": the line
+        `massager push` prints} or {"error": its one-line error}."""
+        self.send_response(200)
+        self._headers("application/x-ndjson; charset=utf-8", None)
+        self.close_connection = True
+
+        def line(obj):
+            self.wfile.write(json.dumps(obj).encode() + b"\n")
+            self.wfile.flush()
+
+        try:
+            line({"ok": studio_device.push(port, text, lambda done, total: line(
+                {"progress": [done, total]}))})
+        except (studio_device.DeviceError, studio_device.RoutineError) as e:
+            line({"error": str(e)})
+
     def _answer(self, head_only):
         if not self._local_host():
             return self._fail(403, "this server answers only to 127.0.0.1 and localhost")
+        path, _, query = self.path.partition("?")
+        if path.startswith("/api/"):
+            return self._get_api(path, urllib.parse.parse_qs(query))
         if self.path.split("?", 1)[0] == "/files.json":
             body = json.dumps(python_files()).encode()
             kind = ".json"
@@ -122,6 +191,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not head_only:
             self.wfile.write(body)
 
+    def _get_api(self, path, query):
+        port = query.get("port", [""])[0]
+        if path == "/api/devices":
+            return self._api(lambda: {"devices": studio_device.devices()})
+        if path == "/api/mirror":
+            def mirror():
+                lines, offset = studio_device.mirror(port, int(query.get("from", ["0"])[0]))
+                return {"lines": lines, "from": offset}
+            return self._api(mirror)
+        if path == "/api/history":
+            return self._api(lambda: studio_device.sessions(port))
+        return self._fail(404, "not part of the studio: " + self.path)
+
     def _local_host(self):
         # A page elsewhere could point a DNS name at 127.0.0.1; such requests are refused.
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
@@ -135,7 +217,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _headers(self, ctype, length):
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(length))
+        if length is None:  # a stream: it ends when the connection closes
+            self.send_header("Connection", "close")
+        else:
+            self.send_header("Content-Length", str(length))
         # Always fresh: a firmware file edited in the tree shows on the next reload.
         self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Security-Policy", POLICY)

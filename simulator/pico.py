@@ -497,6 +497,9 @@ def main(argv=None):
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     console = _Console(pico, motor, led) if sys.stdin.isatty() and sys.stderr.isatty() else None
+    from simulator.registry import Registration
+
+    reg = Registration(pico.port, "rp2040", args.board, pico.press, pins=args.pins).__enter__()
     try:
         if console:
             _interactive(console, stop, log)
@@ -512,6 +515,7 @@ def main(argv=None):
                     print("vdev: %s" % pico.error, file=sys.stderr)
                     return 1
     finally:
+        reg.__exit__()
         pico.stop()
         log.write()
         log.close()

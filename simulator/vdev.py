@@ -767,24 +767,32 @@ def main(argv=None):
     def say(text):
         print("vdev: %s" % text, file=sys.stderr, flush=True)
 
+    from simulator.registry import Registration
+
+    # Listed for `massager devices` and the studio while it runs; its trace feeds the
+    # studio's mirror (a runtime file when --trace is not given).
+    reg = Registration(None, "micropython", args.board, None, trace=args.trace or True)
     try:
-        dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=args.trace,
+        dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=reg.trace,
                             libs=args.lib, board=args.board, battery_mv=args.battery,
                             link=args.link, cpu_slowdown=args.cpu_slowdown,
                             cell=args.cell, usb=not args.unplugged).start()
     except (RuntimeError, OSError) as e:
+        reg.__exit__()  # its trace file goes
         print("vdev: %s" % e, file=sys.stderr)
         return 1
     print(dev.port, flush=True)
     print("vdev: %s (%s port profile, link %s), %s; Ctrl-C to stop" % (
         dev.config["name"], dev.chip.port, args.link, dev.status), file=sys.stderr, flush=True)
     dev.on_status = say  # from now on, a line at each change of the power
+    reg.entry["port"], reg.press = dev.port, dev.press
     try:
-        if sys.stdin.isatty() and sys.stderr.isatty():
-            _keys(dev, stop)
-        else:
-            while not stop.wait(0.5):
-                pass
+        with reg:
+            if sys.stdin.isatty() and sys.stderr.isatty():
+                _keys(dev, stop)
+            else:
+                while not stop.wait(0.5):
+                    pass
     finally:
         dev.stop()
     return 0

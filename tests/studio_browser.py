@@ -1,11 +1,14 @@
 # A real headless browser on the studio page: Debian's chromium driven by Playwright's
 # Python client (its own browser download is not used). Shared by tests/test_studio.py and
 # tests/studio_screenshot.py.
+import hashlib
 import json
 import os
 import shutil
+import struct
 import tempfile
 import time
+import zlib
 
 CHROMIUM = os.environ.get("MASSAGER_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -51,8 +54,10 @@ class Browser:
             self._pw.stop()
             shutil.rmtree(self.profile, ignore_errors=True)
 
-    def page(self, url, viewport=WIDE):
-        """A new tab on the studio, ready; its console errors and requests are recorded."""
+    def page(self, url, viewport=WIDE, keep_edits=False):
+        """A new tab on the studio, ready; its console errors and requests are recorded.
+        It opens on the weekly routine unless keep_edits (the page keeps the editor's text
+        in localStorage, and the profile is shared by every page of a Browser)."""
         page = self.context.new_page()
         page.set_viewport_size(viewport)
         page.problems = []  # console errors and uncaught exceptions
@@ -62,6 +67,10 @@ class Browser:
         page.on("request", lambda r: page.requests.append(r.url))
         page.goto(url)
         wait(page, "() => window.studio && window.studio.ready", what="the page to start")
+        if not keep_edits and page.evaluate("() => localStorage.length"):
+            page.evaluate("() => localStorage.clear()")
+            page.reload()
+            wait(page, "() => window.studio && window.studio.ready", what="the page to start")
         return page
 
 
@@ -119,3 +128,48 @@ def at_a_press(page):
 
 def trace_records(page):
     return [json.loads(line) for line in page.evaluate("() => studio.trace")]
+
+
+# ---- the README's picture ------------------------------------------------------------------
+
+PICTURE_KEY = "massager-studio"  # the PNG text chunk that says what the picture shows
+
+
+def docs_moment(page):
+    """The picture's moment, the same on every run: the weekly routine started at t=0 by a
+    click, time stopped at its first acupressure pulse. Returns what the page shows then
+    (its words, the editor's text by hash, the viewport), which the picture carries."""
+    page.evaluate("() => { studio.freeze(true); studio.restart('0:short'); }")
+    step_to(page, "rec.cue === 'press' && rec.motor > 0")
+    page.evaluate("() => new Promise(requestAnimationFrame)")  # the pulse is drawn
+    return shown(page)
+
+
+def shown(page):
+    words = page.evaluate("""() => ['.device', '.panel', '.editor'].map(
+        (s) => document.querySelector(s).innerText)""")
+    editor = page.input_value("#source").encode("utf-8")
+    return {"viewport": page.viewport_size, "words": words,
+            "editor_sha256": hashlib.sha256(editor).hexdigest()}
+
+
+def png_with_text(png, key, text):
+    """The PNG with a tEXt chunk key=text right after its header chunk."""
+    body = key.encode("latin-1") + b"\0" + text.encode("latin-1")
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(
+        ">I", zlib.crc32(b"tEXt" + body))
+    end = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4  # signature, then IHDR
+    return png[:end] + chunk + png[end:]
+
+
+def png_text(png, key):
+    """The text of the PNG's tEXt chunk `key`, or None."""
+    i = 8
+    while i < len(png):
+        size, kind = struct.unpack(">I4s", png[i:i + 8])
+        if kind == b"tEXt":
+            name, _, value = png[i + 8:i + 8 + size].partition(b"\0")
+            if name == key.encode("latin-1"):
+                return value.decode("latin-1")
+        i += 12 + size
+    return None

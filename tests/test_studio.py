@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import studio_browser as sb
-from helpers import builtin
+from helpers import builtin, massager, sha
 from host_tools import studio
 from massager import program, routine, routines
 from simulator import batch, engines, headless
@@ -180,6 +180,10 @@ def test_page_loads_clean_and_fits_the_screen(browser, server, shots, viewport):
             box = page.locator(part).bounding_box()
             assert box and box["width"] > 0 and box["x"] >= 0 and box["x"] + box["width"] <= \
                 width, part
+        # The state and the figures show without scrolling, on a phone too.
+        for part in ("#state", "#step-name", "#f-left"):
+            box = page.locator(part).bounding_box()
+            assert box["y"] + box["height"] <= viewport["height"], part
         _shot(page, shots, "idle-%dx%d" % (width, viewport["height"]))
         # The face draws every zone the validator accepts.
         drawn = page.evaluate("async () => Object.keys((await import('/studio/face.js')).ZONES)")
@@ -262,9 +266,12 @@ def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device
         sb.press_button(page)
         sb.wait(page, "() => studio.status.state === 'running'", what="the routine to start")
         broken_json = routines.text("weekly").replace('"rounds": 6,', '"rounds": 6,,')
-        for text in (_weekly_with(steps__3__reps=0), broken_json):
+        reps_0 = _weekly_with(steps__3__reps=0)
+        for text, lines in ((reps_0, [_line_of(reps_0, '"reps": 0')]), (broken_json, [])):
             errors = program.load(text)[1]
             assert errors
+            # each with its line: the validator's own where it gives one (a syntax error)
+            errors = ["%s (line %d)" % (e, n) for e, n in zip(errors, lines)] or errors
             page.fill("#source", text)
             sb.wait(page, "() => [...document.querySelectorAll('#problems li')]"
                           ".map((li) => li.textContent).join('\\n') === %s"
@@ -282,7 +289,9 @@ def test_an_invalid_edit_shows_the_validators_words_and_never_reaches_the_device
         sb.wait(page, "() => studio.status.state === 'idle' && studio.deviceText !== %s"
                 % json.dumps(on_device), what="the edit on the device")
         assert page.evaluate("() => studio.deviceText") == mine
-        assert page.inner_text("#verdict") == "valid · on the device"
+        # The device here is the page's own, simulated, and the verdict says so.
+        assert page.inner_text("#verdict") == "valid · playing on the simulated device of " \
+                                              "this page"
         with page.expect_download() as download:
             page.click("#download")
         assert download.value.suggested_filename == "weekly.json"
@@ -311,6 +320,214 @@ def test_a_built_in_or_a_file_plays_to_the_end(browser, server, shots, tmp_path)
         expected = engines.trace(mine, "0:short")
         assert page.evaluate("() => studio.trace") == expected
         _shot(page, shots, "done")
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def _line_of(text, needle):
+    """The 1-based line where `needle` is in `text` (it is there once)."""
+    assert text.count(needle) == 1, needle
+    return text[:text.index(needle)].count("\n") + 1
+
+
+def test_problems_carry_their_line_edits_survive_a_reload_and_a_non_utf8_file_is_refused(
+        browser, server, tmp_path):
+    page = browser.page(server.url)
+    try:
+        bad = _weekly_with(steps__3__reps=0, steps__5__zone="elbow")
+        page.fill("#source", bad)
+        lines = [_line_of(bad, '"reps": 0'), _line_of(bad, '"zone": "elbow"')]
+        errors = program.load(bad)[1]
+        assert len(errors) == 2
+        expected = ["%s (line %d)" % (e, n) for e, n in zip(errors, lines)]
+        sb.wait(page, "() => document.querySelectorAll('#problems li').length === 2",
+                what="the problems")
+        assert page.locator("#problems li").all_inner_texts() == expected
+        # The lines are marked beside the text, and a click on a problem goes to its line.
+        marked = page.locator("#gutter .bad").all_inner_texts()
+        assert sorted(int(n) for n in marked) == sorted(lines)
+        page.click("#problems li >> nth=1")
+        cursor_line = page.evaluate("() => { const s = document.querySelector('#source'); "
+                                    "return s.value.slice(0, s.selectionStart)"
+                                    ".split('\\n').length; }")
+        assert cursor_line == lines[1]
+
+        # The edit is still there after a reload (and still refused).
+        page.reload()
+        sb.wait(page, "() => window.studio && window.studio.ready", what="the reload")
+        assert page.input_value("#source") == bad
+        assert page.evaluate("() => studio.deviceText") == routines.text("weekly")
+        assert page.locator("#problems li").all_inner_texts() == expected
+
+        # A file that is not UTF-8: the CLI's words, and nothing in the editor is lost.
+        latin1 = tmp_path / "latin1.json"
+        latin1.write_bytes(routines.text("daily").replace("Daily", "Caf\u00e9").encode("latin-1"))
+        rc, out, err = massager("validate", str(latin1))
+        cli_words = (out + err).strip()
+        assert rc == 1 and "not UTF-8" in cli_words
+        page.set_input_files("#file", str(latin1))
+        sb.wait(page, "() => document.querySelector('#verdict').textContent"
+                      ".includes('not opened')", what="the refusal")
+        assert page.locator("#problems li").all_inner_texts() == [
+            cli_words.replace(str(latin1), latin1.name)]
+        assert page.input_value("#source") == bad
+        assert page.problems == []
+    finally:
+        page.evaluate("() => localStorage.clear()")
+        page.close()
+
+
+def test_the_space_bar_hint_shows_on_a_keyboard_and_not_on_a_touch_screen(browser, server):
+    page = browser.page(server.url, sb.PHONE)
+    try:
+        assert page.locator(".keys-hint").is_visible()
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+        page.reload()
+        sb.wait(page, "() => window.studio && window.studio.ready", what="the reload")
+        assert page.evaluate("() => matchMedia('(pointer: coarse)').matches")
+        assert not page.locator(".keys-hint").is_visible()
+        assert page.locator("#hints").is_visible()  # the rest of the hint stays
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_the_readmes_picture_shows_what_the_page_shows(browser, server):
+    """docs/studio.png carries what the page showed when it was made; the page of today at
+    the same moment must show the same, or the picture is stale."""
+    with open(os.path.join(ROOT, "docs", "studio.png"), "rb") as f:
+        carried = sb.png_text(f.read(), sb.PICTURE_KEY)
+    assert carried, "docs/studio.png says nothing of what it shows: run make studio-screenshot"
+    page = browser.page(server.url)
+    try:
+        now = sb.docs_moment(page)
+        assert page.problems == []
+    finally:
+        page.close()
+    assert json.loads(carried) == now, "docs/studio.png is stale: run make studio-screenshot"
+
+
+# ---- the page and a virtual device ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vdev(tmp_path_factory):
+    """`massager vdev` with the firmware, listed in a run dir of its own (the studio server
+    of these tests lists what is there): (port, flash dir)."""
+    from test_vdev_firmware import install_firmware
+
+    tmp = tmp_path_factory.mktemp("studio-vdev")
+    flash, run = tmp / "flash", tmp / "run"
+    os.makedirs(flash / "routines")
+    install_firmware(str(flash))
+    old = os.environ.get("MASSAGER_RUN_DIR")
+    os.environ["MASSAGER_RUN_DIR"] = str(run)
+    proc = subprocess.Popen([sys.executable, "-m", "host_tools", "vdev", "--flash", str(flash)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            stdin=subprocess.DEVNULL)
+    try:
+        port = proc.stdout.readline().strip()
+        assert port.startswith("/dev/"), port
+        yield port, flash
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        if old is None:
+            del os.environ["MASSAGER_RUN_DIR"]
+        else:
+            os.environ["MASSAGER_RUN_DIR"] = old
+
+
+def _devices_listed(page, port):
+    page.click("#refresh")
+    sb.wait(page, "() => studio.devices.some((d) => d.port === %s)" % json.dumps(port),
+            what="the virtual device in the list")
+    page.select_option("#device", port)
+
+
+def test_an_invalid_routine_is_never_pushed(browser, server, vdev):
+    port, flash = vdev
+    rc, out, _ = massager("devices")  # the command lists the running virtual device too
+    assert rc == 0 and port in out
+    before = sorted(os.listdir(flash / "routines"))
+    page = browser.page(server.url)
+    try:
+        _devices_listed(page, port)
+        assert page.locator("#push").is_enabled()
+        bad = _weekly_with(name="mine", steps__3__reps=0)
+        page.fill("#source", bad)
+        sb.wait(page, "() => document.querySelector('#verdict.bad')", what="the verdict")
+        assert page.locator("#push").is_disabled()
+        # Sent anyway, straight to the server: refused with `massager push`'s words.
+        answer = page.evaluate("""async (a) => (await fetch('/api/push', {method: 'POST',
+            headers: {'Content-Type': 'application/json'}, body: JSON.stringify(a)})).text()""",
+                               {"port": port, "text": bad})
+        errors = program.load(bad)[1]
+        assert json.loads(answer) == {"error": "the editor: %s" % errors[0]}
+        assert sorted(os.listdir(flash / "routines")) == before
+        assert page.problems == []
+    finally:
+        page.close()
+
+
+def test_a_routine_edited_in_the_page_is_pushed_plays_on_the_device_and_is_mirrored(
+        browser, server, vdev):
+    port, flash = vdev
+    doc = json.loads(routines.text("daily"))
+    doc.update(name="mine", title="From the studio", color=[10, 200, 30])
+    mine = json.dumps(doc, indent=2)
+    page = browser.page(server.url)
+    try:
+        _devices_listed(page, port)
+        page.fill("#source", mine)
+        page.click("#push")  # at once: what the editor holds is checked and pushed
+        sb.wait(page, "() => document.querySelector('.device-status.good, .device-status.bad')",
+                timeout=120, what="the push")
+        status = page.inner_text("#device-status")
+        assert "mine: installed" in status, status
+        rc, out, err = massager("ls", "-p", port)
+        assert rc == 0 and "From the studio" in out, out + err
+        with open(flash / "routines" / "mine.json", "rb") as f:
+            assert sha(f.read()) == sha(mine.encode("utf-8"))
+
+        # Mirror it, and choose and start it with the page's own buttons: the device's
+        # LED shows the routine's colour once it is chosen, and it plays.
+        page.click("#mirror")
+        sb.wait(page, "() => studio.status && studio.status.state === 'idle'", timeout=60,
+                what="the device idle in the mirror")
+        # daily, weekly, mine: a double press chooses the next one. The first press of each
+        # is held a while: the firmware compiles the routine after the next when the button
+        # goes down in idle, and the virtual device runs its IRQ only after that.
+        box = page.locator("#button").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        for _ in range(2):
+            for hold_ms, gap_ms in ((600, 120), (120, 1200)):
+                page.mouse.down()
+                page.wait_for_timeout(hold_ms)
+                page.mouse.up()
+                page.wait_for_timeout(gap_ms)
+        # (green leads in its colour, red in both built-ins'; the LED shows it dimmed)
+        sb.wait(page, "() => studio.status.state === 'idle' && studio.last.led[1] > "
+                      "2 * studio.last.led[0]", timeout=30,
+                what="the routine's colour on the device's LED: %s"
+                % page.evaluate("() => studio.trace.slice(-8)"))
+        page.click("[data-gesture=short]")
+        sb.wait(page, "() => studio.status.state === 'running' && studio.last.motor > 0 && "
+                      "studio.status.session", timeout=30, what="the routine running")
+        assert page.inner_text("#step-name") == doc["steps"][0]["name"]
+        assert page.inner_text("#state").lower() == "running"
+        page.click("[data-gesture=long]")  # stop it
+        sb.wait(page, "() => studio.status.state === 'idle'", timeout=30, what="the stop")
+        # The device remembers the session: the page reads and draws its history.
+        page.click("#history")
+        sb.wait(page, "() => document.querySelector('.device-status.good, .device-status.bad')"
+                      " && !document.querySelector('#history').disabled", timeout=60,
+                what="the history")
+        table = page.inner_text("#history-table")
+        assert "1 session(s) remembered" in table, page.inner_text("#device-status")
+        assert table.splitlines()[1].split()[-1] == "stopped"
         assert page.problems == []
     finally:
         page.close()

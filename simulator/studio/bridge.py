@@ -57,6 +57,14 @@ def check(text):
     return "\n".join(lines)
 
 
+def check_bytes(b64):
+    """The validator's problems (JSON list) with a file's bytes, given as base64: the page
+    sends a file here when it is not UTF-8 text, for the firmware's own words."""
+    import binascii
+
+    return json.dumps(program.load(binascii.a2b_base64(b64.encode()))[1])
+
+
 def _summary(prog):
     steps = [{"name": s.name, "zone": s.zone, "direction": s.direction, "reps": s.reps}
              for s in prog.steps]

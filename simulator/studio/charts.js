@@ -163,3 +163,40 @@ export class RoutinePlot {
     ctx.fillText(`${secs} s per round`, w - 80, this.canvas.clientHeight - 3);
   }
 }
+
+// Minutes of massage per day ({"YYYY-MM-DD": minutes}) over the last `days` days, as bars,
+// with the guide's minute a day as a line (as `massager history --plot` draws it).
+export function drawDays(canvas, perDay, days = 28) {
+  const ctx = fit(canvas);
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  const top = Math.max(2, ...Object.values(perDay));
+  const x0 = 28;
+  const bw = (w - x0) / days;
+  const y = (m) => h - 16 - (m / top) * (h - 24);
+  ctx.font = "10px system-ui, sans-serif";
+  ctx.fillStyle = INK;
+  ctx.fillText(`${top.toFixed(0)} min`, 0, 10);
+  const today = new Date();
+  for (let k = 0; k < days; k++) {
+    const day = new Date(today.getFullYear(), today.getMonth(), today.getDate() - (days - 1 - k));
+    const key = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-` +
+      `${String(day.getDate()).padStart(2, "0")}`;
+    const m = perDay[key] || 0;
+    ctx.fillStyle = "#2a9d8f";
+    ctx.fillRect(x0 + k * bw + 1, y(m), bw - 2, h - 16 - y(m));
+    if (k % 7 === days % 7) {
+      ctx.fillStyle = INK;
+      ctx.fillText(key.slice(5), x0 + k * bw, h - 4);
+    }
+  }
+  ctx.strokeStyle = "#e76f51";
+  ctx.setLineDash([4, 3]);
+  ctx.beginPath();
+  ctx.moveTo(x0, y(1));
+  ctx.lineTo(w, y(1));
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.strokeStyle = GRID;
+  ctx.strokeRect(x0, 8, w - x0, h - 24);
+}

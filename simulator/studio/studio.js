@@ -5,7 +5,7 @@
 // button edge happens at its own virtual ms inside the firmware's driver, however frames
 // slice time, so the page's trace is the one `massager sim --headless` gives.
 import { loadMicroPython } from "/engine/micropython.mjs";
-import { RoutinePlot, StripChart } from "/studio/charts.js";
+import { RoutinePlot, StripChart, drawDays } from "/studio/charts.js";
 import { Face } from "/studio/face.js";
 
 const $ = (id) => document.getElementById(id);
@@ -33,6 +33,7 @@ const GESTURES = {
   hold: [[0, "down"], [3300, "up"]],
 };
 const READ_LIMIT = 1 << 20;  // a file is cut here; the validator then names the real limit
+const SAVED = "massager-studio-routine";  // localStorage: the editor's text survives a reload
 
 const S = {
   bridge: null,
@@ -57,6 +58,7 @@ const S = {
   progress: null,
   plotKey: "",
   shown: {},
+  badLines: null,  // editor lines with a problem
 };
 
 const face = new Face($("face"));
@@ -116,7 +118,7 @@ function record(line) {
 }
 
 function powerUp(text, buttons) {
-  const level = S.status ? S.status.level : -1;
+  const level = S.status && S.status.level !== null ? S.status.level : -1;
   const answer = JSON.parse(py("power_up", text, level));
   if (answer.error) throw new Error(answer.error);
   S.deviceText = text;
@@ -183,19 +185,19 @@ function render() {
     swatch.style.boxShadow = `0 0 14px 3px ${led}`;
     swatch.title = `LED ${led}`;
   }
-  setText("routine", S.routines.map((r, i) => (i === st.selected ? `[${r.name}]` : r.name))
-    .join("  "));
-  showSteps(S.routines[st.selected], session);
+  setText("routine", st.mirrored ? `mirroring ${D.mirror.port}` :
+    S.routines.map((r, i) => (i === st.selected ? `[${r.name}]` : r.name)).join("  "));
+  showSteps(st.mirrored && S.checked ? S.checked.head : S.routines[st.selected], session);
   setText("motor", `${rec.motor} %`);
   setText("cue", rec.cue);
-  setText("f-level", `${st.level + 1}/${S.levels}`);
+  setText("f-level", st.level === null ? "–" : `${st.level + 1}/${S.levels}`);
   if (session) {
     setText("step-name", session.name);
     setText("f-step", `${session.step}/${session.steps}`);
     setText("f-round", `${session.round}/${session.rounds}`);
     setText("f-stroke", session.rep ? `${session.rep}/${session.reps}` : "cue");
-    setText("f-left", clockText(session.left_ms));
-    setText("f-breath", `${(session.breath_ms / 1000).toFixed(1)} s`);
+    setText("f-left", session.left_ms === null ? "–" : clockText(session.left_ms));
+    setText("f-breath", session.breath_ms === null ? "–" : `${(session.breath_ms / 1000).toFixed(1)} s`);
     const side = session.side === "both" ? "both sides" : `${session.side} side`;
     setText("zone-caption", `${session.zone} · ${session.direction} · ${side}`);
   } else {
@@ -205,7 +207,7 @@ function render() {
     setText("zone-caption", "as in a mirror");
   }
   // The finger moves along the stroke over one breath; cues show no finger.
-  if (session && session.rep && st.state === "running") {
+  if (session && session.rep && session.breath_ms && st.state === "running") {
     S.progress = (st.t - S.strokeStart) / session.breath_ms;
   } else if (!session || !session.rep) {
     S.progress = null;
@@ -220,7 +222,8 @@ function render() {
   }
   const hints = HINTS[st.state] || {};
   for (const g of GESTURE_NAMES) setText(`hint-${g}`, hints[g] || "");
-  setText("trace-count", `${S.trace.length} changes · t = ${clockText(st.t)}`);
+  setText("trace-count", `${S.trace.length} changes · t = ${clockText(st.t)}` +
+    (st.mirrored ? " on the device" : ""));
   strip.draw(st.t, Math.min(600000, Math.max(20000, 10000 * S.speed)));
   drawPlotMark(st);
 }
@@ -249,7 +252,7 @@ function showSteps(routine, session) {
 }
 
 function drawPlotMark(st) {
-  const playing = S.checked && S.deviceText === S.checked.text && st.session &&
+  const playing = !st.mirrored && S.checked && S.deviceText === S.checked.text && st.session &&
     S.routines[st.selected].name === S.checked.head.name;
   const current = playing ? { round: st.session.round, step: st.session.step } : null;
   const key = current ? `${current.round}:${current.step}` : "";
@@ -261,6 +264,11 @@ function drawPlotMark(st) {
 
 function tick() {
   try {
+    if (D.mirror) {
+      render();
+      requestAnimationFrame(tick);
+      return;
+    }
     if (S.pending && !ACTIVE.has(S.status.state)) {
       powerUp(S.pending);
       showVerdict();
@@ -278,14 +286,10 @@ function tick() {
 
 function check() {
   const text = $("source").value;
+  try { localStorage.setItem(SAVED, text); } catch (e) { /* storage off or full */ }
   const out = py("check", text).split("\n");
   const head = JSON.parse(out[0]);
-  const problems = $("problems");
-  problems.replaceChildren(...head.errors.map((m) => {
-    const li = document.createElement("li");
-    li.textContent = m;
-    return li;
-  }));
+  showProblems(head.errors.map((m) => withLine(m, text)));
   $("download").disabled = head.errors.length > 0;
   if (head.errors.length) {
     S.checked = null;
@@ -294,16 +298,18 @@ function check() {
     $("verdict").textContent = `${head.errors.length} problem${head.errors.length > 1 ? "s" : ""}` +
       " · the device keeps its routine";
     $("plot").classList.add("stale");
+    updateDeviceButtons();
     return;
   }
   S.checked = { text, head };
+  updateDeviceButtons();
   $("plot").classList.remove("stale");
   plot.set(out.slice(1).map((l) => JSON.parse(l)));
   S.plotKey = "-";
   setText("total", `${head.title} · ${head.total} · ${head.steps.length} steps × ${head.rounds} rounds`);
   S.pending = null;
   if (text !== S.deviceText) {
-    if (S.status && ACTIVE.has(S.status.state)) {
+    if (D.mirror || (S.status && ACTIVE.has(S.status.state))) {
       S.pending = text;
     } else {
       powerUp(text);
@@ -312,11 +318,139 @@ function check() {
   showVerdict();
 }
 
+// The device on this page is simulated: the verdict says so (a real one is pushed to).
 function showVerdict() {
   if (!S.checked) return;
   $("verdict").className = "verdict good";
-  $("verdict").textContent = S.pending ? "valid · plays when this session ends (long press stops)" :
-    S.deviceText === S.checked.text ? "valid · on the device" : "valid";
+  $("verdict").textContent = S.pending ?
+    "valid · the simulated device takes it when this session ends (a long press stops it)" :
+    S.deviceText === S.checked.text ? "valid · playing on the simulated device of this page" :
+      "valid";
+}
+
+// The validator's "path: problem" with the line it is on, as `massager validate` gives it.
+function withLine(message, text) {
+  const said = /\bline (\d+)\b/.exec(message);
+  if (said) return { message, line: Number(said[1]) };
+  const lines = fieldLines(text);
+  if (!lines) return { message, line: null };
+  let path = message.split(": ", 1)[0];
+  while (path && !(path in lines)) path = path.slice(0, Math.max(path.lastIndexOf("."), path.lastIndexOf("["), 0));
+  const line = lines[path] || 1;
+  return { message: `${message} (line ${line})`, line };
+}
+
+// {path: line} for every key and list item of a JSON text, paths as the validator writes
+// them ("steps[3].reps"; "" is the whole routine); null when it is not JSON.
+function fieldLines(text) {
+  try { JSON.parse(text); } catch (e) { return null; }
+  const lines = {};
+  let i = 0;
+  let line = 1;
+  const ws = () => {
+    while (i < text.length && " \t\r\n\ufeff".includes(text[i])) { if (text[i] === "\n") line++; i++; }
+  };
+  const string = () => {  // at the opening quote; returns the decoded string
+    const start = i++;
+    while (text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    i++;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (path) => {
+    ws();
+    if (!(path in lines)) lines[path] = line;
+    const open = text[i];
+    if (open === '"') { string(); return; }
+    if (open !== "{" && open !== "[") {
+      while (i < text.length && !",}] \t\r\n".includes(text[i])) i++;
+      return;
+    }
+    i++;
+    ws();
+    for (let n = 0; text[i] !== "}" && text[i] !== "]"; n++) {
+      let sub;
+      if (open === "{") {
+        const key = string();
+        sub = path ? `${path}.${key}` : key;
+        lines[sub] = line;
+        ws();
+        i++;  // the colon
+      } else {
+        sub = `${path}[${n}]`;
+      }
+      value(sub);
+      ws();
+      if (text[i] === ",") { i++; ws(); }
+    }
+    i++;
+  };
+  value("");
+  return lines;
+}
+
+// The problems under the editor, each with its line marked beside the text; a click on
+// one puts the cursor on its line.
+function showProblems(problems) {
+  S.badLines = new Set(problems.map((p) => p.line).filter((n) => n));
+  $("problems").replaceChildren(...problems.map((p) => {
+    const li = document.createElement("li");
+    li.textContent = p.message;
+    if (p.line) {
+      li.dataset.line = p.line;
+      li.title = `go to line ${p.line}`;
+    }
+    return li;
+  }));
+  drawGutter();
+}
+
+function drawGutter() {
+  const count = $("source").value.split("\n").length;
+  const gutter = $("gutter");
+  const bad = S.badLines || new Set();
+  const key = `${count}:${[...bad].join()}`;
+  if (gutter.dataset.key !== key) {
+    gutter.dataset.key = key;
+    gutter.replaceChildren(...Array.from({ length: count + 1 }, (_, k) => {
+      const div = document.createElement("div");
+      div.textContent = k < count ? String(k + 1) : " ";  // room for a horizontal scrollbar
+      if (bad.has(k + 1)) div.className = "bad";
+      return div;
+    }));
+  }
+  gutter.scrollTop = $("source").scrollTop;
+}
+
+function goToLine(n) {
+  const source = $("source");
+  const lines = source.value.split("\n");
+  const start = lines.slice(0, n - 1).reduce((sum, l) => sum + l.length + 1, 0);
+  source.focus();
+  source.setSelectionRange(start, start + (lines[n - 1] || "").length);
+  const lineHeight = parseFloat(getComputedStyle(source).lineHeight) || 17;
+  source.scrollTop = Math.max(0, (n - 4) * lineHeight);
+  drawGutter();
+}
+
+// A file as the CLI reads it: bytes. Text that is not UTF-8 never reaches the editor; the
+// firmware's validator says where it breaks, in the CLI's words.
+async function openFile(file) {
+  const bytes = new Uint8Array(await file.slice(0, READ_LIMIT).arrayBuffer());
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (e) {
+    let binary = "";
+    for (let k = 0; k < bytes.length; k += 8192) {
+      binary += String.fromCharCode(...bytes.subarray(k, k + 8192));
+    }
+    const errors = JSON.parse(py("check_bytes", btoa(binary)));
+    showProblems(errors.map((m) => ({ message: `${file.name}: ${m}`, line: null })));
+    $("verdict").className = "verdict bad";
+    $("verdict").textContent = `${file.name} was not opened · the editor keeps its text`;
+    return;
+  }
+  load(text);
 }
 
 let checkTimer = 0;
@@ -341,11 +475,222 @@ function download(name, text, type) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
+// ---- devices: boards and virtual devices, through the local server ----------------------
+// (host_tools/studio_device.py: the same code as `massager push` and `massager history`)
+
+const D = { list: [], busy: false, mirror: null };
+
+async function api(path, body) {
+  const r = await fetch(path, body === undefined ? {} : {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error((await r.text()).trim() || `${r.status} ${r.statusText}`);
+  return r.json();
+}
+
+function deviceStatus(text, kind) {
+  $("device-status").textContent = text;
+  $("device-status").className = `device-status ${kind || ""}`;
+}
+
+function chosen() {
+  return D.list.find((d) => d.port === $("device").value) || null;
+}
+
+function deviceLabel(d) {
+  return d.kind === "usb" ? `${d.port} · a board on USB` :
+    `${d.port} · virtual (${d.engine}, ${d.board})`;
+}
+
+async function refreshDevices() {
+  try {
+    D.list = (await api("/api/devices")).devices;
+  } catch (e) {
+    D.list = [];
+    deviceStatus(`cannot list devices: ${e.message}`, "bad");
+  }
+  const keep = $("device").value;
+  $("device").replaceChildren(...(D.list.length ? D.list.map((d) => new Option(deviceLabel(d), d.port)) :
+    [new Option("no device", "")]));
+  if (D.list.some((d) => d.port === keep)) $("device").value = keep;
+  if (D.mirror && !chosen()) mirror(false);
+  describeDevice();
+}
+
+// What the chosen device can do from here, in one line.
+function describeDevice() {
+  const d = chosen();
+  if (!d) {
+    deviceStatus("no device: connect a board by USB or start one with `massager vdev`, then " +
+      "refresh. The page works without one.");
+  } else if (d.kind === "usb") {
+    deviceStatus(`${d.port}: a real board. Push and history work; its button is physical ` +
+      "(press it on the board), and it sends no trace over USB to mirror.");
+  } else {
+    deviceStatus(`${d.port}: a virtual device. Mirror makes the face and the charts follow ` +
+      "it, and the page's button presses its button.");
+  }
+  updateDeviceButtons();
+}
+
+function updateDeviceButtons() {
+  const d = chosen();
+  $("push").disabled = !d || !S.checked || D.busy;  // an invalid routine is never pushed
+  $("push").title = S.checked ? "install the routine in the editor on the device (as massager push)" :
+    "the routine has problems: fix them first";
+  $("mirror").disabled = !d || !d.mirror;
+  $("history").disabled = !d || D.busy;
+}
+
+async function pushRoutine() {
+  const d = chosen();
+  if (S.checked && S.checked.text !== $("source").value) check();  // what the editor holds now
+  if (!d || !S.checked || D.busy) return;
+  const { text, head } = S.checked;
+  D.busy = true;
+  updateDeviceButtons();
+  const bar = $("push-progress");
+  bar.value = 0;
+  bar.hidden = false;
+  deviceStatus(`pushing ${head.name} to ${d.port}…`);
+  try {
+    const r = await fetch("/api/push", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ port: d.port, text }),
+    });
+    if (!r.ok) throw new Error((await r.text()).trim());
+    const reader = r.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    let last = null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+        const message = JSON.parse(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+        if (message.progress) bar.value = message.progress[0] / message.progress[1];
+        else last = message;
+      }
+    }
+    if (!last) throw new Error("no answer from the server");
+    if (last.error) deviceStatus(last.error, "bad");
+    else deviceStatus(`${d.port}: ${last.ok}`, "good");
+  } catch (e) {
+    deviceStatus(`push to ${d.port} failed: ${e.message}`, "bad");
+  } finally {
+    D.busy = false;
+    bar.hidden = true;
+    updateDeviceButtons();
+  }
+}
+
+// Mirror: the face, the figures and the charts show the virtual device's own trace (the
+// firmware's lines, as it writes them); the page's button presses the device's button.
+function mirror(on) {
+  const d = chosen();
+  if (D.mirror) clearTimeout(D.mirror.timer);
+  D.mirror = on && d ? { port: d.port, from: -1, timer: 0 } : null;
+  $("mirror").setAttribute("aria-pressed", String(Boolean(D.mirror)));
+  document.body.classList.toggle("mirroring", Boolean(D.mirror));
+  S.trace = [];
+  S.last = null;
+  S.strokeKey = null;
+  strip.clear();
+  if (D.mirror) {
+    S.status = null;
+    setText("state", "…");
+    pollMirror();
+  } else {
+    powerUp(S.deviceText);  // the page's own simulated device again
+  }
+}
+
+async function pollMirror() {
+  const m = D.mirror;
+  if (!m) return;
+  try {
+    const answer = await api(`/api/mirror?port=${encodeURIComponent(m.port)}&from=${m.from}`);
+    if (D.mirror !== m) return;
+    if (answer.error) {
+      deviceStatus(answer.error, "bad");
+      mirror(false);
+      return;
+    }
+    m.from = answer.from;
+    for (const line of answer.lines) mirrorRecord(line);
+  } catch (e) {
+    deviceStatus(`mirror of ${m.port}: ${e.message}`, "bad");
+  }
+  if (D.mirror === m) m.timer = setTimeout(pollMirror, 120);
+}
+
+function mirrorRecord(line) {
+  let rec;
+  try { rec = JSON.parse(line); } catch (e) { return; }  // not a trace line
+  if (S.last && rec.t < S.last.t) {  // the device started again (a reset): a new trace
+    S.trace = [];
+    S.strokeKey = null;
+    strip.clear();
+  }
+  record(line);
+  // The trace says the state, the step, round and stroke; the names come from the routine
+  // in the editor (the one pushed), where it has that step.
+  const steps = S.checked ? S.checked.head.steps : [];
+  const step = rec.step ? steps[rec.step - 1] || {} : null;
+  S.status = {
+    t: rec.t, state: rec.state, level: null, selected: null, mirrored: true,
+    session: step && rec.round ? {
+      step: rec.step, steps: steps.length || "?", name: step.name || `step ${rec.step}`,
+      zone: step.zone || "", direction: step.direction || "", side: "both",
+      round: rec.round, rounds: S.checked ? S.checked.head.rounds : "?", rep: rec.rep,
+      reps: step.reps || "?", breath_ms: null, left_ms: null,
+    } : null,
+  };
+}
+
+function pressDevice(edges) {
+  const m = D.mirror;
+  api("/api/button", { port: m.port, edges }).then((answer) => {
+    if (answer.error) deviceStatus(answer.error, "bad");
+  }, (e) => deviceStatus(`button of ${m.port}: ${e.message}`, "bad"));
+}
+
+async function showHistory() {
+  const d = chosen();
+  if (!d || D.busy) return;
+  D.busy = true;
+  updateDeviceButtons();
+  deviceStatus(`reading the sessions ${d.port} remembers…`);
+  try {
+    const answer = await api(`/api/history?port=${encodeURIComponent(d.port)}`);
+    if (answer.error) {
+      deviceStatus(answer.error, "bad");
+      return;
+    }
+    $("history-view").hidden = false;
+    $("history-table").textContent = answer.lines.join("\n");
+    drawDays($("history-plot"), answer.per_day);
+    deviceStatus(`${d.port}: ${answer.records.length} session(s) remembered`, "good");
+  } catch (e) {
+    deviceStatus(`history of ${d.port}: ${e.message}`, "bad");
+  } finally {
+    D.busy = false;
+    updateDeviceButtons();
+  }
+}
+
 // ---- wiring ----------------------------------------------------------------------------
 
 function wire() {
   const button = $("button");
   const hand = (ev) => {
+    if (D.mirror) {  // the virtual device's own button
+      button.classList.toggle("down", ev === "down");
+      pressDevice([[0, ev]]);
+      return;
+    }
     clock();
     S.held = ev === "down";
     if (!S.held) S.realtimeUntil = performance.now() + 600;  // the double-press window
@@ -375,7 +720,7 @@ function wire() {
   });
   for (const b of $("gestures").querySelectorAll("button")) {
     b.querySelector("span").id = `hint-${b.dataset.gesture}`;
-    b.addEventListener("click", () => push(GESTURES[b.dataset.gesture]));
+    b.addEventListener("click", () => (D.mirror ? pressDevice : push)(GESTURES[b.dataset.gesture]));
   }
   $("speed").addEventListener("change", () => {
     clock();
@@ -390,7 +735,7 @@ function wire() {
     $("vibrate").addEventListener("change", () => vibrate($("vibrate").checked && S.last ?
       S.last.motor : 0));
   }
-  $("source").addEventListener("input", checkSoon);
+  $("source").addEventListener("input", () => { drawGutter(); checkSoon(); });
   $("builtin").addEventListener("change", () => {
     const name = $("builtin").value;
     $("builtin").value = "";
@@ -399,7 +744,12 @@ function wire() {
   $("file").addEventListener("change", async () => {
     const file = $("file").files[0];
     $("file").value = "";
-    if (file) load(await file.slice(0, READ_LIMIT).text());
+    if (file) await openFile(file);
+  });
+  $("source").addEventListener("scroll", drawGutter);
+  $("problems").addEventListener("click", (e) => {
+    const li = e.target.closest("li[data-line]");
+    if (li) goToLine(Number(li.dataset.line));
   });
   $("download").addEventListener("click", () => {
     if (S.checked) download(`${S.checked.head.name}.json`, S.checked.text, "application/json");
@@ -408,6 +758,11 @@ function wire() {
     download("trace.jsonl", S.trace.map((l) => l + "\n").join(""), "application/x-ndjson");
   });
   window.addEventListener("resize", () => { S.plotKey = "-"; });
+  $("device").addEventListener("change", () => { if (D.mirror) mirror(false); describeDevice(); });
+  $("refresh").addEventListener("click", refreshDevices);
+  $("push").addEventListener("click", pushRoutine);
+  $("mirror").addEventListener("click", () => mirror(!D.mirror));
+  $("history").addEventListener("click", showHistory);
 }
 
 function freeze(on) {
@@ -453,10 +808,15 @@ async function boot() {
   const names = JSON.parse(py("builtin_names"));
   $("builtin").replaceChildren(new Option("load a built-in…", ""),
     ...names.map((n) => new Option(n, n)));
+  let saved = null;
+  try { saved = localStorage.getItem(SAVED); } catch (e) { /* storage off */ }
   const start = names.includes("weekly") ? "weekly" : names[0];
+  // The built-in first: the simulated device starts on it even if the saved text is bad.
   load(py("builtin", start));
+  if (saved !== null && saved !== $("source").value) load(saved);
   S.ready = true;
   requestAnimationFrame(tick);
+  refreshDevices();
 }
 
 // For tests and the curious (the browser console): the device as the page drives it.
@@ -466,6 +826,8 @@ window.studio = {
   get trace() { return S.trace.slice(); },
   get last() { return S.last; },
   get deviceText() { return S.deviceText; },
+  get devices() { return D.list; },
+  get mirroring() { return Boolean(D.mirror); },
   snapshot() { return { t: S.status.t, trace: S.trace.slice() }; },
   restart(buttons) { powerUp(S.deviceText, buttons || ""); render(); },
   freeze,
