@@ -237,7 +237,10 @@ def main(argv=None):
     except RoutineError as e:
         print("massager %s: %s" % (args.command, e), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        # Ctrl-C: one line (with what to do, when the command knows) and the shell's 130.
+        print("massager %s: interrupted%s" % (args.command, ": %s" % e if str(e) else ""),
+              file=sys.stderr)
         return 130
     except BrokenPipeError:
         # e.g. `massager sim --trace - | head`: the reader left; not an error.

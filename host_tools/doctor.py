@@ -9,23 +9,6 @@ from massager import program, routine
 LOW_FLASH = 4 * routine.MAX_BYTES  # room for a few more routines and a firmware update
 NO_ANSWER_S = 3  # `devices` waits this long for each device before "no answer"
 
-_HASHES = """
-import binascii, hashlib
-def _h(p):
-    h = hashlib.sha256()
-    try:
-        with open(p, 'rb') as f:
-            while True:
-                b = f.read(512)
-                if not b:
-                    break
-                h.update(b)
-    except OSError:
-        return None
-    return binascii.hexlify(h.digest()).decode()
-print(repr({p: _h(p) for p in %r}))
-del _h
-"""
 
 
 def check(dev, out=print):
@@ -96,7 +79,7 @@ def _check_firmware(dev, info, board, ok, fix):
     if problem:
         fix(problem + ", then `massager flash`")
         return
-    on_device = _device_hashes(dev, set(built) | set(manifest["files"]))
+    on_device = flash.device_hashes(dev, set(built) | set(manifest["files"]))
     want = {p: flash.sha(data) for p, data in built.items()}
     differ = sorted(p for p in want if on_device.get(p) != want[p])
     stale = sorted(p for p in manifest["files"] if p not in want and on_device.get(p))
@@ -109,12 +92,6 @@ def _check_firmware(dev, info, board, ok, fix):
             version, len(names), ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")))
     else:
         ok("firmware %s, %d files match the repo" % (version, len(want)))
-
-
-def _device_hashes(dev, paths):
-    import ast
-
-    return ast.literal_eval(dev.exec(_HASHES % sorted(paths)).strip().splitlines()[-1])
 
 
 def _check_routines(dev, info, ok, fix):
@@ -153,7 +130,9 @@ def describe(port):
         with Device(port, timeout=NO_ANSWER_S) as dev:
             info = probe(dev)
     except DeviceError as e:
-        return "%s  no answer (%s)" % (port, e), False
+        text = str(e)
+        return "%s  %s" % (port, text if text.startswith("no answer") else
+                           "no answer (%s)" % text), False
     board = flash.device_board(info) or "no board.json"
     firmware = "firmware %s" % info["version"] if info["version"] else "no firmware"
     names = sorted(routine_files(info))

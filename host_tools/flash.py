@@ -249,6 +249,32 @@ def device_files(dev):
     return dict(ast.literal_eval(dev.exec(code).strip().splitlines()[-1]))
 
 
+_HASHES = """
+import binascii, hashlib
+def _h(p):
+    h = hashlib.sha256()
+    try:
+        with open(p, 'rb') as f:
+            while True:
+                b = f.read(512)
+                if not b:
+                    break
+                h.update(b)
+    except OSError:
+        return None
+    return binascii.hexlify(h.digest()).decode()
+print(repr({p: _h(p) for p in %r}))
+del _h
+"""
+
+
+def device_hashes(dev, paths):
+    """{path: sha256 hex or None} of files on the device, hashed there."""
+    import ast
+
+    return ast.literal_eval(dev.exec(_HASHES % sorted(paths)).strip().splitlines()[-1])
+
+
 def read_manifest(info):
     try:
         m = json.loads(info["manifest"])
@@ -336,6 +362,12 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
     info = probe(dev)
     on_device = device_files(dev)
     changed, stale = plan(info, built, on_device)
+    # Files the manifest does not vouch for but whose size fits (an interrupted flash
+    # copied them, then forgot them on purpose): hash them there, copy only what differs.
+    unsure = [p for p in changed if on_device.get(p) == len(built[p])]
+    if unsure:
+        same = device_hashes(dev, unsure)
+        changed = [p for p in changed if same.get(p) != sha(built[p])]
     board_changed = info["board_json"] != config_bytes.decode("utf-8")
     manifest = read_manifest(info) or {"files": {}}
     meta_changed = (manifest.get("version"), manifest.get("board")) != (version, board)
@@ -365,16 +397,22 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
         dev.write_file(MANIFEST, manifest_text(keep, version, board).encode(),
                        tmp=MANIFEST + ".tmp")
         bar = Progress(len(changed), nbytes, tty, out)
-        for p in changed:
-            dev.write_file(p, built[p], tmp=p + ".tmp", progress=bar.chunk)
-            bar.file(p, len(built[p]))
-        bar.end()
-        if stale:
-            dev.exec("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
-                     "  pass" % (stale,))
-        if board_changed:
-            dev.write_file("/board.json", config_bytes, tmp="/board.json.tmp")
-        dev.write_file(MANIFEST, text.encode(), tmp=MANIFEST + ".tmp")
+        try:
+            for p in changed:
+                dev.write_file(p, built[p], tmp=p + ".tmp", progress=bar.chunk)
+                bar.file(p, len(built[p]))
+            bar.end()
+            if stale:
+                dev.exec("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
+                         "  pass" % (stale,))
+            if board_changed:
+                dev.write_file("/board.json", config_bytes, tmp="/board.json.tmp")
+            dev.write_file(MANIFEST, text.encode(), tmp=MANIFEST + ".tmp")
+        except KeyboardInterrupt:
+            if tty:
+                out.write("\n")
+            raise KeyboardInterrupt("the firmware on %s is partly copied and stays stopped: "
+                                    "run `massager flash` again" % dev.port) from None
         dev.writing_firmware = False
     return "%s %s on %s: %s copied (%s), %d removed, %d unchanged%s" % (
         board, version, dev.port, _files(len(changed)), kb(nbytes), len(stale),
