@@ -264,7 +264,7 @@ def _literal(chunk):
 _PROBE = """
 import os, sys, json
 def _probe():
-    r = {'mpy': getattr(sys.implementation, '_mpy', 0),
+    r = {'mpy': getattr(sys.implementation, '_mpy', 0), 'platform': sys.platform,
          'micropython': '.'.join(str(v) for v in sys.implementation.version[:3])}
     def text(p):
         try:

@@ -50,15 +50,24 @@ def check(dev, out=print):
 
 
 def _flash_advice(info):
-    # Plain `flash` sets up the default board; say so only when that one can fit.
-    native = flash.native_arch(info)
-    fits = [b for b in flash.board_names() if native in (None, flash.board_config(b)[0]["arch"])]
-    if flash.DEFAULT_BOARD in fits:
-        others = [b for b in fits if b != flash.DEFAULT_BOARD]
-        return "run `massager flash` (a %s board%s)" % (
-            flash.DEFAULT_BOARD, "; another: add --board %s" % "|".join(others) if others else "")
-    return "run `massager flash --board NAME` (boards for %s: %s)" % (
-        native, ", ".join(fits) or "none in boards/")
+    # Plain `flash` picks the board the device fits; say --board when it cannot.
+    fits = flash.fitting_boards(info)
+    try:
+        board = flash.pick_board(info)
+    except DeviceError:
+        return "run `massager flash --board NAME` (boards for %s: %s)" % (
+            flash.native_arch(info) or info.get("platform"), ", ".join(fits) or
+            "none in boards/")
+    others = [b for b in fits if b != board]
+    return "run `massager flash` (a %s board%s)" % (
+        board, "; another: add --board %s" % "|".join(others) if others else "")
+
+
+def _board_or_default(info):
+    try:
+        return flash.pick_board(info)
+    except DeviceError:
+        return flash.DEFAULT_BOARD
 
 
 def _check_firmware(dev, info, board, ok, fix):
@@ -72,7 +81,7 @@ def _check_firmware(dev, info, board, ok, fix):
         fix("no firmware manifest (never flashed, or the last flash was interrupted): run "
             "`massager flash`")
         return
-    name = board if board in flash.board_names() else flash.DEFAULT_BOARD
+    name = board if board in flash.board_names() else _board_or_default(info)
     config, _ = flash.board_config(name)
     built = flash.build(config["arch"])
     problem = flash.mpy_problem(info, built)

@@ -40,6 +40,38 @@ def native_arch(info):
     return ARCHS[n - 1] if 0 < n <= len(ARCHS) else None
 
 
+# The MicroPython port (sys.platform) each board arch runs: a device that reports no native
+# arch is matched by its port alone.
+ARCH_PORTS = {"armv6m": "rp2", "xtensawin": "esp32"}
+
+
+def fitting_boards(info):
+    """The boards in boards/ that fit the device: same native arch (sys.implementation._mpy),
+    else same port (sys.platform); every board when the device says neither."""
+    native, platform = native_arch(info), info.get("platform")
+    names = board_names()
+    if native:
+        return [b for b in names if board_config(b)[0]["arch"] == native]
+    if platform in ARCH_PORTS.values():
+        return [b for b in names if ARCH_PORTS.get(board_config(b)[0]["arch"]) == platform]
+    return names
+
+
+def pick_board(info):
+    """The board for a device with no /board.json: the only one of its port that fits, else
+    the default when it fits; DeviceError naming the candidates otherwise."""
+    fits = fitting_boards(info)
+    if len(fits) == 1:
+        return fits[0]
+    if DEFAULT_BOARD in fits:
+        return DEFAULT_BOARD
+    raise DeviceError("pick the board with --board: %s" % (
+        "the device is %s (%s), boards for it: %s" % (
+            info.get("platform"), native_arch(info), ", ".join(fits)) if fits else
+        "no board in boards/ is for this device (%s, %s)" % (info.get("platform"),
+                                                             native_arch(info))))
+
+
 def board_names():
     try:
         return sorted(d for d in os.listdir(BOARDS)
@@ -205,7 +237,7 @@ def _state():
                 return f.read()
         except OSError:
             return None
-    r = {'mpy': getattr(sys.implementation, '_mpy', 0),
+    r = {'mpy': getattr(sys.implementation, '_mpy', 0), 'platform': sys.platform,
          'micropython': '.'.join(str(v) for v in sys.implementation.version[:3])}
     try:
         import massager
@@ -343,7 +375,7 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
     if board and recorded and board != recorded and not force:
         raise DeviceError("board mismatch: the device is set up as %s (/board.json), not %s; "
                           "add --force to change it" % (recorded, board))
-    board = board or recorded or DEFAULT_BOARD
+    board = board or recorded or pick_board(state)
     config, config_bytes = board_config(board)
     built = build(config["arch"])
     check_device(state, built, board, config)
