@@ -37,13 +37,13 @@ def cmd_validate(args):
         try:
             label, prog, errors = routines.check(ref)
         except RoutineError as e:
-            print(e)
+            print(e, file=sys.stderr)
             bad += 1
             continue
         if errors:
             bad += 1
             for problem in errors:
-                print("%s: %s" % (label, problem))
+                print("%s: %s" % (label, problem), file=sys.stderr)
         elif not args.quiet:
             print("%s: ok, %s, %d steps x %d rounds" % (
                 label, _clock(prog.total_ms), len(prog.steps), prog.rounds))
