@@ -54,8 +54,9 @@ def detected_ports():
 
 
 def candidate_ports(ports):
-    """The ports given with --port (used as is, e.g. a vdev pty), else the detected ones."""
-    return list(ports) if ports else detected_ports()
+    """The ports given with --port (used as is, e.g. a vdev pty; each once), else the
+    detected ones."""
+    return list(dict.fromkeys(ports)) if ports else detected_ports()
 
 
 def pick_port(ports):

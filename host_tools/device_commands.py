@@ -37,7 +37,7 @@ def _each_device(args, work, soft_reset=True):
             print("%s: ok: %s" % (port, "; ".join(lines) or "nothing to do"))
         except DeviceError as e:
             failed += 1
-            print("%s: FAILED: %s" % (port, e))
+            print("%s: FAILED: %s" % (port, e), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -74,11 +74,13 @@ def cmd_ls(args):
     from host_tools import routine_sync
 
     with Device(pick_port(args.port)) as dev:
-        rows = routine_sync.listing(dev)
+        rows, firmware = routine_sync.listing(dev)
     widths = [max([len(r[i]) for r in rows] + [1]) for i in range(4)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + (
             "  " + row[4] if row[4] else ""))
+    if not firmware:
+        raise DeviceError("no massager firmware on %s: run `massager flash`" % dev.port)
     return 0
 
 

@@ -2,6 +2,8 @@
 #
 # Doctor hashes the firmware files on the device itself rather than trusting the manifest:
 # a file changed behind flash's back (mpremote cp, a mip install) shows up too.
+import sys
+
 from host_tools import flash
 from host_tools.device import Device, DeviceError, kb, probe, routine_files
 from massager import program, routine
@@ -153,12 +155,13 @@ def describe(port):
 def devices(ports):
     """Exit status of `massager devices`: 0 when at least one device answered."""
     if not ports:
-        print("no device found (looked for USB vendor ids of MicroPython boards)")
+        print("massager devices: no device found (looked for USB vendor ids of MicroPython "
+              "boards)", file=sys.stderr)
         return 1
     answered = 0
     for port in ports:
         line, ok = describe(port)
-        print(line)
+        print(line, file=sys.stdout if ok else sys.stderr)  # a port that fails: a problem
         answered += ok
     return 0 if answered else 1
 

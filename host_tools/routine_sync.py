@@ -153,7 +153,8 @@ del _n, _p
 
 
 def listing(dev):
-    """Rows (name, title, duration, size, note) of the routines on the device."""
+    """(rows (name, title, duration, size, note) of the routines on the device, whether
+    its firmware is there)."""
     info = probe(dev)
     rows = []
     user = routine_files(info)
@@ -171,13 +172,12 @@ def listing(dev):
         rows.append((name, prog.title if prog else "?",
                      clock_text(prog.total_ms) if prog else "?", kb(user[name]), note))
     if info["builtins"] is None:
-        rows.append(("", "", "", "", "no massager firmware: run `massager flash`"))
-        return rows
+        return rows, False
     for line in dev.exec(_BUILTINS).splitlines():
         name, title, ms = json.loads(line)
         if name not in user:
             rows.append((name, title or "?", clock_text(ms) if ms else "?", "-", "built-in"))
-    return rows
+    return rows, True
 
 
 def remove(dev, name):

@@ -209,3 +209,17 @@ def test_vdev_bad_arguments_name_the_option_and_exit_2(args, message):
     assert r.returncode == 2
     assert_clean(r)
     assert message in r.stderr.splitlines()[-1], r.stderr
+
+
+def test_ctrl_c_on_piped_sim_is_one_line_on_stderr_and_exit_130():
+    import signal
+
+    p = subprocess.Popen([sys.executable, "-m", "host_tools", "sim", "weekly"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    assert p.stdout.readline().strip()  # the live view is running (plain progress lines)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err == "massager sim: interrupted\n"
+    assert "Traceback" not in out
