@@ -75,13 +75,36 @@ def cmd_ls(args):
 
     with Device(pick_port(args.port)) as dev:
         rows, firmware = routine_sync.listing(dev)
-    widths = [max([len(r[i]) for r in rows] + [1]) for i in range(4)]
+    widths = [max([_cells(r[i]) for r in rows] + [1]) for i in range(4)]
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + (
+        print("  ".join(c + " " * (w - _cells(c)) for c, w in zip(row, widths)).rstrip() + (
             "  " + row[4] if row[4] else ""))
     if not firmware:
         raise DeviceError("no massager firmware on %s: run `massager flash`" % dev.port)
     return 0
+
+
+def _cells(text):
+    """Terminal columns `text` takes: 2 for a wide character (most emoji, CJK), 0 for a
+    joiner, variation selector or combining mark (East Asian Width, UAX 11)."""
+    import unicodedata
+
+    n = 0
+    joined = False  # after a zero-width joiner: this character joins the previous glyph
+    last = 0  # columns of the last glyph
+    for c in text:
+        if c == "\ufe0f" and last == 1 and not joined:  # emoji presentation: wide
+            n, last = n + 1, 2
+        if c == "\u200d":
+            joined = True
+        if unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        if joined:
+            joined = False
+            continue
+        last = 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+        n += last
+    return n
 
 
 def cmd_rm(args):

@@ -2,6 +2,7 @@
 #
 # A push never leaves a half-written routine: the bytes go to /routines/.<name>.tmp, and the
 # firmware's Store.install() checks their hash, validates them and renames them into place.
+import binascii
 import hashlib
 import json
 import os
@@ -110,7 +111,9 @@ def pull(dev, name, dest, force=False):
     except ConnectionLost:
         raise
     except DeviceError:
-        raise DeviceError(_missing(dev, name)) from None
+        data = _builtin(dev, name)  # a routine to start from: the firmware's own
+        if data is None:
+            raise DeviceError(_missing(dev, name)) from None
     if dest == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -125,6 +128,24 @@ def pull(dev, name, dest, force=False):
             os.remove(tmp)
         raise DeviceError("%s: cannot write: %s" % (dest, e.strerror or e)) from None
     return data
+
+
+_BUILTIN_TEXT = """import binascii
+from massager import routines
+print(binascii.b2a_base64(routines.text(%r).encode()).decode() if %r in routines.NAMES
+      else '-')
+"""
+
+
+def _builtin(dev, name):
+    """The JSON of the device firmware's built-in routine `name`, or None."""
+    try:
+        out = dev.exec(_BUILTIN_TEXT % (name, name)).strip()
+    except ConnectionLost:
+        raise
+    except DeviceError:  # no firmware
+        return None
+    return None if out == "-" else binascii.a2b_base64(out)
 
 
 def _missing(dev, name):

@@ -113,5 +113,10 @@ def load(ref):
     return prog
 
 
+def count(n, word, plural=None):
+    """"1 step", "2 steps": a number and its noun, agreed."""
+    return "%d %s" % (n, word if n == 1 else plural or word + "s")
+
+
 def builtins():
     return [load(name) for name in builtin.NAMES]

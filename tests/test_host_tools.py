@@ -5,6 +5,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -439,3 +440,24 @@ def test_plot_svg_and_bad_output(tmp_path):
     assert (tmp_path / "d.svg").read_text().lstrip().startswith("<?xml")
     rc, _, err = run("plot", "daily", "-o", tmp_path / "d.pdf")
     assert rc == 1 and "must end in .png or .svg" in err
+
+
+def test_pull_a_builtin_to_start_from_and_ls_columns_with_a_joined_emoji(dev, flashed,
+                                                                         tmp_path):
+    rc, out, err = run("pull", "weekly", "-o", tmp_path / "mine.json", "-p", dev.port)
+    assert rc == 0, err
+    assert (tmp_path / "mine.json").read_bytes() == routines.builtin.text("weekly").encode()
+    doc = json.loads((tmp_path / "mine.json").read_text())
+    doc.update(name="calm", title="💆\u200d♀️ Calm", rounds=1, steps=doc["steps"][:1])
+    (tmp_path / "calm.json").write_text(json.dumps(doc, ensure_ascii=False))
+    rc, out, err = run("push", tmp_path / "calm.json", "-p", dev.port)
+    assert rc == 0, err
+    rc, out, _ = run("ls", "-p", dev.port)
+    rows = out.splitlines()
+    assert [r.split()[0] for r in rows] == ["calm", "daily", "weekly"]
+    # the durations line up on a terminal: the emoji sequence takes 2 columns
+    from host_tools.device_commands import _cells
+
+    starts = [_cells(r[:re.search(r"\d+:\d\d", r).start()]) for r in rows]
+    assert len(set(starts)) == 1, rows
+    assert _cells("💆\u200d♀️ Calm") == 7  # the emoji as one wide glyph, as terminals draw it
