@@ -143,7 +143,7 @@ def test_titles_and_step_names_must_print():
     assert errors_of(json.dumps(doc, ensure_ascii=False)) == [
         "steps[1].name: character 5 is \\U000e0041, an invisible or control character"]
     # Letters, marks, symbols, emoji and spaces of every width print.
-    for fine in ("Massage du visage – été", "Soin\u00a0: 5 min", "目元のマッサージ",
+    for fine in ("Massage du visage – été", "💆‍♀️ Calm", "Soin\u00a0: 5 min", "目元のマッサージ",
                  "Massage \U0001f338 du soir", "e\u0301te\u0301", "\u0645\u0633\u0627\u062c"):
         assert errors_of(json.dumps(routine_doc(title=fine), ensure_ascii=False)) == [], fine
 
