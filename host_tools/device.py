@@ -24,8 +24,11 @@ MICROPYTHON_VIDS = (0x2E8A, 0x303A, 0x10C4, 0x1A86, 0x0403, 0xF055)
 CHUNK = 2048  # bytes per write command: small enough for an RP2040 heap, few round trips
 ANSWER_TIMEOUT = 10  # seconds a device may stay silent in the middle of a reply
 RAW_REPL_ATTEMPTS = 2  # tries at the raw REPL once the device has answered
-SILENT_S = 2.5  # a port that says nothing at all for this long is given up on
-NOTICE_S = 1.0  # after this long without an answer, say what we are waiting for
+# A port that says nothing at all for this long is given up on: a board answers Ctrl-C at
+# once, or within its boot (about 1 s for the firmware on an RP2040; 2 s on the emulated
+# one, which runs slower than the chip).
+SILENT_S = 5
+KNOCK_S = 1.0  # Ctrl-C again after this long without an answer (and say we wait)
 # Ctrl-C (stops running code, ends a raw-paste or paste), Ctrl-B (friendly REPL, which
 # prints its banner): every state a device can be left in answers these.
 RECOVER = b"\r\x03\x03\x02"
@@ -97,9 +100,10 @@ def _last_line(text):
 class Device:
     """`with Device(port) as dev:` -> raw REPL on the device, closed (and reset) at exit."""
 
-    def __init__(self, port, timeout=None, soft_reset=True):
+    def __init__(self, port, timeout=None, soft_reset=True, silent=None):
         self.port = port
         self.timeout = timeout or ANSWER_TIMEOUT
+        self.silent = min(silent or SILENT_S, self.timeout)  # see _wake
         self.soft_reset = soft_reset
         # Every command leaves the firmware running again: a soft reset in the friendly
         # REPL runs main.py (mpremote alone would leave the board at its REPL). Not after
@@ -147,17 +151,20 @@ class Device:
         """Make the device say something, whatever state a killed host left it in
         (running code, raw REPL, raw-paste, paste mode): Ctrl-C stops code and ends a
         paste, Ctrl-B leaves the raw REPL with a banner. A port that stays silent is given
-        up on after SILENT_S, with a word on stderr while it waits."""
-        self._write(RECOVER)
+        up on after self.silent, with a word on stderr while it waits."""
         port = self._t.serial
-        wait = min(SILENT_S, self.timeout)
-        port.timeout = min(NOTICE_S, wait)
-        heard = port.read(1)
-        if not heard and wait > NOTICE_S:
-            print("massager: waiting for %s to answer..." % self.port, file=sys.stderr,
-                  flush=True)
-            port.timeout = wait - NOTICE_S
+        wait = self.silent
+        heard, waited = b"", 0
+        while not heard and waited < wait:
+            # Knock again each time: a board that is booting (a soft reset restarts its
+            # USB) drops what came before it was ready.
+            self._write(RECOVER)
+            port.timeout = min(KNOCK_S, wait - waited)
             heard = port.read(1)
+            waited += port.timeout
+            if not heard and waited == KNOCK_S:
+                print("massager: waiting for %s to answer..." % self.port, file=sys.stderr,
+                      flush=True)
         port.timeout = self.timeout
         if not heard:
             self.close()

@@ -9,7 +9,7 @@ from host_tools.device import Device, DeviceError, kb, probe, routine_files
 from massager import program, routine
 
 LOW_FLASH = 4 * routine.MAX_BYTES  # room for a few more routines and a firmware update
-NO_ANSWER_S = 3  # `devices` waits this long for each device before "no answer"
+NO_ANSWER_S = 3  # `devices` gives up on a port silent for this long: "no answer"
 
 
 
@@ -138,7 +138,7 @@ def run(dev):
 def describe(port):
     """(one line about the device on `port`, whether it answered)."""
     try:
-        with Device(port, timeout=NO_ANSWER_S) as dev:
+        with Device(port, silent=NO_ANSWER_S) as dev:
             info = probe(dev)
     except DeviceError as e:
         text = str(e)

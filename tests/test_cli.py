@@ -238,7 +238,7 @@ def test_a_silent_port_says_it_waits_then_gives_up_with_what_to_do():
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.splitlines() == [
         "massager: waiting for %s to answer..." % port,
-        "massager ls: no answer from %s in 2.5 s: not a MicroPython board, or it hangs: "
+        "massager ls: no answer from %s in 5 s: not a MicroPython board, or it hangs: "
         "press its reset button or unplug and replug it (a virtual device: restart "
         "`massager vdev`), then try again" % port]
 
