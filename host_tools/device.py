@@ -151,7 +151,8 @@ class Device:
         """Make the device say something, whatever state a killed host left it in
         (running code, raw REPL, raw-paste, paste mode): Ctrl-C stops code and ends a
         paste, Ctrl-B leaves the raw REPL with a banner. A port that stays silent is given
-        up on after self.silent, with a word on stderr while it waits."""
+        up on after self.silent, with a word on a terminal's stderr while it waits (a
+        script gets only the one line of the error)."""
         port = self._t.serial
         wait = self.silent
         heard, waited = b"", 0
@@ -162,7 +163,7 @@ class Device:
             port.timeout = min(KNOCK_S, wait - waited)
             heard = port.read(1)
             waited += port.timeout
-            if not heard and waited == KNOCK_S:
+            if not heard and waited == KNOCK_S and sys.stderr.isatty():  # for a person:
                 print("massager: waiting for %s to answer..." % self.port, file=sys.stderr,
                       flush=True)
         port.timeout = self.timeout
