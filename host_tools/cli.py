@@ -38,16 +38,17 @@ def cmd_validate(args):
         try:
             label, prog, errors = routines.check(ref)
         except RoutineError as e:
-            print(e)
+            print(e, file=sys.stderr)
             bad += 1
             continue
         if errors:
             bad += 1
             for problem in errors:
-                print("%s: %s" % (label, problem))
+                print("%s: %s" % (label, problem), file=sys.stderr)
         elif not args.quiet:
-            print("%s: ok, %s, %d steps x %d rounds" % (
-                label, _clock(prog.total_ms), len(prog.steps), prog.rounds))
+            print("%s: ok, %s, %s x %s" % (
+                label, _clock(prog.total_ms), routines.count(len(prog.steps), "step"),
+                routines.count(prog.rounds, "round")))
     return 1 if bad else 0
 
 
@@ -68,6 +69,9 @@ def cmd_sim(args):
         script = parse_buttons(args.buttons or ("" if live_on_terminal else DEFAULT_BUTTONS))
     except ValueError as e:
         raise UsageError(str(e)) from None
+    if args.speed is not None and args.headless:
+        raise UsageError("--speed is for the live view: --headless runs at full speed")
+    args.speed = 1.0 if args.speed is None else args.speed
     if args.speed <= 0:
         raise UsageError("--speed must be above 0, got %g" % args.speed)
     if args.until is not None and (args.until < 0 or not args.headless):
@@ -160,10 +164,17 @@ def _clock(ms):
     return clock_text(ms)
 
 
+def _version():
+    from host_tools.flash import firmware_version
+
+    return "massager %s" % firmware_version()
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="massager", description="Routines, simulator and device tools for massager.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("validate", help="check routine files (exit 1 on any problem)")
@@ -184,7 +195,7 @@ def build_parser():
                    help="button events MS:EVENT,... in time order, EVENT down, up, short, "
                         "double or long (default: --headless and piped output start the "
                         "routine at 0; the live view waits for you)")
-    p.add_argument("--speed", type=float, default=1.0, help="live view time scale (default 1)")
+    p.add_argument("--speed", type=float, help="live view time scale (default 1)")
     p.add_argument("--engine", choices=("cpython", "micropython", "rp2040"),
                    default="cpython",
                    help="headless: run the firmware on CPython (default), on real "
@@ -259,7 +270,10 @@ def main(argv=None):
     except RoutineError as e:
         print("massager %s: %s" % (args.command, e), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        # Ctrl-C: one line (with what to do, when the command knows) and the shell's 130.
+        print("massager %s: interrupted%s" % (args.command, ": %s" % e if str(e) else ""),
+              file=sys.stderr)
         return 130
     except BrokenPipeError:
         # e.g. `massager sim --trace - | head`: the reader left; not an error.

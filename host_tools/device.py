@@ -8,6 +8,7 @@ import contextlib
 import inspect
 import io
 import os
+import sys
 
 import serial
 import serial.tools.list_ports
@@ -22,7 +23,19 @@ from massager import store
 MICROPYTHON_VIDS = (0x2E8A, 0x303A, 0x10C4, 0x1A86, 0x0403, 0xF055)
 CHUNK = 2048  # bytes per write command: small enough for an RP2040 heap, few round trips
 ANSWER_TIMEOUT = 10  # seconds a device may stay silent in the middle of a reply
-RAW_REPL_ATTEMPTS = 2  # tries at the raw REPL before "no raw REPL" (a silent port: 2x)
+RAW_REPL_ATTEMPTS = 2  # tries at the raw REPL once the device has answered
+# A port that says nothing at all for this long is given up on: a board answers Ctrl-C at
+# once, or within its boot (about 1 s for the firmware on an RP2040; 2 s on the emulated
+# one, which runs slower than the chip).
+SILENT_S = 5
+KNOCK_S = 1.0  # Ctrl-C again after this long without an answer (and say we wait)
+# Ctrl-C (stops running code, ends a raw-paste or paste), Ctrl-B (friendly REPL, which
+# prints its banner): every state a device can be left in answers these.
+RECOVER = b"\r\x03\x03\x02"
+SILENT_ADVICE = ("not a MicroPython board, or it hangs: press its reset button or unplug "
+                 "and replug it (a virtual device: restart `massager vdev`), then try again")
+STUCK_ADVICE = ("a program on it ignores Ctrl-C: press its reset button or unplug and "
+                "replug it (a virtual device: restart `massager vdev`), then try again")
 # The firmware's own rename-over-a-file rule, sent as code: it must work before the
 # firmware is on the device (flash writes through it).
 _REPLACE_FILE = "import os\n" + inspect.getsource(store.replace_file)
@@ -44,8 +57,9 @@ def detected_ports():
 
 
 def candidate_ports(ports):
-    """The ports given with --port (used as is, e.g. a vdev pty), else the detected ones."""
-    return list(ports) if ports else detected_ports()
+    """The ports given with --port (used as is, e.g. a vdev pty; each once), else the
+    detected ones."""
+    return list(dict.fromkeys(ports)) if ports else detected_ports()
 
 
 def pick_port(ports):
@@ -86,9 +100,10 @@ def _last_line(text):
 class Device:
     """`with Device(port) as dev:` -> raw REPL on the device, closed (and reset) at exit."""
 
-    def __init__(self, port, timeout=None, soft_reset=True):
+    def __init__(self, port, timeout=None, soft_reset=True, silent=None):
         self.port = port
         self.timeout = timeout or ANSWER_TIMEOUT
+        self.silent = min(silent or SILENT_S, self.timeout)  # see _wake
         self.soft_reset = soft_reset
         # Every command leaves the firmware running again: a soft reset in the friendly
         # REPL runs main.py (mpremote alone would leave the board at its REPL). Not after
@@ -114,6 +129,7 @@ class Device:
         # mpremote reads a pty with blocking read(1): a silent one would hang it forever.
         # Bounded reads let its own timeouts (self.timeout of silence) apply.
         self._t.serial.timeout = self.timeout
+        self._wake()
         # A board that is still booting (every command ends with a soft reset, and the
         # firmware compiles its routines at start) can drop the Ctrl-A that follows
         # mpremote's Ctrl-C: the USB stack flushes what came with the Ctrl-C. Ask again.
@@ -127,8 +143,9 @@ class Device:
             except (TransportError, serial.SerialException, OSError):
                 if attempt == RAW_REPL_ATTEMPTS - 1 or not os.path.exists(self.port):
                     self.close()
-                    raise DeviceError("device busy or not MicroPython: no raw REPL on %s" %
-                                      self.port) from None
+                    raise DeviceError("%s answers but gives no raw REPL: %s" % (
+                        self.port, STUCK_ADVICE)) from None
+                self._write(RECOVER)
         self.set_clock()
 
     def set_clock(self, now=None):
@@ -142,11 +159,48 @@ class Device:
                   " pass\n" % ((t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour,
                                 t.tm_min, t.tm_sec, 0),))
 
+    def _wake(self):
+        """Make the device say something, whatever state a killed host left it in
+        (running code, raw REPL, raw-paste, paste mode): Ctrl-C stops code and ends a
+        paste, Ctrl-B leaves the raw REPL with a banner. A port that stays silent is given
+        up on after self.silent, with a word on a terminal's stderr while it waits (a
+        script gets only the one line of the error)."""
+        port = self._t.serial
+        wait = self.silent
+        heard, waited = b"", 0
+        while not heard and waited < wait:
+            # Knock again each time: a board that is booting (a soft reset restarts its
+            # USB) drops what came before it was ready.
+            self._write(RECOVER)
+            port.timeout = min(KNOCK_S, wait - waited)
+            heard = port.read(1)
+            waited += port.timeout
+            if not heard and waited == KNOCK_S and sys.stderr.isatty():  # for a person:
+                print("massager: waiting for %s to answer..." % self.port, file=sys.stderr,
+                      flush=True)
+        port.timeout = self.timeout
+        if not heard:
+            self.close()
+            raise DeviceError("no answer from %s in %g s: %s" % (self.port, wait,
+                                                                 SILENT_ADVICE))
+
+    def _write(self, data):
+        try:
+            self._t.serial.write(data)
+        except (serial.SerialException, OSError):
+            self.close()
+            raise ConnectionLost("connection to %s lost" % self.port) from None
+
     def close(self, reset=False):
         t, self._t = self._t, None
         if t is None:
             return
         try:
+            if t.in_raw_repl:
+                # Maybe cut mid-command (Ctrl-C, a failure): end a raw-paste or stop the
+                # code first, or the Ctrl-B would be more of the code (at an idle raw
+                # prompt Ctrl-C only clears the empty line).
+                t.serial.write(b"\r\x03")
             if reset:
                 t.exit_raw_repl()  # friendly REPL: a soft reset there runs main.py too
                 t.serial.write(b"\x04")
@@ -231,7 +285,7 @@ def _literal(chunk):
 _PROBE = """
 import os, sys, json
 def _probe():
-    r = {'mpy': getattr(sys.implementation, '_mpy', 0),
+    r = {'mpy': getattr(sys.implementation, '_mpy', 0), 'platform': sys.platform,
          'micropython': '.'.join(str(v) for v in sys.implementation.version[:3])}
     def text(p):
         try:

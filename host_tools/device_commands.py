@@ -37,7 +37,7 @@ def _each_device(args, work, soft_reset=True):
             print("%s: ok: %s" % (port, "; ".join(lines) or "nothing to do"))
         except DeviceError as e:
             failed += 1
-            print("%s: FAILED: %s" % (port, e))
+            print("%s: FAILED: %s" % (port, e), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -74,12 +74,37 @@ def cmd_ls(args):
     from host_tools import routine_sync
 
     with Device(pick_port(args.port)) as dev:
-        rows = routine_sync.listing(dev)
-    widths = [max([len(r[i]) for r in rows] + [1]) for i in range(4)]
+        rows, firmware = routine_sync.listing(dev)
+    widths = [max([_cells(r[i]) for r in rows] + [1]) for i in range(4)]
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() + (
+        print("  ".join(c + " " * (w - _cells(c)) for c, w in zip(row, widths)).rstrip() + (
             "  " + row[4] if row[4] else ""))
+    if not firmware:
+        raise DeviceError("no massager firmware on %s: run `massager flash`" % dev.port)
     return 0
+
+
+def _cells(text):
+    """Terminal columns `text` takes: 2 for a wide character (most emoji, CJK), 0 for a
+    joiner, variation selector or combining mark (East Asian Width, UAX 11)."""
+    import unicodedata
+
+    n = 0
+    joined = False  # after a zero-width joiner: this character joins the previous glyph
+    last = 0  # columns of the last glyph
+    for c in text:
+        if c == "\ufe0f" and last == 1 and not joined:  # emoji presentation: wide
+            n, last = n + 1, 2
+        if c == "\u200d":
+            joined = True
+        if unicodedata.category(c) in ("Mn", "Me", "Cf"):
+            continue
+        if joined:
+            joined = False
+            continue
+        last = 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+        n += last
+    return n
 
 
 def cmd_rm(args):

@@ -2,30 +2,15 @@
 #
 # Doctor hashes the firmware files on the device itself rather than trusting the manifest:
 # a file changed behind flash's back (mpremote cp, a mip install) shows up too.
+import sys
+
 from host_tools import flash
 from host_tools.device import Device, DeviceError, kb, probe, routine_files
 from massager import program, routine
 
 LOW_FLASH = 4 * routine.MAX_BYTES  # room for a few more routines and a firmware update
-NO_ANSWER_S = 3  # `devices` waits this long for each device before "no answer"
+NO_ANSWER_S = 3  # `devices` gives up on a port silent for this long: "no answer"
 
-_HASHES = """
-import binascii, hashlib
-def _h(p):
-    h = hashlib.sha256()
-    try:
-        with open(p, 'rb') as f:
-            while True:
-                b = f.read(512)
-                if not b:
-                    break
-                h.update(b)
-    except OSError:
-        return None
-    return binascii.hexlify(h.digest()).decode()
-print(repr({p: _h(p) for p in %r}))
-del _h
-"""
 
 
 def check(dev, out=print):
@@ -70,15 +55,24 @@ def check(dev, out=print):
 
 
 def _flash_advice(info):
-    # Plain `flash` sets up the default board; say so only when that one can fit.
-    native = flash.native_arch(info)
-    fits = [b for b in flash.board_names() if native in (None, flash.board_config(b)[0]["arch"])]
-    if flash.DEFAULT_BOARD in fits:
-        others = [b for b in fits if b != flash.DEFAULT_BOARD]
-        return "run `massager flash` (a %s board%s)" % (
-            flash.DEFAULT_BOARD, "; another: add --board %s" % "|".join(others) if others else "")
-    return "run `massager flash --board NAME` (boards for %s: %s)" % (
-        native, ", ".join(fits) or "none in boards/")
+    # Plain `flash` picks the board the device fits; say --board when it cannot.
+    fits = flash.fitting_boards(info)
+    try:
+        board = flash.pick_board(info)
+    except DeviceError:
+        return "run `massager flash --board NAME` (boards for %s: %s)" % (
+            flash.native_arch(info) or info.get("platform"), ", ".join(fits) or
+            "none in boards/")
+    others = [b for b in fits if b != board]
+    return "run `massager flash` (a %s board%s)" % (
+        board, "; another: add --board %s" % "|".join(others) if others else "")
+
+
+def _board_or_default(info):
+    try:
+        return flash.pick_board(info)
+    except DeviceError:
+        return flash.DEFAULT_BOARD
 
 
 def _check_firmware(dev, info, board, ok, fix):
@@ -92,14 +86,14 @@ def _check_firmware(dev, info, board, ok, fix):
         fix("no firmware manifest (never flashed, or the last flash was interrupted): run "
             "`massager flash`")
         return
-    name = board if board in flash.board_names() else flash.DEFAULT_BOARD
+    name = board if board in flash.board_names() else _board_or_default(info)
     config, _ = flash.board_config(name)
     built = flash.build(config["arch"])
     problem = flash.mpy_problem(info, built)
     if problem:
         fix(problem + ", then `massager flash`")
         return
-    on_device = _device_hashes(dev, set(built) | set(manifest["files"]))
+    on_device = flash.device_hashes(dev, set(built) | set(manifest["files"]))
     want = {p: flash.sha(data) for p, data in built.items()}
     differ = sorted(p for p in want if on_device.get(p) != want[p])
     stale = sorted(p for p in manifest["files"] if p not in want and on_device.get(p))
@@ -119,12 +113,6 @@ def _via(manifest):
     if manifest.get("via") == flash.VIA_UF2:
         return "installed from a UF2 file made by `massager uf2`"
     return "installed by `massager flash`"
-
-
-def _device_hashes(dev, paths):
-    import ast
-
-    return ast.literal_eval(dev.exec(_HASHES % sorted(paths)).strip().splitlines()[-1])
 
 
 def _check_routines(dev, info, ok, fix):
@@ -160,10 +148,12 @@ def run(dev):
 def describe(port):
     """(one line about the device on `port`, whether it answered)."""
     try:
-        with Device(port, timeout=NO_ANSWER_S) as dev:
+        with Device(port, silent=NO_ANSWER_S) as dev:
             info = probe(dev)
     except DeviceError as e:
-        return "%s  no answer (%s)" % (port, e), False
+        text = str(e)
+        return "%s  %s" % (port, text if text.startswith("no answer") else
+                           "no answer (%s)" % text), False
     board = flash.device_board(info) or "no board.json"
     firmware = "firmware %s" % info["version"] if info["version"] else "no firmware"
     names = sorted(routine_files(info))
@@ -175,13 +165,13 @@ def describe(port):
 def devices(ports):
     """Exit status of `massager devices`: 0 when at least one device answered."""
     if not ports:
-        print("no device found (looked for USB vendor ids of MicroPython boards and for "
-              "running virtual devices)")
+        print("massager devices: no device found (looked for USB vendor ids of MicroPython "
+              "boards and for running virtual devices)", file=sys.stderr)
         return 1
     answered = 0
     for port in ports:
         line, ok = describe(port)
-        print(line)
+        print(line, file=sys.stdout if ok else sys.stderr)  # a port that fails: a problem
         answered += ok
     return 0 if answered else 1
 

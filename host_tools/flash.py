@@ -41,6 +41,38 @@ def native_arch(info):
     return ARCHS[n - 1] if 0 < n <= len(ARCHS) else None
 
 
+# The MicroPython port (sys.platform) each board arch runs: a device that reports no native
+# arch is matched by its port alone.
+ARCH_PORTS = {"armv6m": "rp2", "xtensawin": "esp32"}
+
+
+def fitting_boards(info):
+    """The boards in boards/ that fit the device: same native arch (sys.implementation._mpy),
+    else same port (sys.platform); every board when the device says neither."""
+    native, platform = native_arch(info), info.get("platform")
+    names = board_names()
+    if native:
+        return [b for b in names if board_config(b)[0]["arch"] == native]
+    if platform in ARCH_PORTS.values():
+        return [b for b in names if ARCH_PORTS.get(board_config(b)[0]["arch"]) == platform]
+    return names
+
+
+def pick_board(info):
+    """The board for a device with no /board.json: the only one of its port that fits, else
+    the default when it fits; DeviceError naming the candidates otherwise."""
+    fits = fitting_boards(info)
+    if len(fits) == 1:
+        return fits[0]
+    if DEFAULT_BOARD in fits:
+        return DEFAULT_BOARD
+    raise DeviceError("pick the board with --board: %s" % (
+        "the device is %s (%s), boards for it: %s" % (
+            info.get("platform"), native_arch(info), ", ".join(fits)) if fits else
+        "no board in boards/ is for this device (%s, %s)" % (info.get("platform"),
+                                                             native_arch(info))))
+
+
 def board_names():
     try:
         return sorted(d for d in os.listdir(BOARDS)
@@ -206,7 +238,7 @@ def _state():
                 return f.read()
         except OSError:
             return None
-    r = {'mpy': getattr(sys.implementation, '_mpy', 0),
+    r = {'mpy': getattr(sys.implementation, '_mpy', 0), 'platform': sys.platform,
          'micropython': '.'.join(str(v) for v in sys.implementation.version[:3])}
     try:
         import massager
@@ -248,6 +280,32 @@ def device_files(dev):
 
     code = _FILES + "print(repr(_files()))\ndel _walk, _files\n"
     return dict(ast.literal_eval(dev.exec(code).strip().splitlines()[-1]))
+
+
+_HASHES = """
+import binascii, hashlib
+def _h(p):
+    h = hashlib.sha256()
+    try:
+        with open(p, 'rb') as f:
+            while True:
+                b = f.read(512)
+                if not b:
+                    break
+                h.update(b)
+    except OSError:
+        return None
+    return binascii.hexlify(h.digest()).decode()
+print(repr({p: _h(p) for p in %r}))
+del _h
+"""
+
+
+def device_hashes(dev, paths):
+    """{path: sha256 hex or None} of files on the device, hashed there."""
+    import ast
+
+    return ast.literal_eval(dev.exec(_HASHES % sorted(paths)).strip().splitlines()[-1])
 
 
 def read_manifest(info):
@@ -322,7 +380,7 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
     if board and recorded and board != recorded and not force:
         raise DeviceError("board mismatch: the device is set up as %s (/board.json), not %s; "
                           "add --force to change it" % (recorded, board))
-    board = board or recorded or DEFAULT_BOARD
+    board = board or recorded or pick_board(state)
     config, config_bytes = board_config(board)
     built = build(config["arch"])
     check_device(state, built, board, config)
@@ -344,6 +402,12 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
     info = probe(dev)
     on_device = device_files(dev)
     changed, stale = plan(info, built, on_device)
+    # Files the manifest does not vouch for but whose size fits (an interrupted flash
+    # copied them, then forgot them on purpose): hash them there, copy only what differs.
+    unsure = [p for p in changed if on_device.get(p) == len(built[p])]
+    if unsure:
+        same = device_hashes(dev, unsure)
+        changed = [p for p in changed if same.get(p) != sha(built[p])]
     board_changed = info["board_json"] != config_bytes.decode("utf-8")
     manifest = read_manifest(info) or {"files": {}}
     meta_changed = (manifest.get("version"), manifest.get("board")) != (version, board)
@@ -373,16 +437,22 @@ def flash(dev, board=None, dry_run=False, force=False, tty=False, out=None):
         dev.write_file(MANIFEST, manifest_text(keep, version, board).encode(),
                        tmp=MANIFEST + ".tmp")
         bar = Progress(len(changed), nbytes, tty, out)
-        for p in changed:
-            dev.write_file(p, built[p], tmp=p + ".tmp", progress=bar.chunk)
-            bar.file(p, len(built[p]))
-        bar.end()
-        if stale:
-            dev.exec("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
-                     "  pass" % (stale,))
-        if board_changed:
-            dev.write_file("/board.json", config_bytes, tmp="/board.json.tmp")
-        dev.write_file(MANIFEST, text.encode(), tmp=MANIFEST + ".tmp")
+        try:
+            for p in changed:
+                dev.write_file(p, built[p], tmp=p + ".tmp", progress=bar.chunk)
+                bar.file(p, len(built[p]))
+            bar.end()
+            if stale:
+                dev.exec("import os\nfor p in %r:\n try:\n  os.remove(p)\n except OSError:\n"
+                         "  pass" % (stale,))
+            if board_changed:
+                dev.write_file("/board.json", config_bytes, tmp="/board.json.tmp")
+            dev.write_file(MANIFEST, text.encode(), tmp=MANIFEST + ".tmp")
+        except KeyboardInterrupt:
+            if tty:
+                out.write("\n")
+            raise KeyboardInterrupt("the firmware on %s is partly copied and stays stopped: "
+                                    "run `massager flash` again" % dev.port) from None
         dev.writing_firmware = False
     return "%s %s on %s: %s copied (%s), %d removed, %d unchanged%s" % (
         board, version, dev.port, _files(len(changed)), kb(nbytes), len(stale),

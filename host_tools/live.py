@@ -277,15 +277,15 @@ def run_live(programs, script, speed=1.0, trace_path=None, board=None):
                     elif key in "+-":
                         vbase, start = now, time.monotonic()
                         speed = min(64.0, speed * 2) if key == "+" else max(0.25, speed / 2)
-                    elif key in "qQ\x03":
+                    elif key in "qQ":
                         return 0
+                    elif key == "\x03":  # Ctrl-C, read as a key on the raw terminal
+                        raise KeyboardInterrupt
                     player.advance(now)
                 if held and time.monotonic() >= release_at:
                     player.push(vnow(), "up")
                     player.advance(vnow())
                     held = False
-    except KeyboardInterrupt:
-        return 0
     finally:
         player.push(vnow(), "long")  # like letting go of the device: motor off
         player.advance(vnow())

@@ -152,9 +152,23 @@ def save(prog, path, level=safety.DEFAULT_LEVEL):
 
     if not path.lower().endswith((".png", ".svg")):
         raise RoutineError("%s: the output must end in .png or .svg" % path)
-    fig = figure(prog, level)
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as e:
-        raise RoutineError("%s: cannot write: %s" % (path, e.strerror or e)) from None
+    import sys
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        # matplotlib warns once per missing glyph, with its source path: say it once, plainly
+        warnings.filterwarnings("always", message="Glyph .* missing from font")
+        fig = figure(prog, level)
+        try:
+            fig.savefig(path, dpi=110)
+        except OSError as e:
+            raise RoutineError("%s: cannot write: %s" % (path, e.strerror or e)) from None
+    missing = {str(w.message).split(" (")[0] for w in caught
+               if "missing from font" in str(w.message)}
+    if missing:
+        print("massager plot: %d character(s) of the text, such as emoji, are not in the "
+              "plot's font: drawn as boxes" % len(missing), file=sys.stderr)
+    for w in caught:
+        if "missing from font" not in str(w.message):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     return fig

@@ -2,6 +2,7 @@
 #
 # A push never leaves a half-written routine: the bytes go to /routines/.<name>.tmp, and the
 # firmware's Store.install() checks their hash, validates them and renames them into place.
+import binascii
 import hashlib
 import json
 import os
@@ -116,7 +117,9 @@ def pull(dev, name, dest, force=False):
     except ConnectionLost:
         raise
     except DeviceError:
-        raise DeviceError(_missing(dev, name)) from None
+        data = _builtin(dev, name)  # a routine to start from: the firmware's own
+        if data is None:
+            raise DeviceError(_missing(dev, name)) from None
     if dest == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -131,6 +134,24 @@ def pull(dev, name, dest, force=False):
             os.remove(tmp)
         raise DeviceError("%s: cannot write: %s" % (dest, e.strerror or e)) from None
     return data
+
+
+_BUILTIN_TEXT = """import binascii
+from massager import routines
+print(binascii.b2a_base64(routines.text(%r).encode()).decode() if %r in routines.NAMES
+      else '-')
+"""
+
+
+def _builtin(dev, name):
+    """The JSON of the device firmware's built-in routine `name`, or None."""
+    try:
+        out = dev.exec(_BUILTIN_TEXT % (name, name)).strip()
+    except ConnectionLost:
+        raise
+    except DeviceError:  # no firmware
+        return None
+    return None if out == "-" else binascii.a2b_base64(out)
 
 
 def _missing(dev, name):
@@ -159,7 +180,8 @@ del _n, _p
 
 
 def listing(dev):
-    """Rows (name, title, duration, size, note) of the routines on the device."""
+    """(rows (name, title, duration, size, note) of the routines on the device, whether
+    its firmware is there)."""
     info = probe(dev)
     rows = []
     user = routine_files(info)
@@ -177,13 +199,12 @@ def listing(dev):
         rows.append((name, prog.title if prog else "?",
                      clock_text(prog.total_ms) if prog else "?", kb(user[name]), note))
     if info["builtins"] is None:
-        rows.append(("", "", "", "", "no massager firmware: run `massager flash`"))
-        return rows
+        return rows, False
     for line in dev.exec(_BUILTINS).splitlines():
         name, title, ms = json.loads(line)
         if name not in user:
             rows.append((name, title or "?", clock_text(ms) if ms else "?", "-", "built-in"))
-    return rows
+    return rows, True
 
 
 def remove(dev, name):

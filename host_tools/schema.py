@@ -46,12 +46,14 @@ def _field(spec, path):
         out["type"] = "boolean"
     elif kind == routine.TEXT:
         out.update(type="string", minLength=lo, maxLength=hi,
-                   **{"not": {"pattern": _UNPRINTABLE_CLASS}})
+                   **{"not": {"pattern": _UNPRINTABLE}})
     elif kind == routine.NAME:
-        # "must not contain another character": `^...$` would let a final newline through
-        # in Python's re, which jsonschema uses.
+        # Only these characters, start to end: "(?![\s\S])" is the end of the text in
+        # ECMA 262 and in Python's re (whose `$` would let a final newline through).
         out.update(type="string", minLength=lo, maxLength=hi,
-                   **{"not": {"pattern": "[^%s]" % _class(routine.NAME_CHARS)}})
+                   pattern="^[%s]*(?![\\s\\S])" % _class(routine.NAME_CHARS),
+                   patternErrorMessage="use only a-z, 0-9, '-' and '_' (it becomes a "
+                                       "file name on the device)")
     elif kind == routine.CHOICE:
         out.update(type="string", enum=list(hi))
     elif kind == routine.COLOR:
@@ -77,13 +79,35 @@ def _char(code):
 
 
 def _class(chars):
-    """A regex character class body for a plain alphabet ("-" last, so it is literal)."""
-    return "".join(c for c in chars if c != "-") + ("-" if "-" in chars else "")
+    """A regex character class body for a plain alphabet, runs as ranges ("a-z0-9_-";
+    a literal "-" last)."""
+    codes = sorted(ord(c) for c in set(chars) if c != "-")
+    runs = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    body = "".join(chr(a) if a == b else chr(a) + chr(b) if b == a + 1 else
+                   "%s-%s" % (chr(a), chr(b)) for a, b in runs)
+    return body + ("-" if "-" in chars else "")
 
 
-_UNPRINTABLE_CLASS = "[%s]" % "".join(
+def _without(ranges, code):
+    for lo, hi in ranges:
+        for a, b in ((lo, min(hi, code - 1)), (max(lo, code + 1), hi)):
+            if a <= b:
+                yield a, b
+
+
+_ZWJ = _char(text.ZWJ)
+# What printable() refuses, and a zero-width joiner anywhere but between two visible
+# non-ASCII characters (text.first_unprintable).
+_UNPRINTABLE = "|".join(["[%s]" % "".join(
     _char(lo) if lo == hi else "%s-%s" % (_char(lo), _char(hi))
-    for lo, hi in text.unprintable_ranges())
+    for lo, hi in _without(text.unprintable_ranges(), text.ZWJ)),
+    "^" + _ZWJ, _ZWJ + "$", "[\\u0000-\\u007e]" + _ZWJ, _ZWJ + "[\\u0000-\\u007e]",
+    _ZWJ + _ZWJ])
 
 
 def _object(fields, prefix=""):

@@ -3,7 +3,7 @@ import json
 import os
 import sys
 
-from host_tools.routines import RoutineError
+from host_tools.routines import RoutineError, count
 from massager import safety
 from massager.program import clock_text
 from simulator import engines
@@ -20,6 +20,8 @@ def trace_file_path(path, name):
     """--trace as given, or DIR/NAME.jsonl when it names a directory."""
     if path and path != "-" and os.path.isdir(path):
         return os.path.join(path, name + ".jsonl")
+    if path and path.endswith(("/", os.sep)):  # meant as a folder, and there is none
+        raise RoutineError("%s: no such folder (create it, or give a file name)" % path)
     return path
 
 
@@ -58,11 +60,11 @@ class Summary:
         self.max_motor = max(self.max_motor, rec["motor"])
 
     def text(self, prog, engine, cell=None):
-        return ("%s: %s, %d output changes, %d steps, %d rounds, %d presses, motor max %d%%, "
-                "ended %s (%s%s)" % (prog.name, clock_text(self.last_t), self.changes,
-                                     len(self.steps), len(self.rounds), self.presses,
-                                     self.max_motor, self.last_state, engine,
-                                     "; " + cell if cell else ""))
+        return ("%s: %s, %s, %s, %s, %s, motor max %d%%, ended %s (%s%s)" % (
+            prog.name, clock_text(self.last_t), count(self.changes, "output change"),
+            count(len(self.steps), "step"), count(len(self.rounds), "round"),
+            count(self.presses, "press", "presses"), self.max_motor, self.last_state, engine,
+            "; " + cell if cell else ""))
 
 
 def cell_text(board):

@@ -13,7 +13,8 @@
 // The REPL is the interpreter's own (replProcessChar), with three things done here:
 // - raw-paste (\x05A\x01) never executes in the wasm REPL (it would read stdin), so we answer
 //   it: "R\x01", window 128 (2 bytes LE), "\x01" per window consumed; on \x04 we ack with
-//   \x04 and feed the code through the plain raw REPL, hiding its "OK";
+//   \x04 and feed the code through the plain raw REPL, hiding its "OK"; Ctrl-C ends it
+//   with a KeyboardInterrupt, as the port's reader does;
 // - soft reset (replProcessChar returns PYEXEC_FORCED_EXIT): print "MPY: soft reboot\r\n" and
 //   ask vdev.py for a fresh process (JS timers of the old interpreter die with it);
 // - output is "cooked" like a board's UART: a lone "\n" becomes "\r\n".
@@ -240,6 +241,18 @@ function rawPasteByte(c) {
       return false;
     }
     if (++paste.stage === 2) proto("R\x01\x80\x00\x01");
+    return true;
+  }
+  if (c === 3) {
+    // Ctrl-C ends the paste as on a board: the reader sends \x04 and raises
+    // KeyboardInterrupt (no traceback: nothing ran), which parse_compile_execute reports
+    // between its two EOFs before the raw prompt (shared/runtime/pyexec.c,
+    // mp_reader_stdin_readbyte and parse_compile_execute).
+    paste = null;
+    rawLen = 0;
+    proto("\x04\x04");
+    outStr("KeyboardInterrupt: \r\n");
+    proto("\x04>");
     return true;
   }
   if (c === 4) { // end of code: ack, then run it through the plain raw REPL

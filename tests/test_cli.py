@@ -32,13 +32,50 @@ def test_validate_reports_one_line_per_problem(tmp_path):
     doc["steps"][5]["zone"] = 7
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
+    bad.write_text(json.dumps(doc, indent=2))
+    text = bad.read_text().splitlines()
+    reps = [n for n, line in enumerate(text, 1) if '"reps": 0' in line]
+    zone = [n for n, line in enumerate(text, 1) if '"zone": 7' in line]
     r = massager("validate", str(bad))
-    assert r.returncode == 1
-    assert r.stdout.splitlines() == [
-        "%s: steps[3].reps: must be 1..10, got 0" % bad,
+    assert r.returncode == 1 and r.stdout == ""  # problems go to stderr
+    assert r.stderr.splitlines() == [
+        "%s: steps[3].reps: must be 1..10, got 0 (line %d)" % (bad, reps[0]),
         "%s: steps[5].zone: must be one of chin, jaw, cheekbone, cheek, forehead, lower-lip, "
-        "upper-lip, nose, nostrils, ear, neck, eyes, face, got 7" % bad,
+        "upper-lip, nose, nostrils, ear, neck, eyes, face, got 7 (line %d)" % (bad, zone[0]),
     ]
+
+
+def test_validate_reports_every_problem_at_once_the_first_20_each_with_its_line(tmp_path):
+    doc = json.loads(routines.text("weekly"))
+    doc["breath"]["last_ms"] = doc["breath"]["first_ms"] - 500  # a rule across two fields
+    doc["steps"][1]["name"] = doc["steps"][0]["name"].upper()  # another
+    for step in doc["steps"]:
+        step["reps"] = 11
+        step["zone"] = "knee"
+    bad = tmp_path / "many.json"
+    text = json.dumps(doc, indent=2).replace('"rounds": %d' % doc["rounds"], '"rounds": 6.5')
+    bad.write_text(text)
+    r = massager("validate", str(bad))
+    lines = r.stderr.splitlines()
+    assert r.returncode == 1 and len(lines) == 20, lines  # 23 problems: the first 20
+    rounds = [n for n, line in enumerate(text.splitlines(), 1) if '"rounds"' in line][0]
+    assert lines[0] == "%s: rounds: must be a whole number, got 6.5 (line %d)" % (bad, rounds)
+    assert all(line.startswith(str(bad) + ": ") and line.endswith(")") and "(line " in line
+               for line in lines)
+    fixed = text.replace('"reps": 11', '"reps": 3').replace('"knee"', '"chin"')
+    bad.write_text(fixed)
+    lines = massager("validate", str(bad)).stderr.splitlines()
+    assert [line.split(": ")[1] for line in lines] == ["rounds", "breath.last_ms",
+                                                        "steps[1].name"]
+
+
+def test_validate_says_the_real_size_of_a_huge_file(tmp_path):
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as f:
+        f.truncate(3 * 1024 * 1024)  # sparse: 3 MB on paper
+    r = massager("validate", str(huge))
+    assert r.returncode == 1
+    assert r.stderr == "%s: file is %d bytes, limit is 16384\n" % (huge, 3 * 1024 * 1024)
 
 
 HOSTILE = {
@@ -66,8 +103,9 @@ def test_hostile_files_fail_with_one_line_each(tmp_path):
         r = massager("validate", path)
         assert r.returncode == 1, path
         assert_clean(r)
-        lines = r.stdout.splitlines()
-        assert lines and all(line.startswith(path + ": ") for line in lines), (path, lines)
+        lines = r.stderr.splitlines()
+        assert r.stdout == "" and lines, (path, r.stdout)
+        assert all(line.startswith(path + ": ") for line in lines), (path, lines)
         assert all(len(line) < 300 for line in lines)
 
 
@@ -171,3 +209,41 @@ def test_vdev_bad_arguments_name_the_option_and_exit_2(args, message):
     assert r.returncode == 2
     assert_clean(r)
     assert message in r.stderr.splitlines()[-1], r.stderr
+
+
+def test_ctrl_c_on_piped_sim_is_one_line_on_stderr_and_exit_130():
+    import signal
+
+    p = subprocess.Popen([sys.executable, "-m", "host_tools", "sim", "weekly"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL)
+    assert p.stdout.readline().strip()  # the live view is running (plain progress lines)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130
+    assert err == "massager sim: interrupted\n"
+    assert "Traceback" not in out
+
+
+def test_a_silent_port_says_it_waits_then_gives_up_with_what_to_do():
+    import os
+
+    master, slave = os.openpty()  # a serial port nothing answers on
+    term_master, term = os.openpty()  # the user's terminal, for stderr
+    try:
+        port = os.ttyname(slave)
+        r = massager("ls", "-p", port)  # piped: the error alone
+        p = subprocess.run([sys.executable, "-m", "host_tools", "ls", "-p", port],
+                           stdout=subprocess.PIPE, stderr=term, stdin=subprocess.DEVNULL,
+                           timeout=60)
+        os.set_blocking(term_master, False)
+        on_terminal = os.read(term_master, 4096).decode()
+    finally:
+        for fd in (master, slave, term_master, term):
+            os.close(fd)
+    advice = ("massager ls: no answer from %s in 5 s: not a MicroPython board, or it hangs: "
+              "press its reset button or unplug and replug it (a virtual device: restart "
+              "`massager vdev`), then try again" % port)
+    assert r.returncode == 1 and r.stdout == "" and r.stderr.splitlines() == [advice]
+    assert p.returncode == 1 and p.stdout == b""
+    assert on_terminal.splitlines() == ["massager: waiting for %s to answer..." % port, advice]

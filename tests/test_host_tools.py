@@ -5,6 +5,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -134,9 +135,11 @@ def test_interrupted_flash_is_finished_by_the_next(dev, flashed, monkeypatch):
     assert not [v for v in victims if "/lib/massager/" + v in listed]
     monkeypatch.undo()
     rc, out, _ = run("flash", "-p", dev.port)
-    # the file copied before the cut is not in the manifest: copied again, to be sure
+    # the file copied before the cut is not in the manifest: hashed on the device, found
+    # whole and kept; only the two it never reached are copied
     assert rc == 0
-    assert [v for v in victims if "copied /lib/massager/" + v in out] == victims
+    assert [v for v in victims if "copied /lib/massager/" + v in out] == victims[1:]
+    assert report_counts(out)[0] == 2
     assert run("doctor", "-p", dev.port)[0] == 0
 
 
@@ -270,11 +273,11 @@ def test_devices_fails_when_no_device_answers(monkeypatch):
     monkeypatch.setattr(doctor, "NO_ANSWER_S", 1)
     monkeypatch.setattr(device, "ANSWER_TIMEOUT", 1)
     try:
-        rc, out, _ = run("devices", "-p", os.ttyname(slave))
+        rc, out, err = run("devices", "-p", os.ttyname(slave))
     finally:
         os.close(master)
         os.close(slave)
-    assert rc == 1 and "no answer" in out
+    assert rc == 1 and out == "" and "no answer" in err
 
 
 def test_doctor_after_an_interrupted_flash_says_plain_flash(dev, flashed):
@@ -315,7 +318,10 @@ def test_push_refuses_when_flash_is_full(dev, flashed, tmp_path):
 def test_push_without_firmware_says_flash_first(tmp_path):
     with VirtualDevice(str(tmp_path / "empty")) as d:
         rc, _, err = run("push", write_routine(tmp_path / "r.json"), "-p", d.port)
-    assert rc == 1 and "run `massager flash` first" in err
+        assert rc == 1 and "run `massager flash` first" in err
+        r = massager("ls", "-p", d.port)  # as push and rm: a failure, exit 1
+    one_line_error(r, "no massager firmware on %s: run `massager flash`" % d.port)
+    assert r.stdout == b""
 
 
 def test_device_busy_is_one_line(dev, flashed):
@@ -362,19 +368,19 @@ def test_all_devices_one_line_each_and_devices_listing(dev, flashed, tmp_path, m
     monkeypatch.setattr(doctor, "NO_ANSWER_S", 4)  # a busy machine: the vdev answers late
     try:
         src = write_routine(tmp_path / "r.json", name="both")
-        rc, out, _ = run("push", src, "--all", "-p", dev.port, "-p", silent)
-        lines = out.splitlines()
-        assert rc == 1 and len(lines) == 2
-        assert lines[0].startswith(dev.port + ": ok: both: installed")
-        assert lines[1].startswith(silent + ": FAILED: ")
+        # each port once, however often it is given; the failure on stderr
+        rc, out, err = run("push", src, "--all", "-p", dev.port, "-p", silent, "-p", dev.port)
+        assert rc == 1 and len(out.splitlines()) == 1
+        assert out.startswith(dev.port + ": ok: both: installed")
+        assert err.splitlines()[-1].startswith(silent + ": FAILED: no answer from " + silent)
         rc, out, _ = run("flash", "--all", "-p", dev.port)
         assert rc == 0 and out.startswith(dev.port + ": ok: pico ") and out.count("\n") == 1
-        rc, out, _ = run("devices", "-p", dev.port, "-p", silent)
+        rc, out, err = run("devices", "-p", dev.port, "-p", silent)
         lines = out.splitlines()
-        assert rc == 0
+        assert rc == 0 and len(lines) == 1
         assert lines[0].startswith(dev.port + "  pico  firmware %s" % flash.firmware_version())
         assert lines[0].endswith("routines: both")
-        assert lines[1].startswith(silent + "  no answer")
+        assert err.splitlines()[-1].startswith(silent + "  no answer")
     finally:
         os.close(master)
         os.close(slave)
@@ -434,3 +440,24 @@ def test_plot_svg_and_bad_output(tmp_path):
     assert (tmp_path / "d.svg").read_text().lstrip().startswith("<?xml")
     rc, _, err = run("plot", "daily", "-o", tmp_path / "d.pdf")
     assert rc == 1 and "must end in .png or .svg" in err
+
+
+def test_pull_a_builtin_to_start_from_and_ls_columns_with_a_joined_emoji(dev, flashed,
+                                                                         tmp_path):
+    rc, out, err = run("pull", "weekly", "-o", tmp_path / "mine.json", "-p", dev.port)
+    assert rc == 0, err
+    assert (tmp_path / "mine.json").read_bytes() == routines.builtin.text("weekly").encode()
+    doc = json.loads((tmp_path / "mine.json").read_text())
+    doc.update(name="calm", title="💆\u200d♀️ Calm", rounds=1, steps=doc["steps"][:1])
+    (tmp_path / "calm.json").write_text(json.dumps(doc, ensure_ascii=False))
+    rc, out, err = run("push", tmp_path / "calm.json", "-p", dev.port)
+    assert rc == 0, err
+    rc, out, _ = run("ls", "-p", dev.port)
+    rows = out.splitlines()
+    assert [r.split()[0] for r in rows] == ["calm", "daily", "weekly"]
+    # the durations line up on a terminal: the emoji sequence takes 2 columns
+    from host_tools.device_commands import _cells
+
+    starts = [_cells(r[:re.search(r"\d+:\d\d", r).start()]) for r in rows]
+    assert len(set(starts)) == 1, rows
+    assert _cells("💆\u200d♀️ Calm") == 7  # the emoji as one wide glyph, as terminals draw it

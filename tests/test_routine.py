@@ -61,7 +61,24 @@ def test_pace_may_not_speed_up():
 def test_duplicate_step_names_are_rejected():
     doc = routine_doc()
     doc["steps"][1]["name"] = "chin TO ear"
-    assert errors_of(text(doc)) == ['steps[1].name: same as steps[0].name "chin TO ear"']
+    assert errors_of(text(doc)) == ['steps[1].name: "chin TO ear" is steps[0].name '
+                                    '"Chin to ear" again: names must differ in more than '
+                                    'capitals']
+
+
+def test_field_errors_and_cross_field_rules_come_together_with_fractions():
+    doc = routine_doc(breath={"first_ms": 4000, "last_ms": 3000})
+    doc["steps"][1]["name"] = "CHIN TO EAR"
+    doc["steps"][1]["reps"] = 0
+    data = json.dumps(doc, indent=1).replace('"rounds": %d' % doc["rounds"], '"rounds": 2.5')
+    line = data[:data.index('"rounds"')].count("\n") + 1
+    assert errors_of(data) == [
+        "rounds: must be a whole number, got 2.5 (line %d)" % line,
+        "steps[1].reps: must be 1..10, got 0",
+        "breath.last_ms: must be at least breath.first_ms (4000): the pace only slows "
+        "down, got 3000",
+        'steps[1].name: "CHIN TO EAR" is steps[0].name "Chin to ear" again: names must '
+        'differ in more than capitals']
 
 
 def test_stroke_too_short_for_its_presses():
@@ -126,7 +143,7 @@ def test_titles_and_step_names_must_print():
     assert errors_of(json.dumps(doc, ensure_ascii=False)) == [
         "steps[1].name: character 5 is \\U000e0041, an invisible or control character"]
     # Letters, marks, symbols, emoji and spaces of every width print.
-    for fine in ("Massage du visage – été", "Soin\u00a0: 5 min", "目元のマッサージ",
+    for fine in ("Massage du visage – été", "💆‍♀️ Calm", "Soin\u00a0: 5 min", "目元のマッサージ",
                  "Massage \U0001f338 du soir", "e\u0301te\u0301", "\u0645\u0633\u0627\u062c"):
         assert errors_of(json.dumps(routine_doc(title=fine), ensure_ascii=False)) == [], fine
 

@@ -230,20 +230,21 @@ def _number_end(b, i):
     if exp < 0:  # whole when every digit behind the point is a zero
         behind = digits[exp:] if -exp < len(digits) else digits
         if behind.strip(b"0"):
-            raise _Bad(b[start:j].decode(), _NOT_WHOLE, start)
+            raise _Bad(b[start:j].decode(), _NOT_WHOLE, start, j)
     significant = len(digits.lstrip(b"0"))
     if significant and significant + exp > MAX_DIGITS:
         raise _Bad("number longer than %d digits" % MAX_DIGITS, _LIMIT, start)
     return j
 
 
-def _syntax(b, i, where):
+def _syntax(b, i, where, notes=None):
     # Strict JSON syntax (RFC 8259), strict UTF-8 (RFC 3629) and the format's nesting and
     # number limits, checked before json.loads: the engines' json and UTF-8 decoders
     # accept different things, so checking here gives both the same verdict. Works on
     # bytes: indexing a non-ASCII str is slow on MicroPython. `where` keeps, per open
     # bracket, the position of the current key or the current list index, so a problem
-    # in a value can name its field.
+    # in a value can name its field. With a `notes` list, a number with a fraction is
+    # noted there (its field's problem) instead of ending the check.
     n = len(b)
     stack = bytearray(MAX_DEPTH)  # the open brackets; MicroPython's bytearray has no pop()
     depth = 0
@@ -304,8 +305,12 @@ def _syntax(b, i, where):
                 try:
                     i = _number_end(b, i)
                 except _Bad as e:
-                    raise _Bad(e.args[0], e.args[1], e.args[2],
-                               _path(b, stack, where, depth)) from None
+                    path = _path(b, stack, where, depth)
+                    if e.args[1] != _NOT_WHOLE or notes is None:
+                        raise _Bad(e.args[0], e.args[1], e.args[2], path) from None
+                    # a field's problem, not the file's: noted, and the check goes on
+                    notes.append(_not_whole(path, e.args[0], b, e.args[2]))
+                    i = e.args[3]
             elif b[i:i + 4] in (b"true", b"null"):
                 i += 4
             elif b[i:i + 5] == b"false":
@@ -334,9 +339,14 @@ def _path(b, stack, where, depth):
     return out
 
 
-def _syntax_problem(b, start):
+def _not_whole(path, what, b, i):
+    return "%s: must be a whole number, got %s (line %d)" % (path or "routine", what,
+                                                           b[:i].count(b"\n") + 1)
+
+
+def _syntax_problem(b, start, notes=None):
     try:
-        _syntax(b, start, [0] * MAX_DEPTH)
+        _syntax(b, start, [0] * MAX_DEPTH, notes)
     except _Bad as e:
         what, kind, i = e.args[0], e.args[1], e.args[2]
         path = e.args[3] if len(e.args) > 3 else ""
@@ -345,8 +355,7 @@ def _syntax_problem(b, start):
             return "not UTF-8 text at line %d (byte %d): %s; save the file as UTF-8" % (
                 line, i, what)
         if kind == _NOT_WHOLE:
-            return "%s: must be a whole number, got %s (line %d)" % (path or "routine", what,
-                                                                   line)
+            return _not_whole(path, what, b, i)
         if kind == _LIMIT:
             return ("%s: %s (line %d)" % (path, what, line) if path else
                     "%s at line %d" % (what, line))
@@ -366,8 +375,9 @@ except TypeError:
     _LOADS_KW = {}
 
 
-def parse(data):
-    """Bytes or str -> (document, None) or (None, message). Never raises."""
+def parse(data, notes=None):
+    """Bytes or str -> (document, None) or (None, message). Never raises. With a `notes`
+    list, numbers with a fraction go there as "path: problem" and parsing goes on."""
     if isinstance(data, str):
         try:
             data = data.encode("utf-8")
@@ -383,7 +393,7 @@ def parse(data):
     start = 3 if data[:3] == _BOM else 0
     if not data[start:].strip():
         return None, "file is empty"
-    problem = _syntax_problem(data, start)
+    problem = _syntax_problem(data, start, notes)
     if problem:
         return None, problem
     try:
@@ -393,7 +403,7 @@ def parse(data):
     except Exception:
         return None, "not valid JSON"
     if type(doc) is not dict:
-        return None, "must be a JSON object {...}, got " + _show(doc)
+        return None, notes[0] if notes else "must be a JSON object {...}, got " + _show(doc)
     return doc, None
 
 
@@ -505,19 +515,25 @@ def _check_object(value, fields, where, errors):
 
 
 def _check_rules(doc, errors):
-    # Rules that tie fields together, on a document whose every field passed its checks.
-    breath = doc["breath"]
-    if breath["last_ms"] < breath["first_ms"]:
+    # Rules that tie fields together, checked wherever those fields passed their own
+    # checks (a field that failed is None), so they are reported with the field errors.
+    breath = doc["breath"] or {}
+    first, last = breath.get("first_ms"), breath.get("last_ms")
+    if first is not None and last is not None and last < first:
         errors.append("breath.last_ms: must be at least breath.first_ms (%d): the pace "
-                      "only slows down, got %d" % (breath["first_ms"], breath["last_ms"]))
+                      "only slows down, got %d" % (first, last))
     seen = {}
-    for i, step in enumerate(doc["steps"]):
-        key = step["name"].lower()
+    for i, step in enumerate(doc["steps"] or ()):
+        name = step and step["name"]
+        if name is None:
+            continue
+        key = name.lower()
         if key in seen:
-            errors.append("steps[%d].name: same as steps[%d].name %s" % (
-                i, seen[key], _show(step["name"])))
+            errors.append("steps[%d].name: %s is steps[%d].name %s again: names must differ "
+                          "in more than capitals" % (i, _show(name), seen[key][0],
+                                                     _show(seen[key][1])))
         else:
-            seen[key] = i
+            seen[key] = (i, name)
 
 
 def validate(data):
@@ -526,19 +542,23 @@ def validate(data):
     Errors are "path: problem" strings (e.g. "steps[3].reps: must be 1..10, got 0");
     the caller prefixes the file name. Never raises on any input.
     """
+    notes = []
     if isinstance(data, dict):
         doc = data
     else:
-        doc, problem = parse(data)
+        doc, problem = parse(data, notes)
         if problem:
             return None, [problem]
     errors = []
     try:
         clean = _check_object(doc, ROUTINE_FIELDS, "", errors)
-        if not errors:
+        if clean is not None:
             _check_rules(clean, errors)
     except MemoryError:
         return None, ["too large to check"]
+    if notes:  # the syntax check's word on a fraction stands for its field's
+        fields = [n[:n.index(": ")] + ":" for n in notes]
+        errors = notes + [e for e in errors if e[:e.find(":") + 1] not in fields]
     if errors:
         return None, errors[:MAX_ERRORS]
     return clean, []

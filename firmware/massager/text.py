@@ -22,6 +22,12 @@ UNPRINTABLE = (
 )
 
 
+# The zero-width joiner is how phones write many emoji (UTS 51 ZWJ sequences: 💆‍♀️ is
+# U+1F486 U+200D U+2640 U+FE0F): allowed between two visible non-ASCII characters, refused
+# anywhere else, where it would only hide.
+ZWJ = 0x200D
+
+
 def printable(code):
     """True when the code point shows as something (spaces of any width count)."""
     if 0x20 <= code < 0x7F or 0x2070 <= code < 0xD800 or 0xAD < code < 0x600:
@@ -54,12 +60,20 @@ def first_unprintable(s):
     if not b or (min(b) >= 0x20 and max(b) < 0x7F):  # plain ASCII: decided in C
         return -1
     i = 0
+    joiner = -1  # index of a zero-width joiner waiting for what follows it
+    prev = 0
     for c in s:
         code = ord(c)
-        if (code < 0x20 or code > 0x7E) and not printable(code):
+        if joiner >= 0 and (code <= 0x7E or code == ZWJ or not printable(code)):
+            return joiner
+        joiner = -1
+        if code == ZWJ and prev > 0x7E:
+            joiner = i  # an emoji ZWJ sequence (UTS 51) if a visible non-ASCII one follows
+        elif (code < 0x20 or code > 0x7E) and not printable(code):
             return i
+        prev = code
         i += 1
-    return -1
+    return joiner
 
 
 # -- UTF-8 (RFC 3629) ----------------------------------------------------------------------

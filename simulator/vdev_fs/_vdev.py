@@ -266,6 +266,7 @@ def restore_chip(text):
     _motor_pin = state.get("motor_pin")
     sim = machine.sim
     sim.set_port(state["port"])
+    _be_the_port(state["port"])
     sim.cause = state["cause"]
     sim.rtc_memory = binascii.unhexlify(state["rtc"])
     if state.get("clock") is not None:
@@ -314,6 +315,32 @@ def hold_level():
         return -1
     h = sim.pins.get(sim.latch[0])
     return 1 if h is not None and h.func == "out" and h.level else 0
+# What a build of each port says it is: sys.platform (MICROPY_PY_SYS_PLATFORM in
+# ports/*/mpconfigport.h) and the native arch in sys.implementation._mpy >> 10 (py/
+# persistentcode.h: MPY_FEATURE_ARCH; rp2 emits Thumb for ARMV6M, 4; an ESP32 build
+# MICROPY_EMIT_XTENSAWIN, 10). The wasm build says webassembly and no arch: the host tools
+# must see the board, or they would pick a board by a guess a real one never allows.
+PORT_IDENTITY = {"rp2": (b"rp2", 4), "esp32": (b"esp32", 10)}
+_platform = None  # the bytes sys.platform points at now: kept alive here
+
+
+def _be_the_port(port):
+    # sys and its implementation tuple are constants in the image (no attribute can be
+    # set): write the two words in place, in the wasm's linear memory.
+    import struct
+
+    import uctypes
+
+    global _platform
+    name, arch = PORT_IDENTITY[port]
+    impl = sys.implementation
+    words = uctypes.bytearray_at(id(impl), 4 * (2 + len(impl)))  # base, len, items
+    old = impl._mpy << 1 | 1  # a small int, as MICROPY_OBJ_REPR_A stores it
+    at = [i for i in range(len(impl)) if struct.unpack_from("<I", words, 8 + 4 * i)[0] == old]
+    struct.pack_into("<I", words, 8 + 4 * at[0], ((impl._mpy & 0x3FF) | arch << 10) << 1 | 1)
+    _platform = name + b"\0"
+    text = uctypes.bytearray_at(id(sys.platform), 16)  # mp_obj_str_t: base, hash, len, data
+    struct.pack_into("<III", text, 4, 0, len(name), uctypes.addressof(_platform))
 
 
 def set_adc(text):
