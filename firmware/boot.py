@@ -3,15 +3,29 @@
 # routines run, whatever is in /routines. Never formats anything.
 
 
-def _hold():
+# MicroPython (1.28, py/builtinimport.c) looks for most built-in modules on the filesystem
+# first, so that a file can extend one, and keeps none of them in sys.modules: every
+# `import machine` in every module stats 6 paths on littlefs (about 3 ms on an RP2040).
+# Imported once here and kept in sys.modules, each later import is a dict lookup. (The
+# simulators' machine and time are files: kept as they are.)
+def _keep_builtins():
+    import sys
+
+    for name in ("machine", "time", "json", "array", "struct", "os"):
+        if name not in sys.modules:
+            try:
+                sys.modules[name] = __import__(name)
+            except ImportError:
+                pass
+
+
+def _hold(config):
     # First of all: a board with a power latch (board.json power.hold_pin) is on only
     # while the button is down until this pin goes high. Nothing slow comes before it.
-    import machine
-
-    from massager.hal.config import load_config
-
-    power = load_config()[0].get("power") or {}
+    power = config.get("power") or {}
     if "hold_pin" in power:
+        import machine
+
         machine.Pin(power["hold_pin"], machine.Pin.OUT, value=1)
 
 
@@ -35,10 +49,10 @@ def _safe_mode(board):
     return False
 
 
-def _board():
-    from massager.hal.board import Board, load_config
+def _board(config):
+    from massager.hal.board import Board
 
-    board = Board(load_config()[0])
+    board = Board(config)
     board.all_off()  # the motor pin may float high until told otherwise
     # A watchdog armed before this soft reset still runs: feed it until main.py's loop
     # takes over, or for as long as mpremote keeps the board at its REPL.
@@ -46,14 +60,24 @@ def _board():
     return board
 
 
+def _load_config():
+    from massager.hal.config import load_config
+
+    return load_config()
+
+
+_config = None
 try:
-    _hold()  # a Ctrl-C here: _board() below drives the hold too
+    _config = _load_config()
+    _hold(_config[0])  # a Ctrl-C here: _board() below drives the hold too
+    _keep_builtins()
     import massager
 
-    _b = _board()
+    _b = _board(_config[0])
     massager.SAFE_MODE = _safe_mode(_b)
     if massager.SAFE_MODE:
         _b.show_safe_mode()
+    massager.BOOTED = (_b, _config[1])  # main.py runs on this board: built once
     del _b
 except KeyboardInterrupt:
     # A host's Ctrl-C (mpremote connecting right after a reset) landed here. The port
@@ -63,9 +87,9 @@ except KeyboardInterrupt:
 
     massager.INTERRUPTED = True
     try:
-        _board()
+        _board((_config or _load_config())[0])
     except Exception:
         pass
 except Exception as e:  # a broken firmware must still leave the REPL to mpremote
     print("boot:", e)
-del _board, _hold, _safe_mode
+del _board, _hold, _safe_mode, _keep_builtins, _load_config, _config

@@ -7,7 +7,8 @@ try:
         raise KeyboardInterrupt  # stopped in boot.py by a host: the REPL is the host's
     from massager import runtime
 
-    runtime.main(safe_mode=getattr(massager, "SAFE_MODE", False))
+    runtime.main(safe_mode=getattr(massager, "SAFE_MODE", False),
+                 booted=getattr(massager, "BOOTED", None))
 except KeyboardInterrupt:
     print("massager: stopped, REPL free")
 except Exception as e:

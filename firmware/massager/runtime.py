@@ -263,19 +263,23 @@ def _trace_recorder():
     return record
 
 
-def main(safe_mode=False):
-    """Entry point for /main.py on a board."""
+def main(safe_mode=False, booted=None):
+    """Entry point for /main.py on a board; `booted` is (Board, config problem) when
+    boot.py built the board already."""
     import asyncio
     import time
 
-    from massager.hal.board import Board, load_config
     from massager.store import Store
 
     store = Store("/")
-    config, problem = load_config()
+    if booted is None:
+        from massager.hal.board import Board, load_config
+
+        config, problem = load_config()
+        booted = Board(config), problem
+    board, problem = booted
     if problem:
         store.log_error(problem)
-    board = Board(config)
     global current
     try:
         rt = current = Runtime(board, time, store, safe_mode, _trace_recorder())
