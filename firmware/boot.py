@@ -6,15 +6,18 @@
 # MicroPython (1.28, py/builtinimport.c) looks for most built-in modules on the filesystem
 # first, so that a file can extend one, and keeps none of them in sys.modules: every
 # `import machine` in every module stats 6 paths on littlefs (about 3 ms on an RP2040).
-# Imported once here and kept in sys.modules, each later import is a dict lookup. (The
-# simulators' machine and time are files: kept as they are.)
+# Kept in sys.modules from here on, each later import is a dict lookup. On a port they are
+# fetched by their u-name, which skips the filesystem altogether (py/objmodule.c
+# mp_module_get_builtin); the simulators supply machine and time as files: there, the
+# plain import.
 def _keep_builtins():
     import sys
 
-    for name in ("machine", "time", "json", "array", "struct", "os"):
+    port = sys.platform in ("rp2", "esp32")
+    for name in ("machine", "time", "json", "array", "struct", "os", "select"):
         if name not in sys.modules:
             try:
-                sys.modules[name] = __import__(name)
+                sys.modules[name] = __import__("u" + name if port else name)
             except ImportError:
                 pass
 
@@ -68,9 +71,9 @@ def _load_config():
 
 _config = None
 try:
+    _keep_builtins()  # a fraction of a ms: before the pin map's imports use them
     _config = _load_config()
     _hold(_config[0])  # a Ctrl-C here: _board() below drives the hold too
-    _keep_builtins()
     import massager
 
     _b = _board(_config[0])

@@ -71,8 +71,8 @@ class Catalog:
             from massager import program, routines
 
             built = routines.built(item)
-            if built is not None:
-                item = program.restore(*built)
+            if built is not None:  # in source it is always None: the build sets it
+                item = program.restore(*built)  # pyright: ignore[reportGeneralTypeIssues]
             else:
                 item, errors = program.load(routines.text(item))
                 if item is None:  # a broken build: the caller's fault path falls back
