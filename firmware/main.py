@@ -1,14 +1,8 @@
-# Thin: run the device. Any failure turns the motor off, is logged to /error.log and
-# leaves the REPL free for mpremote; it never resets, so it can never reboot-loop.
+# Runs the device after boot.py: massager/startup.py does the work.
 try:
-    import massager
+    from massager import startup
 
-    if getattr(massager, "INTERRUPTED", False):
-        raise KeyboardInterrupt  # stopped in boot.py by a host: the REPL is the host's
-    from massager import runtime
-
-    runtime.main(safe_mode=getattr(massager, "SAFE_MODE", False),
-                 booted=getattr(massager, "BOOTED", None))
+    startup.main()
 except KeyboardInterrupt:
     print("massager: stopped, REPL free")
 except Exception as e:

@@ -250,15 +250,18 @@ class Runtime:
 
 
 def _trace_recorder():
-    """On the virtual device, a recorder for its --trace file; None on a board."""
-    try:
-        import _vdev  # pyright: ignore[reportMissingImports]
-    except ImportError:
+    """On the virtual device, a recorder for its --trace file; None on a board. The
+    virtual device's runner (_vdev) is loaded before boot.py: looked up, not imported, so
+    a board does not search its flash for it at every power-up."""
+    import sys
+
+    vdev = sys.modules.get("_vdev")
+    if vdev is None:
         return None
     from massager.trace import line
 
     def record(app, now):
-        _vdev.trace(line(app, now))
+        vdev.trace(line(app, now))
 
     return record
 
