@@ -1,11 +1,11 @@
-# Runs first at every power-up and reset: massager/startup.py does the work.
+# Runs first at every power-up and reset: massager/__init__.py boot() does the work.
 try:
-    from massager import startup
+    import massager
 
-    startup.boot()
+    massager.boot()
 except KeyboardInterrupt:  # a host's Ctrl-C before boot() could take it
-    from massager import startup
+    import massager
 
-    startup.interrupted()
+    massager.interrupted()
 except Exception as e:
     print("boot:", e)

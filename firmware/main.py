@@ -1,8 +1,8 @@
-# Runs the device after boot.py: massager/startup.py does the work.
+# Runs the device after boot.py: massager/__init__.py main() does the work.
 try:
-    from massager import startup
+    import massager
 
-    startup.main()
+    massager.main()
 except KeyboardInterrupt:
     print("massager: stopped, REPL free")
 except Exception as e:
