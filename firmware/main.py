@@ -1,9 +1,5 @@
-# Runs the device after boot.py: massager/__init__.py main() does the work.
-try:
-    import massager
+# Runs the device after boot.py: massager/__init__.py main() does the work and never
+# raises (boot.py imported the package already, or said why it could not).
+import massager
 
-    massager.main()
-except KeyboardInterrupt:
-    print("massager: stopped, REPL free")
-except Exception as e:
-    print("massager: not running:", e)
+massager.main()
