@@ -91,7 +91,7 @@ def sources():
 
 
 # The built-in routines' package: its build also carries them compiled (builtins_source).
-ROUTINES_INIT = os.path.join(FIRMWARE, "massager", "routines", "__init__.py")
+ROUTINES_INIT = "massager/routines/__init__.py"
 
 
 def builtins_source():
@@ -122,7 +122,7 @@ def _mpy_cross(src, arch, out):
 
     # -s: tracebacks on the device name massager/app.py, not a path on this machine
     name = os.path.relpath(src, FIRMWARE).replace(os.sep, "/")
-    if os.path.abspath(src) == ROUTINES_INIT:
+    if name == ROUTINES_INIT:
         with open(src) as f:
             code = f.read() + builtins_source()
         src = out[:-len(".mpy")] + ".py"
