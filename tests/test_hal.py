@@ -37,7 +37,6 @@ from massager.hal import battery as hal_battery  # noqa: E402
 from massager.hal import board as hal_board  # noqa: E402
 from massager.hal import button as hal_button  # noqa: E402
 from massager.hal import config as hal_config  # noqa: E402
-from massager.hal import led as hal_led  # noqa: E402
 from massager.hal import motor as hal_motor  # noqa: E402
 from massager.hal import watchdog as hal_watchdog  # noqa: E402
 from simulator import adc_view  # noqa: E402
@@ -243,7 +242,7 @@ def test_motor_sets_its_frequency(sim):
 # -- LED --------------------------------------------------------------------------------
 
 def test_mono_led_shows_the_brightest_channel(sim):
-    led = hal_led.PwmLed(machine.PWM(machine.Pin(25)))
+    led = hal_board.PwmLed(machine.PWM(machine.Pin(25)))
     assert sim.duty(25) == 0
     led.set(10, 200, 30)
     assert sim.duty(25) == 200 * 257
@@ -257,7 +256,7 @@ def test_mono_led_shows_the_brightest_channel(sim):
 
 def test_neopixel_led_shows_the_colour(sim):
     np = neopixel.NeoPixel(machine.Pin(16), 1)
-    led = hal_led.PixelLed(np)
+    led = hal_board.PixelLed(np)
     assert sim.pixel(16) == (0, 0, 0)
     led.set(255, 140, 0)
     assert sim.pixel(16) == (255, 140, 0)

@@ -78,6 +78,7 @@ def test_the_same_inputs_give_the_same_bytes_and_a_file_the_bootrom_takes(made, 
     built = flash.build(config["arch"])
     assert {p: files[p] for p in built} == built  # what `massager flash` installs
     assert files["/board.json"] == board_json
+    assert set(files) == set(built) | {"/board.json", flash.MANIFEST}  # nothing else
     manifest = json.loads(files[flash.MANIFEST])
     assert manifest["via"] == "uf2" and manifest["board"] == "pico"
     assert set(files) == set(built) | {"/board.json", flash.MANIFEST}

@@ -1,6 +1,6 @@
 # What the person holding the device feels and sees: cue patterns, stroke envelope and
 # LED colours. Pure data, one place, so the feel can be tuned without touching logic.
-from massager.compat import const
+from massager import const
 
 # Cue names as they appear in the trace's "cue" field.
 GLIDE = "glide"

@@ -10,7 +10,7 @@
 # change. The host tools read the file with this same module (massager history).
 import struct
 
-from massager.compat import const
+from massager import const
 
 FILE = "history.bin"
 RECORD = const(48)

@@ -4,7 +4,7 @@
 # the parsed JSON document can be freed once this returns. Strokes are not unrolled: the
 # sequencer computes each stroke's segments when it starts, which keeps a 15-minute
 # routine in a few hundred bytes of RAM.
-from massager import feel, routine, safety
+from massager import feel, safety
 from massager.sequencer import duration_ms
 
 GLIDE = 0x67  # b"g"
@@ -69,6 +69,8 @@ def _check_fit(program, errors):
 
 def load(data):
     """Bytes, str or dict -> (Program, []) or (None, ["path: problem", ...]). Never raises."""
+    from massager import routine  # the validator: imported only when there is one to check
+
     doc, errors = routine.validate(data)
     if errors:
         return None, errors
@@ -86,6 +88,14 @@ def load(data):
     if errors:
         return None, errors
     return program, []
+
+
+def restore(doc, total_ms):
+    """The Program of a document that load() accepted before (routine.validate()'s output)
+    and its length: a built-in as the build compiled it (routines.built)."""
+    program = Program(doc)
+    program.total_ms = total_ms
+    return program
 
 
 def clock_text(ms):

@@ -7,8 +7,7 @@
 # strings, float reprs), so CPython and MicroPython give the same verdict word for word.
 import json
 
-from massager import text
-from massager.compat import const
+from massager import const, text
 
 FORMAT = 1
 MAX_BYTES = 16384  # checked before parsing: a routine is a few KB

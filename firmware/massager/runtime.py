@@ -250,32 +250,39 @@ class Runtime:
 
 
 def _trace_recorder():
-    """On the virtual device, a recorder for its --trace file; None on a board."""
-    try:
-        import _vdev  # pyright: ignore[reportMissingImports]
-    except ImportError:
+    """On the virtual device, a recorder for its --trace file; None on a board. The
+    virtual device's runner (_vdev) is loaded before boot.py: looked up, not imported, so
+    a board does not search its flash for it at every power-up."""
+    import sys
+
+    vdev = sys.modules.get("_vdev")
+    if vdev is None:
         return None
     from massager.trace import line
 
     def record(app, now):
-        _vdev.trace(line(app, now))
+        vdev.trace(line(app, now))
 
     return record
 
 
-def main(safe_mode=False):
-    """Entry point for /main.py on a board."""
+def main(safe_mode=False, booted=None):
+    """Entry point for /main.py on a board; `booted` is (Board, config problem) when
+    boot.py built the board already."""
     import asyncio
     import time
 
-    from massager.hal.board import Board, load_config
     from massager.store import Store
 
     store = Store("/")
-    config, problem = load_config()
+    if booted is None:
+        from massager.hal.board import Board, load_config
+
+        config, problem = load_config()
+        booted = Board(config), problem
+    board, problem = booted
     if problem:
         store.log_error(problem)
-    board = Board(config)
     global current
     try:
         rt = current = Runtime(board, time, store, safe_mode, _trace_recorder())

@@ -1,7 +1,7 @@
 # Every safety limit of the device, in one place. The app enforces them; the routine
 # validator and the host tools read them from here. Times in ms, voltages in mV, a motor
 # strength in % of the motor's rated voltage (board.json motor.rated_mv).
-from massager.compat import const
+from massager import const
 
 # The motor never gets more than this share of its rated voltage on average, whatever a
 # routine says and whatever the cell: the 10 % left covers a cell read up to 50 mV high.

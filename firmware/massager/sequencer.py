@@ -7,8 +7,7 @@
 # allocates nothing per output change.
 from array import array
 
-from massager import feel
-from massager.compat import const
+from massager import const, feel
 
 _START = const(0)
 _ROUND = const(1)

@@ -6,8 +6,6 @@
 # never half of one. Files that do not end in .json (temp files) are never loaded.
 import os
 
-from massager import program, routine
-
 ROUTINES = "routines"
 SETTINGS = "settings.json"
 ERROR_LOG = "error.log"
@@ -55,8 +53,8 @@ class Catalog:
     """The routines the button cycles through, a sequence of Programs. A built-in is
     compiled the first time it is asked for: at power-up only the selected one (the app's
     index 0), the next when the button goes down in idle (App.edge), before a double press
-    can select it. Compiling takes tens of ms on an RP2040; the built-ins are checked when
-    the firmware is built (tests/test_builtin_routines.py)."""
+    can select it. On a device the build has validated them already (routines.built): no
+    validator to import; from source (the simulators) they compile from their text."""
 
     def __init__(self, items):
         self._items = items  # a built-in's name until compiled, else its Program
@@ -64,14 +62,21 @@ class Catalog:
     def __len__(self):
         return len(self._items)
 
+    def append(self, program):
+        self._items.append(program)
+
     def __getitem__(self, i):
         item = self._items[i]
         if type(item) is str:
-            from massager import routines
+            from massager import program, routines
 
-            item, errors = program.load(routines.text(item))
-            if item is None:  # a broken build: the caller's fault path falls back
-                raise ValueError("builtin %s: %s" % (self._items[i], errors[0]))
+            built = routines.built(item)
+            if built is not None:  # in source it is always None: the build sets it
+                item = program.restore(*built)  # pyright: ignore[reportGeneralTypeIssues]
+            else:
+                item, errors = program.load(routines.text(item))
+                if item is None:  # a broken build: the caller's fault path falls back
+                    raise ValueError("builtin %s: %s" % (self._items[i], errors[0]))
             self._items[i] = item
         return item
 
@@ -99,6 +104,8 @@ class Store:
 
     def load(self, name):
         """(Program, []) or (None, ["routines/x.json: problem", ...]). Never raises."""
+        from massager import program, routine
+
         where = "%s/%s%s" % (ROUTINES, name, SUFFIX)
         try:
             with open(self.path(name), "rb") as f:
@@ -131,6 +138,8 @@ class Store:
     def install(self, name, sha256):
         """Move an uploaded temp file into place after checking it. Returns "ok" or a
         one-line problem; the previous routine is untouched on any problem."""
+        from massager import program, routine
+
         if not routine.valid_name(name):  # it becomes the file's name
             return "bad routine name %r" % name
         tmp = self.temp_path(name)
