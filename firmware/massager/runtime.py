@@ -282,6 +282,10 @@ def main(safe_mode=False):
         flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") \
             else asyncio.Event()
         if hasattr(asyncio, "run"):
+            # MicroPython has one event loop for the interpreter's life: a run stopped by
+            # Ctrl-C leaves its tasks queued, and run() would play them beside ours (an old
+            # app's idle timer would power off and lightsleep under a session). Empty it.
+            asyncio.new_event_loop().close()
             asyncio.run(rt.run(asyncio, flag))
         else:  # the WebAssembly build: the host's event loop drives the task
             asyncio.create_task(rt.run(asyncio, flag))
