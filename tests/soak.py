@@ -219,8 +219,10 @@ class Soak:
         link.serial.write(b"\x04")  # a soft reset in the friendly REPL: main.py runs
         link.close()
         pico.run(2000)
-        # The firmware's begin() turns every output off first: the replay's 0.
-        self.start = pico.wait(lambda e: e["ev"] == "pin", since=n)["t"] / 1e6
+        # The replay's 0 is the app's begin(), which lights the idle LED at once (boot.py
+        # turned it off before, so this is a change the pins show).
+        self.start = pico.wait(lambda e: e["ev"] == "pin" and e["pin"] == LED and e["duty"],
+                               since=n)["t"] / 1e6
         self.replay_lines = []
         programs = [program.load(routines.text(n))[0] for n in routines.NAMES
                     if n not in self.user]
@@ -392,8 +394,10 @@ class Soak:
         player.advance(round(end - self.start))
         before = [json.loads(x) for x in self.replay_lines[:n]]
         records = [json.loads(x) for x in self.replay_lines[n:]]
-        first = dict(before[-1] if before else records[0], t=rel)
-        records = [first] + [r for r in records if r["t"] > rel]
+        # The state the session starts from, then every change from its first press on
+        # (a wake from off comes at that very ms).
+        first = dict(before[-1] if before else records[0], t=rel - 1)
+        records = [first] + [r for r in records if r["t"] >= rel]
         cell = sense.cell_reading_mv(self.config, self.mv / 1000)
         for pin, output, want, scale, off_by in (
                 (MOTOR, "motor", motor_series(trace_series(records, "motor"), self.rated,

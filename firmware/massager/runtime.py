@@ -114,8 +114,14 @@ class Runtime:
         was_off = self.app.state == OFF
         while button.pending():
             pressed = button.peek_pressed()
+            stamp = button.peek_ms()
+            if self.clock.ticks_diff(stamp, self._ticks) > 0:
+                # Stamped during this wake (a press compiles the next routine first, 0.1 s
+                # on an RP2040): the clock has moved on. Taken as `now`, a release would
+                # fall in the press's debounce and the click be decided 50 ms early.
+                now = self.now()
             # Edge time in our clock: the IRQ stamped it in ticks, a moment ago.
-            at = now - self.clock.ticks_diff(self._ticks, button.peek_ms())
+            at = now - self.clock.ticks_diff(self._ticks, stamp)
             button.drop()
             self.app.edge(pressed, at if at <= now else now)
         self.app.update(now)
