@@ -503,8 +503,6 @@ def report(path, figures, seed, leak):
     f = figures
     text = "\n".join([
         begin,
-        "## A month on the real port (`make soak`)",
-        "",
         "Written by `make soak` (`tests/soak.py`; do not edit by hand): the stock MicroPython "
         "1.28.0 rp2 port on the emulated RP2040 (simulator/pico.py) lives %d days of emulated "
         "time from a seeded script; idle time skipped. The board runs without its power latch "
