@@ -78,12 +78,7 @@ try:
     leak_bytes = json.load(open("/soak.json"))["leak"]
 except OSError:
     leak_bytes = 0
-try:  # asked for by the soak: this run's first session hangs once its motor runs
-    import os
-    os.remove("/soak_hang")
-    hang = True
-except OSError:
-    hang = False
+hang = False  # set by the soak's read: the next session hangs once its motor runs
 free = array.array("i", [0] * 16)  # gc.mem_free() after each session since the last read
 n = 0
 _leak = []
@@ -112,19 +107,25 @@ def _soak_step(self):
 runtime.Runtime.step = _soak_step
 '''
 
+# In a function, deleted after: the read leaves nothing on the heap it measures.
 READ = '''
-import os, soak_probe as p
-from massager import safety
-from massager.store import Store
-_s = os.statvfs('/')
-_st = Store('/')
-_progs, _problems = _st.programs()
-print(repr((list(p.free[:min(p.n, 16)]), p.n, _s[0], _s[2], _s[3], [q.name for q in _progs],
-            _problems, _st.level(safety.DEFAULT_LEVEL))))
-p.n = 0
-if %s:
-    open('/soak_hang', 'w').close()
+def _soak_read():
+    import gc, os, soak_probe as p
+    from massager import safety
+    from massager.store import Store
+    s = os.statvfs('/')
+    st = Store('/')
+    progs, problems = st.programs()
+    print(repr((list(p.free[:min(p.n, 16)]), p.n, s[0], s[2], s[3], [q.name for q in progs],
+                problems, st.level(safety.DEFAULT_LEVEL))))
+    p.n = 0
+    p.hang = %s
+_soak_read()
+del _soak_read
 '''
+# The firmware started again in the same interpreter, as a REPL user would: RAM is kept, so a
+# leak adds up from day to day (firmware/massager/runtime.py main() empties the event loop).
+RESTART = "from massager import runtime\nruntime.main()\n"
 
 
 def ocv_mv(pct):
@@ -157,7 +158,8 @@ class Soak:
                         "hangs": 0, "resets": 0, "heap_drift": 0, "fs_blocks": 0,
                         "fs_blocks_first": None, "fs_blocks_max": 0, "charges": 0,
                         "changes_checked": 0,
-                        "mem_free_first": None, "min_mv": self.mv}
+                        "life_sessions_max": 0, "min_mv": self.mv}
+        self.life = None  # [gc.mem_free() after its first session, sessions] of this boot
         self.windows = []  # (start, end) emulated ms of every session
         self.expected_resets = 0
 
@@ -202,25 +204,30 @@ class Soak:
 
     # ---- a segment: one run of the firmware, from a boot or a restart from the REPL ----
     def segment_start(self, boot=False, hang=False):
-        """Read the device (every routine loads, littlefs, the heap), then a soft reset
-        in the friendly REPL runs main.py again, as the host tools leave a board; the
-        firmware's start is the CPython replay's 0."""
+        """Read the device (every routine loads, littlefs, the heap), then start the
+        firmware again in the same interpreter (RESTART); its begin() is the CPython
+        replay's 0. `boot`: the board has just booted (main.py runs it); otherwise it runs
+        from our last RESTART, in the raw REPL."""
         from mpremote.transport_serial import SerialTransport
 
         pico = self.pico
         if boot:
             pico.run(3000)  # boot.py and main.py: the firmware is up
-        pico.interrupt()
+            pico.interrupt()
+            self.life = None  # a new interpreter: a new heap to hold to its first session
+        else:
+            self.stop_raw()
         link = SerialTransport(pico.port)
         link.enter_raw_repl(soft_reset=False)
         self.check_read(link.exec(READ % hang).decode())
         n = len(pico.events)
-        link.exit_raw_repl()
-        link.serial.write(b"\x04")  # a soft reset in the friendly REPL: main.py runs
+        link.exec_raw_no_follow(RESTART)
         link.close()
         pico.run(2000)
-        # The firmware's begin() turns every output off first: the replay's 0.
-        self.start = pico.wait(lambda e: e["ev"] == "pin", since=n)["t"] / 1e6
+        # The replay's 0 is the app's begin(), which lights the idle LED at once (boot.py
+        # turned it off before, so this is a change the pins show).
+        self.start = pico.wait(lambda e: e["ev"] == "pin" and e["pin"] == LED and e["duty"],
+                               since=n)["t"] / 1e6
         self.replay_lines = []
         programs = [program.load(routines.text(n))[0] for n in routines.NAMES
                     if n not in self.user]
@@ -228,6 +235,20 @@ class Soak:
         board = sim_board(BOARD, self.mv)
         self.player = headless.Player(programs, self.replay_lines.append, level=self.level,
                                       board=board)
+
+    def stop_raw(self, timeout=120):
+        """Ctrl-C until the firmware RESTART ran in the raw REPL has stopped there (its
+        traceback ends with the raw REPL's end of output and prompt)."""
+        import serial
+
+        with serial.Serial(self.pico.port, timeout=0.05) as s:
+            seen = b""
+            end = time.monotonic() + timeout
+            while b"KeyboardInterrupt" not in seen or not seen.endswith(b"\x04>"):
+                if time.monotonic() > end:
+                    raise SoakFailure("the firmware did not stop for Ctrl-C: %r" % seen[-200:])
+                s.write(b"\x03")
+                seen = (seen + s.read(512))[-512:]
 
     def check_read(self, out):
         free, n, bsize, blocks, bfree, names, problems, level = eval(out)  # our own repr
@@ -242,14 +263,20 @@ class Soak:
         if used > f["fs_blocks_first"] + FS_GROWTH_MAX:
             raise SoakFailure("littlefs: %d blocks in use, %d at the start" % (
                 used, f["fs_blocks_first"]))
+        # Held to the first session of the same interpreter's life (a boot, a host
+        # command's soft reset or a cut starts a new one, with routines that may differ):
+        # a leak adds up over the days the firmware runs on, as it would on a device.
         for value in free:
-            if f["mem_free_first"] is None:
-                f["mem_free_first"] = value
-            drift = f["mem_free_first"] - value
+            if self.life is None:
+                self.life = [value, 0]
+            self.life[1] += 1
+            f["life_sessions_max"] = max(f["life_sessions_max"], self.life[1])
+            drift = self.life[0] - value
             f["heap_drift"] = max(f["heap_drift"], abs(drift))
             if abs(drift) > HEAP_DRIFT:
-                raise SoakFailure("heap: gc.mem_free() %d after a session, %d after the "
-                                  "first (drift %d bytes)" % (value, f["mem_free_first"], drift))
+                raise SoakFailure("heap: gc.mem_free() %d after session %d of this boot, %d "
+                                  "after its first (drift %d bytes)" % (
+                                      value, self.life[1], self.life[0], drift))
         self.level = level
 
     # ---- a day ----
@@ -392,8 +419,10 @@ class Soak:
         player.advance(round(end - self.start))
         before = [json.loads(x) for x in self.replay_lines[:n]]
         records = [json.loads(x) for x in self.replay_lines[n:]]
-        first = dict(before[-1] if before else records[0], t=rel)
-        records = [first] + [r for r in records if r["t"] > rel]
+        # The state the session starts from, then every change from its first press on
+        # (a wake from off comes at that very ms).
+        first = dict(before[-1] if before else records[0], t=rel - 1)
+        records = [first] + [r for r in records if r["t"] >= rel]
         cell = sense.cell_reading_mv(self.config, self.mv / 1000)
         for pin, output, want, scale, off_by in (
                 (MOTOR, "motor", motor_series(trace_series(records, "motor"), self.rated,
@@ -474,8 +503,6 @@ def report(path, figures, seed, leak):
     f = figures
     text = "\n".join([
         begin,
-        "## A month on the real port (`make soak`)",
-        "",
         "Written by `make soak` (`tests/soak.py`; do not edit by hand): the stock MicroPython "
         "1.28.0 rp2 port on the emulated RP2040 (simulator/pico.py) lives %d days of emulated "
         "time from a seeded script; idle time skipped. The board runs without its power latch "
@@ -491,8 +518,10 @@ def report(path, figures, seed, leak):
         "| power cuts | %d |" % f["cuts"],
         "| forced hangs (each ended by the watchdog) | %d |" % f["hangs"],
         "| resets (all caused by the script) | %d |" % f["resets"],
-        "| largest heap drift after a session | %d bytes (limit %d) |" % (f["heap_drift"],
-                                                                        HEAP_DRIFT),
+        "| largest heap drift after a session, against the first of its boot | %d bytes "
+        "(limit %d) |" % (f["heap_drift"], HEAP_DRIFT),
+        "| most sessions in one boot (the firmware restarted daily in RAM) | %d |" % (
+            f["life_sessions_max"]),
         "| littlefs blocks used (4 KiB): first / last / most | %d / %d / %d |" % (
             f["fs_blocks_first"], f["fs_blocks"], f["fs_blocks_max"]),
         "| cell charges / lowest open-circuit voltage | %d / %d mV |" % (f["charges"],

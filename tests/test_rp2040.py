@@ -207,6 +207,42 @@ def test_a_hang_with_the_motor_on_is_ended_by_the_real_watchdog(pico_image, tmp_
         assert r.returncode == 0 and r.stdout.split() == ["3"], r  # machine.WDT_RESET
 
 
+def test_the_firmware_started_again_from_the_repl_runs_alone(pico_image, tmp_path):
+    # A REPL user (Thonny, `mpremote resume`) stops the firmware with Ctrl-C and starts it
+    # again with no soft reset: the stopped loop's tasks stay in MicroPython's one event
+    # loop. Were they run beside the new loop, the old app's idle timer would power off
+    # 5 min after the first boot, under the new session's armed watchdog: the LED dark too
+    # early, and a lightsleep the watchdog bites. The same run holds a click's timing on
+    # the port: its release, stamped while the press compiles a routine, must count.
+    from types import SimpleNamespace
+
+    import promised
+
+    image = tmp_path / "flash.img"
+    shutil.copy(pico_image, image)
+    with EmulatedPico(str(image), hold=True) as pico:
+        pico.run(BOOT_MS)
+        pico.interrupt()
+        link = SerialTransport(pico.port)
+        link.enter_raw_repl(soft_reset=False)
+        link.exec_raw_no_follow("from massager import runtime\nruntime.main()\n")
+        link.close()
+        pico.run(BOOT_MS)
+        # A click starts daily (and arms the watchdog). Its press compiles weekly first, the
+        # routine a double press would select: the release comes in that compile.
+        edges = [(1000, 1), (1100, 0)]
+        stop = motor_running(edges, 6000, 1200) + 100
+        edges += [(stop, 1), (stop + 1500, 0)]
+        end = stop + promised.IDLE_OFF + 10000  # the new loop's idle timer to off, and on
+        at = pico.script(edges)
+        pico.run(end + 1000)
+        run = SimpleNamespace(at=at, records=expected(edges, end),
+                              pins={pin: pico.changes(pin) for pin in (MOTOR, LED)})
+        assert pico.count("watchdog") == 0, pico.events[-3:]
+        assert run.records[-1]["state"] == "off"
+        check_pins(run, end)
+
+
 def test_every_device_command_works_on_the_real_port(pico_image, tmp_path, monkeypatch):
     image = tmp_path / "flash.img"
     shutil.copy(pico_image, image)  # flashed by `massager flash` (the pico_image fixture)

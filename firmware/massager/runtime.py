@@ -114,8 +114,14 @@ class Runtime:
         was_off = self.app.state == OFF
         while button.pending():
             pressed = button.peek_pressed()
+            stamp = button.peek_ms()
+            if self.clock.ticks_diff(stamp, self._ticks) > 0:
+                # Stamped during this wake (a press compiles the next routine first, 0.1 s
+                # on an RP2040): the clock has moved on. Taken as `now`, a release would
+                # fall in the press's debounce and the click be decided 50 ms early.
+                now = self.now()
             # Edge time in our clock: the IRQ stamped it in ticks, a moment ago.
-            at = now - self.clock.ticks_diff(self._ticks, button.peek_ms())
+            at = now - self.clock.ticks_diff(self._ticks, stamp)
             button.drop()
             self.app.edge(pressed, at if at <= now else now)
         self.app.update(now)
@@ -289,6 +295,10 @@ def main(safe_mode=False, booted=None):
         flag = asyncio.ThreadSafeFlag() if hasattr(asyncio, "ThreadSafeFlag") \
             else asyncio.Event()
         if hasattr(asyncio, "run"):
+            # MicroPython has one event loop for the interpreter's life: a run stopped by
+            # Ctrl-C leaves its tasks queued, and run() would play them beside ours (an old
+            # app's idle timer would power off and lightsleep under a session). Empty it.
+            asyncio.new_event_loop().close()
             asyncio.run(rt.run(asyncio, flag))
         else:  # the WebAssembly build: the host's event loop drives the task
             asyncio.create_task(rt.run(asyncio, flag))
