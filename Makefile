@@ -49,8 +49,11 @@ system-deps:
 	fi
 
 # Deterministic (hypothesis derandomized, no example database) and writes nothing tracked.
+# Two workers (pytest-xdist): most tests wait on a device's own clock, not on the CPU, so
+# two at a time take about half the wall time on CI's two cores. TEST_JOBS=0 runs serially.
+TEST_JOBS ?= 2
 test: system-deps setup
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS)
 
 # Random, longer exploration (hypothesis with its database) and the reliability suite in
 # full: every cut point of a flash, 50,000 hostile files; rewrites docs/reliability.md.

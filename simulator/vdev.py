@@ -55,7 +55,7 @@ RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its
 # RP2040 with the flashed firmware (docs/hardware.md): a press that powers a latched board
 # must last this long. The interpreter here starts at wall speed, not a chip's, so the press
 # is judged against the chip's time.
-BOOT_TO_HOLD_MS = 135
+BOOT_TO_HOLD_MS = 85
 OFF = "off: unpowered (%s), the flash kept; a press powers it on"  # the status lines
 SHORT = "off: a press of %d ms, too short for the boot to take the hold (%d ms)"
 

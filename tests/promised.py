@@ -22,7 +22,7 @@ WATCHDOG = 5 * SECOND  # a hung main loop stops the motor (by a reset) within 5 
 CUT_WAIT = 200  # ms: off lets go of the power latch and waits this long for the power to go
 SAFE_MODE_HOLD = 2 * SECOND  # with a latch, the power-up press held this long: safe mode
 # ms: a press that powers a latched board on must last this long, until boot.py drives the
-# hold pin. Measured on the emulated RP2040 (stock rp2 port, the flashed firmware): 135 ms
+# hold pin. Measured on the emulated RP2040 (stock rp2 port, the flashed firmware): 85 ms
 # from power-up (tests/test_rp2040_latch.py holds the real boot to this promise;
 # docs/hardware.md, "The power latch").
 POWER_ON_PRESS = 200

