@@ -111,7 +111,7 @@ def _cell_args(args):
     """(mV or None, age) from --battery and --cell, checked as massager vdev checks them."""
     import argparse as ap
 
-    from simulator.vdev import BATTERY_MV, CELL, battery_arg, cell_arg
+    from simulator.vdev_common import BATTERY_MV, CELL, battery_arg, cell_arg
 
     out = []
     for option, text, default, check in (("--battery", args.battery, BATTERY_MV, battery_arg),
@@ -153,9 +153,9 @@ def cmd_uf2(args):
 
 
 def cmd_vdev(args):
-    from simulator import vdev
+    from simulator import vdev_common
 
-    return vdev.main(args.vdev_args)
+    return vdev_common.main(args.vdev_args)
 
 
 def _clock(ms):

@@ -11,8 +11,9 @@ import json
 import os
 import sys
 import tempfile
+import types
 
-from host_tools.device import DeviceError, kb, probe
+from host_tools.device import Device, DeviceError, kb, probe
 from massager.hal.config import ARCHS, check_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -502,3 +503,8 @@ def _mkdirs(dev, paths):
     dirs = sorted({p.rsplit("/", 1)[0] for p in paths if p.count("/") > 1} | {LIB})
     dev.exec("import os\nfor d in %r:\n p = ''\n for part in d.split('/')[1:]:\n"
              "  p += '/' + part\n  try:\n   os.mkdir(p)\n  except OSError:\n   pass" % dirs)
+
+
+# What simulator/engines.py needs to run its batch on the rp2 port: the host tools pass it
+# in, as simulator/ does not import host_tools.
+BATCH_HOST = types.SimpleNamespace(Device=Device, DeviceError=DeviceError, flash=flash)

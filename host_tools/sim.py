@@ -91,7 +91,10 @@ def run_headless(prog, routine_text, buttons, trace_path, until=None, engine="cp
     board = engines.sim_board(engines.HEADLESS_BOARD, battery_mv, cell)
     out = open_trace(trace_path) if trace_path and trace_path != "-" else None
     try:
-        lines = engines.trace(routine_text, buttons, until=until, engine=engine, board=board)
+        from host_tools.flash import BATCH_HOST
+
+        lines = engines.trace(routine_text, buttons, until=until, engine=engine, board=board,
+                              host=BATCH_HOST)
         if trace_path == "-":
             sys.stdout.write("".join(line + "\n" for line in lines))
         elif out is not None:

@@ -55,7 +55,7 @@ def _circuit(config):
 def _config(board):
     if isinstance(board, dict):
         return board
-    from simulator.vdev import board_config
+    from simulator.vdev_common import board_config
 
     return board_config(board)
 

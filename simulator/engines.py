@@ -7,7 +7,7 @@ import tempfile
 
 from simulator import batch
 from simulator.adc_view import adc_view, jsonable
-from simulator.vdev import BATTERY_MV, CELL, board_config
+from simulator.vdev_common import BATTERY_MV, CELL, board_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIRMWARE = os.path.join(os.path.dirname(HERE), "firmware")
@@ -59,12 +59,14 @@ def split_cases(lines):
 
 
 def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600,
-              image=None):
+              image=None, host=None):
     """Per case, the list of output lines (trace lines or a verdict).
 
     rp2040: `image` is a flash image with the firmware already installed (it is copied);
     without one the firmware is flashed first. The port's own heap applies (heap_kb does
-    not)."""
+    not). `host` is how a board is talked to: its Device, DeviceError and flash
+    (host_tools.flash.BATCH_HOST). The host tools pass it in: simulator/ sits below them
+    and does not import them."""
     if mode == "trace":
         cases = _with_board(cases)
     jobs = {"mode": mode, "cases": cases}
@@ -73,7 +75,10 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
         batch.run(jobs, lines.append)
         return split_cases(lines)
     if engine == "rp2040":
-        return split_cases(_rp2040_batch(jobs, image, timeout))
+        if host is None:
+            raise EngineError("the rp2040 engine needs the host tools' serial link "
+                              "(host=host_tools.flash.BATCH_HOST)")
+        return split_cases(_rp2040_batch(jobs, image, timeout, host))
     if engine != "micropython":
         raise EngineError("unknown engine %r (choose %s)" % (engine, ", ".join(ENGINES)))
     from simulator.micropython import run_file
@@ -96,12 +101,10 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
     return split_cases(result.stdout.decode("utf-8").splitlines())
 
 
-def _rp2040_batch(jobs, image, timeout):
+def _rp2040_batch(jobs, image, timeout, host):
     """The batch driver's output lines on the stock rp2 port (simulator/pico.py)."""
     import shutil
 
-    from host_tools.device import Device, DeviceError
-    from host_tools.flash import flash
     from simulator.pico import EmulatedPico, PicoError
 
     with tempfile.TemporaryDirectory(prefix="massager-rp2-") as tmp:
@@ -112,9 +115,9 @@ def _rp2040_batch(jobs, image, timeout):
             with EmulatedPico(flash_image) as pico:
                 if image:
                     pico.interrupt()  # its main.py must not run: the batch needs the REPL
-                with Device(pico.port, timeout=timeout, soft_reset=False) as dev:
+                with host.Device(pico.port, timeout=timeout, soft_reset=False) as dev:
                     if not image:
-                        flash(dev, out=False)
+                        host.flash(dev, out=False)
                     for name in ("headless.py", "batch.py"):
                         with open(os.path.join(HERE, name), "rb") as f:
                             dev.write_file("/lib/" + name, f.read())
@@ -124,17 +127,18 @@ def _rp2040_batch(jobs, image, timeout):
                         dev.write_file("/lib/simmachine.py", f.read())
                     dev.write_file("/jobs.json", json.dumps(jobs, ensure_ascii=False).encode())
                     out = dev.exec("import batch\nbatch.main()")
-        except (DeviceError, PicoError) as e:
+        except (host.DeviceError, PicoError) as e:
             raise EngineError("rp2 port: %s" % e) from None
     return out.splitlines()
 
 
-def trace(routine_text, buttons="0:short", until=None, engine="cpython", board=None):
+def trace(routine_text, buttons="0:short", until=None, engine="cpython", board=None,
+          host=None):
     """The trace lines of one headless run (on `board`, a sim_board(); default the
-    Pico on a new cell at vdev.BATTERY_MV)."""
+    Pico on a new cell at vdev_common.BATTERY_MV; `host`: see run_batch)."""
     case = {"routine": routine_text, "buttons": buttons, "until": until,
             "board": board or sim_board()}
-    (lines,) = run_batch("trace", [case], engine=engine)
+    (lines,) = run_batch("trace", [case], engine=engine, host=host)
     if lines and lines[0].startswith("!invalid "):
         raise EngineError(lines[0][len("!invalid "):])
     return lines

@@ -33,14 +33,16 @@ from collections import namedtuple
 
 from simulator.adc_view import adc_view, codes
 from simulator.micropython import node_command
-from simulator.vdev import (
+from simulator.vdev_common import (
     BATTERY_MV,
     CELL,
-    battery_arg,
     board_config,
     board_path,
-    cell_arg,
     flush,
+    keys,
+    on_terminal,
+    say,
+    wait_signals,
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -215,6 +217,10 @@ class EmulatedPico:
     def press(self, pressed=True):
         """A finger on the button (or off it), now."""
         self._send("button %d" % (1 if pressed else 0))
+
+    def play(self, edges):
+        """Button edges [(ms from now, pressed), ...], at exact emulated times."""
+        self.script(edges)
 
     def script(self, edges):
         """Button edges at exact emulated times: [(ms from now, pressed), ...]. Returns
@@ -395,10 +401,6 @@ class EmulatedPico:
 
 # ---- massager vdev --engine rp2040 ----
 
-KEYS = "space: click the button  d: double  l: long press  h: hold 3 s  b: battery 0 V / " \
-       "healthy  u: USB cable in / out  r: power cycle  q: quit"
-
-
 def power_word(off, usb):
     """What powers the board, for a status line: off (unpowered: a press powers it on), on
     USB, or on the cell through the latch."""
@@ -413,74 +415,19 @@ def _percent(change):
     return "%3d" % round(change.duty * 100)
 
 
-class _Console:
-    """Key presses on a terminal drive the button; a status line shows the outputs."""
-
-    def __init__(self, pico, motor, led):
-        self.pico, self.motor, self.led = pico, motor, led
-        self.battery = True
-
-    def status(self):
-        m = (self.pico.changes(self.motor) or [None])[-1]
-        lamp = (self.pico.changes(self.led) or [None])[-1]
-        return "\r  %s  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
-            power_word(self.pico.off, self.pico.usb), _percent(m), _percent(lamp),
-            self.pico.now() / 1000, self.pico.count("watchdog") + self.pico.count("reset"))
-
-    def key(self, ch):
-        clicks = {" ": [(0, 1), (120, 0)], "d": [(0, 1), (100, 0), (200, 1), (300, 0)],
-                  "l": [(0, 1), (1200, 0)], "h": [(0, 1), (3300, 0)]}
-        if ch in clicks:
-            self.pico.script(clicks[ch])
-        elif ch == "b":
-            self.battery = not self.battery
-            self.pico.set_battery(self.pico.battery_mv if self.battery else 0)
-        elif ch == "u":
-            self.pico.set_usb(not self.pico.usb)
-        elif ch == "r":
-            self.pico.power_cycle()
-        return ch != "q"
+def _status(pico, motor, led):
+    """The status line on a terminal: the power, the outputs, the resets."""
+    m = (pico.changes(motor) or [None])[-1]
+    lamp = (pico.changes(led) or [None])[-1]
+    return "\r  %s  motor %s%%  LED %s%%  (last change at %.1f s)  resets %d  " % (
+        power_word(pico.off, pico.usb), _percent(m), _percent(lamp), pico.now() / 1000,
+        pico.count("watchdog") + pico.count("reset"))
 
 
-def main(argv=None):
-    import argparse
-    import signal
+def serve(args):
+    """`massager vdev --engine rp2040` (args: vdev_common.parse)."""
     import sys
 
-    ap = argparse.ArgumentParser(
-        prog="massager vdev --engine rp2040",
-        description="The stock MicroPython %s rp2 firmware on an emulated RP2040, on a serial "
-                    "port (pty) for mpremote and the massager device commands." % MICROPYTHON)
-    ap.add_argument("--engine", choices=("rp2040",), default="rp2040", help=argparse.SUPPRESS)
-    ap.add_argument("--flash", default="vdev-flash.img",
-                    help="the 2 MiB flash image file, created when missing and kept across "
-                         "runs (default vdev-flash.img)")
-    ap.add_argument("--uf2", metavar="FILE",
-                    help="write this UF2 file into the flash first, as the RP2040's bootrom "
-                         "does when it is dragged onto the board (`massager uf2` makes one: "
-                         "MicroPython, the firmware and its filesystem)")
-    ap.add_argument("--board", default="pico", help="an RP2040 board in boards/ (pin map)")
-    ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV",
-                    help="battery voltage in mV (0: a flat or shorted cell). Default: %d"
-                         % BATTERY_MV)
-    ap.add_argument("--cell", type=cell_arg, default=CELL, metavar="new|old",
-                    help="the cell's age, its internal resistance: the codes are those of "
-                         "the cell while the motor rests (its dip in a stroke is modelled "
-                         "by the micropython engine). Default: %s" % CELL)
-    ap.add_argument("--fast", action="store_true",
-                    help="skip idle time when no host has the port open (time otherwise "
-                         "runs at wall speed, as on a board)")
-    ap.add_argument("--pins", metavar="FILE",
-                    help="append every change of the motor and LED pins (JSON lines)")
-    ap.add_argument("--unplugged", action="store_true",
-                    help="start with the USB cable out, unpowered: the cell powers the board "
-                         "through its power latch once a press turns it on, and off is "
-                         "unpowered; the serial port carries nothing until the cable is in "
-                         "again (key u)")
-    args = ap.parse_args(argv)
-    if args.battery is None:
-        ap.error("--battery none: the emulated RP2040's ADC reads a set voltage; a floating "
-                 "pin is modelled by the micropython engine only")
     try:
         log = _PinLog(args.pins)
         pico = EmulatedPico(args.flash, board=args.board, battery_mv=args.battery,
@@ -488,31 +435,34 @@ def main(argv=None):
                             uf2=args.uf2, usb=not args.unplugged,
                             powered=not args.unplugged).start()
     except (PicoError, RuntimeError, OSError, ValueError) as e:
-        print("vdev: %s" % e, file=sys.stderr)
+        say(str(e))
         return 1
     motor, led = pico.config["motor"]["pin"], pico.config["led"]["pin"]
     log.pico, log.names = pico, {motor: "motor", led: "led"}
     print(pico.port, flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    console = _Console(pico, motor, led) if sys.stdin.isatty() and sys.stderr.isatty() else None
+    say("%s (the stock MicroPython %s rp2 firmware on an emulated RP2040), %s; Ctrl-C to "
+        "stop" % (pico.config["name"], MICROPYTHON, power_word(pico.off, pico.usb)))
+    stop = wait_signals()
     from simulator.registry import Registration
 
     reg = Registration(pico.port, "rp2040", args.board, pico.press, pins=args.pins).__enter__()
     try:
-        if console:
-            _interactive(console, stop, log)
+        if on_terminal():
+            def tick():
+                log.write()
+                sys.stderr.write(_status(pico, motor, led))
+                sys.stderr.flush()
+
+            keys(pico, args.battery, stop, tick)
         else:
             shown = power_word(pico.off, pico.usb)
-            print("vdev: %s" % shown, file=sys.stderr, flush=True)
             while not stop.wait(0.2):
                 log.write()
                 if power_word(pico.off, pico.usb) != shown:  # the power changed: say so
                     shown = power_word(pico.off, pico.usb)
-                    print("vdev: %s" % shown, file=sys.stderr, flush=True)
+                    say(shown)
                 if pico.error:
-                    print("vdev: %s" % pico.error, file=sys.stderr)
+                    say(pico.error)
                     return 1
     finally:
         reg.__exit__()
@@ -543,26 +493,3 @@ class _PinLog:
     def close(self):
         if self.file:
             self.file.close()
-
-
-def _interactive(console, stop, log):
-    import sys
-    import termios
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)
-    print(KEYS, file=sys.stderr)
-    try:
-        import select
-
-        while not stop.is_set():
-            log.write()
-            sys.stderr.write(console.status())
-            sys.stderr.flush()
-            if select.select([fd], [], [], 0.25)[0]:
-                if not console.key(os.read(fd, 1).decode("latin1").lower()):
-                    break
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        sys.stderr.write("\n")

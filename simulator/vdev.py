@@ -1,9 +1,10 @@
 """Virtual device: a serial port (pty) with real MicroPython (WebAssembly) behind it.
 
-    python -m simulator.vdev [--flash DIR] [--link none|uart115200|usb-fs] [--cpu-slowdown X]
-                             [--heap-kb N] [--trace FILE] [--lib DIR]...
+    massager vdev [--flash DIR] [--link none|uart115200|usb-fs] [--cpu-slowdown X]
+                  [--heap-kb N] [--trace FILE] [--lib DIR]...
 
-prints the port (e.g. /dev/pts/7) and serves until Ctrl-C / SIGTERM. The unmodified
+(its options: simulator/vdev_common.py) prints the port (e.g. /dev/pts/7) and serves until
+Ctrl-C / SIGTERM. The unmodified
 `mpremote connect PORT ...` works against it. Files live in the host flash directory.
 
     with VirtualDevice(flash_dir) as dev:
@@ -22,32 +23,35 @@ Pico's USB CDC). --cpu-slowdown X makes device-side work take X times the CPU ti
 host's engine needed: the device's answer and its next input wait for it.
 """
 
-import argparse
 import json
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import threading
 import time
 import tty
 
-from simulator.adc_view import CELL_AGES, adc_view, jsonable
-from simulator.link import KINDS as LINKS
+from simulator.adc_view import adc_view, jsonable
 from simulator.link import Link
 from simulator.micropython import node_command
+from simulator.vdev_common import (
+    BATTERY_MV,
+    CELL,
+    board_config,
+    flush,
+    keys,
+    on_terminal,
+    say,
+    wait_signals,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = os.path.join(HERE, "vdev_host.mjs")
 BOARD = os.path.join(HERE, "board")  # the simulated machine and neopixel modules
-BOARDS = os.path.join(os.path.dirname(HERE), "boards")
 SPARES = 2  # interpreters kept loaded for the next restarts
 INTERRUPT_GRACE_S = 0.05  # a Ctrl-C waits this long for running code to finish by itself
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
-BATTERY_MV = 3900  # a charged Li-ion cell, unless --battery says otherwise
-BATTERY_MAX_MV = 5000  # above any one Li-ion cell (4.2 V, 4.35 V for a high-voltage one)
-CELL = "new"  # the cell's age (its internal resistance), unless --cell says otherwise
 # Reset causes (simulator/board/machine.py): what machine.reset() leaves per port.
 PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
 RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
@@ -58,20 +62,6 @@ RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its
 BOOT_TO_HOLD_MS = 85
 OFF = "off: unpowered (%s), the flash kept; a press powers it on"  # the status lines
 SHORT = "off: a press of %d ms, too short for the boot to take the hold (%d ms)"
-
-
-def board_path(board):
-    """Where a board's pin map is: a name under boards/, or a path to a board.json."""
-    return board if board.endswith(".json") else os.path.join(BOARDS, board, "board.json")
-
-
-def board_config(board):
-    """A board's pin map (see board_path)."""
-    try:
-        with open(board_path(board)) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise RuntimeError("board %s: %s" % (board, e)) from None
 
 
 class Chip:
@@ -305,6 +295,21 @@ class VirtualDevice:
                 pass
         self._say("on USB" if on else (OFF % "USB out") if chip.off else "on the cell")
         self._poke()
+
+    @property
+    def usb(self):
+        return self.chip.usb
+
+    def play(self, edges):
+        """Button edges [(ms from now, pressed), ...], played on timers at wall time."""
+        for ms, pressed in edges:
+            threading.Timer(ms / 1000, self.press, (pressed,)).start()
+
+    def power_cycle(self):
+        """All power out, then the cable back as it was (on USB: it boots at once)."""
+        usb = self.chip.usb
+        self.power_loss()
+        self.set_usb(usb)
 
     def power_loss(self):
         """All power goes now, whatever the firmware is doing (the cell pulled with the
@@ -677,119 +682,35 @@ class VirtualDevice:
         flush(self._master, self._out)
 
 
-def flush(fd, out):
-    """Write what a non-blocking pty master takes of bytearray `out`, and drop it from
-    `out`; all of it when the port is gone."""
-    try:
-        n = os.write(fd, out)
-        del out[:n]
-    except BlockingIOError:
-        pass
-    except OSError:
-        out.clear()
 
 
-ENGINES = ("micropython", "rp2040")
-
-
-def _engine(argv):
-    for i, a in enumerate(argv):
-        if a == "--engine" and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith("--engine="):
-            return a.split("=", 1)[1]
-    return "micropython"
-
-
-def battery_arg(text):
-    """--battery on every engine: a cell's open-circuit voltage in mV, 0 to
-    BATTERY_MAX_MV, or none (None: nothing wired)."""
-    if text == "none":
-        return None
-    if text.isdigit() and int(text) <= BATTERY_MAX_MV:
-        return int(text)
-    raise argparse.ArgumentTypeError("a voltage in mV (0 to %d) or none, got %r"
-                                     % (BATTERY_MAX_MV, text))
-
-
-def cell_arg(text):
-    """--cell on every engine: the cell's age, which sets its internal resistance."""
-    if text in CELL_AGES:
-        return text
-    raise argparse.ArgumentTypeError("one of %s, got %r" % (", ".join(CELL_AGES), text))
-
-
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if _engine(argv) == "rp2040":
-        from simulator import pico
-
-        return pico.main(argv)
-    ap = argparse.ArgumentParser(prog="massager vdev", description=__doc__.split("\n")[0])
-    ap.add_argument("--engine", choices=ENGINES, default="micropython",
-                    help="micropython: the WebAssembly build on the simulated board (default); "
-                         "rp2040: the stock rp2 firmware on an emulated RP2040 (see "
-                         "massager vdev --engine rp2040 --help)")
-    ap.add_argument("--flash", default="vdev-flash", help="host directory used as the flash")
-    ap.add_argument("--heap-kb", type=int, default=192, help="initial MicroPython heap")
-    ap.add_argument("--trace", help="append trace lines (_vdev.trace) to this file")
-    ap.add_argument("--lib", action="append", default=[],
-                    help="directory of modules (e.g. a fake machine) put on sys.path")
-    ap.add_argument("--board", default="pico",
-                    help="the board it plays, a name under boards/ or a board.json; its "
-                         "arch picks the port profile (rp2 or esp32). Default: pico")
-    ap.add_argument("--battery", type=battery_arg, default=BATTERY_MV, metavar="MV|none",
-                    help="battery voltage in mV (0: a flat or shorted cell), or none: "
-                         "nothing wired, the pin floats. Default: %d" % BATTERY_MV)
-    ap.add_argument("--cell", type=cell_arg, default=CELL, metavar="new|old",
-                    help="the cell's age: its internal resistance sags it under the motor "
-                         "(new about 150 mOhm, old 400; simulator/circuit/parts.py). "
-                         "Default: %s" % CELL)
-    ap.add_argument("--link", default="none", choices=LINKS,
-                    help="pace the serial bytes both ways like a board's link: uart115200 "
-                         "(an ESP32 devkit's USB-UART bridge, 10 bits a byte), usb-fs (a "
-                         "Pico's USB CDC, 64 bytes per 1 ms frame) or none (as fast as the "
-                         "pty). Default: none")
-    ap.add_argument("--cpu-slowdown", type=float, default=1.0, metavar="X",
-                    help="device-side work takes X times the CPU time it takes this host's "
-                         "engine (a board's CPU is slower). Default: 1")
-    ap.add_argument("--unplugged", action="store_true",
-                    help="run on the cell, USB out: with the board's power latch off is "
-                         "unpowered and a press powers it on; the port carries nothing until "
-                         "USB is in again (on a terminal: the u key). It starts unpowered")
-    args = ap.parse_args(argv)
-    if args.cpu_slowdown < 1:
-        ap.error("--cpu-slowdown: at least 1, got %g" % args.cpu_slowdown)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-
-    def say(text):
-        print("vdev: %s" % text, file=sys.stderr, flush=True)
-
+def serve(args):
+    """`massager vdev` on this engine (args: vdev_common.parse)."""
     from simulator.registry import Registration
 
+    stop = wait_signals()
     # Listed for `massager devices` and the studio while it runs; its trace feeds the
     # studio's mirror (a runtime file when --trace is not given).
     reg = Registration(None, "micropython", args.board, None, trace=args.trace or True)
+    link = args.link or "none"
     try:
-        dev = VirtualDevice(args.flash, heap_kb=args.heap_kb, trace=reg.trace,
-                            libs=args.lib, board=args.board, battery_mv=args.battery,
-                            link=args.link, cpu_slowdown=args.cpu_slowdown,
+        dev = VirtualDevice(args.flash, heap_kb=args.heap_kb or 192, trace=reg.trace,
+                            libs=args.lib or (), board=args.board, battery_mv=args.battery,
+                            link=link, cpu_slowdown=args.cpu_slowdown or 1.0,
                             cell=args.cell, usb=not args.unplugged).start()
     except (RuntimeError, OSError) as e:
         reg.__exit__()  # its trace file goes
-        print("vdev: %s" % e, file=sys.stderr)
+        say(str(e))
         return 1
     print(dev.port, flush=True)
-    print("vdev: %s (%s port profile, link %s), %s; Ctrl-C to stop" % (
-        dev.config["name"], dev.chip.port, args.link, dev.status), file=sys.stderr, flush=True)
+    say("%s (%s port profile, link %s), %s; Ctrl-C to stop" % (
+        dev.config["name"], dev.chip.port, link, dev.status))
     dev.on_status = say  # from now on, a line at each change of the power
     reg.entry["port"], reg.press = dev.port, dev.press
     try:
         with reg:
-            if sys.stdin.isatty() and sys.stderr.isatty():
-                _keys(dev, stop)
+            if on_terminal():
+                keys(dev, args.battery, stop)
             else:
                 while not stop.wait(0.5):
                     pass
@@ -798,36 +719,7 @@ def main(argv=None):
     return 0
 
 
-KEYS = ("space: press the button (0.3 s)  l: long press  h: hold 3 s  u: USB cable in / out  "
-        "q: quit")
-
-
-def _keys(dev, stop):
-    """On a terminal, keys are the button and the USB cable; status lines say what powers
-    the board (off, on USB, on the cell)."""
-    import select
-    import termios
-
-    fd = sys.stdin.fileno()
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)
-    print(KEYS, file=sys.stderr, flush=True)
-    presses = {" ": 0.3, "l": 1.2, "h": 3.5}  # longer than the boot's BOOT_TO_HOLD_MS
-    try:
-        while not stop.is_set():
-            if not select.select([fd], [], [], 0.25)[0]:
-                continue
-            ch = os.read(fd, 1).decode("latin1").lower()
-            if ch == "q":
-                break
-            if ch in presses:
-                dev.press(True)
-                threading.Timer(presses[ch], dev.press, (False,)).start()
-            elif ch == "u":
-                dev.set_usb(not dev.chip.usb)
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from simulator.vdev_common import main
+
+    sys.exit(main(["--engine", "micropython"] + sys.argv[1:]))

@@ -6,6 +6,7 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from helpers import routine_doc
+from host_tools.flash import BATCH_HOST
 from massager import routines as builtin
 from simulator.engines import run_batch
 from strategies import button_scripts, routines
@@ -41,7 +42,7 @@ def test_daily_routine_gives_identical_traces_on_the_real_rp2_port(pico_image):
     # firmware as .mpy from `massager flash`. The same bytes as CPython, hence as WebAssembly
     # (the test above); its own timing at the pins is tests/test_rp2040.py's business.
     cases = [{"routine": builtin.text("daily"), "buttons": "0:short", "until": None}]
-    cp, _ = both("trace", cases, other="rp2040", image=pico_image)
+    cp, _ = both("trace", cases, other="rp2040", image=pico_image, host=BATCH_HOST)
     assert len(cp[0]) > 50 and cp[0][-1].startswith('{"t": ')
 
 
