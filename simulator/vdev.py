@@ -330,8 +330,8 @@ class VirtualDevice:
                 self._say(OFF % "the power lost")
             self._cut.clear()
             return
-        if chip.latch is None:
-            return
+        if chip.latch is None and not chip.off:
+            return  # no latch: powered while anything is (after a cut: USB or a press)
         if chip.off:
             since = chip.press_at is not None and chip.press_at > chip.off_at
             held_ms = None
