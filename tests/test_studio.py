@@ -498,12 +498,13 @@ def test_a_routine_edited_in_the_page_is_pushed_plays_on_the_device_and_is_mirro
         sb.wait(page, "() => studio.status && studio.status.state === 'idle'", timeout=60,
                 what="the device idle in the mirror")
         # daily, weekly, mine: a double press chooses the next one. The first press of each
-        # is held a while: the firmware compiles the routine after the next when the button
-        # goes down in idle, and the virtual device runs its IRQ only after that.
+        # is held a while (under the 1 s of a long press): the firmware compiles the routine
+        # after the next when the button goes down in idle (weekly, from its text here),
+        # and the virtual device runs its IRQ only after that.
         box = page.locator("#button").bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         for _ in range(2):
-            for hold_ms, gap_ms in ((600, 120), (120, 1200)):
+            for hold_ms, gap_ms in ((900, 120), (120, 1200)):
                 page.mouse.down()
                 page.wait_for_timeout(hold_ms)
                 page.mouse.up()
