@@ -34,8 +34,7 @@ def wakeups_per_change():
     for _ in range(RUNS):
         with tempfile.TemporaryDirectory() as flash:
             dev = SimDevice(flash)
-            dev.app.selected = dev.app.programs.index(
-                [p for p in dev.app.programs if p.name == "weekly"][0])
+            dev.app.selected = [p.name for p in dev.app.programs].index("weekly")
             start_wakes, start_lines, t0 = dev.wakes, len(dev.lines), dev.clock.ms
             start_ramp = dev.ramp_steps
             dev.click()

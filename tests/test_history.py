@@ -348,3 +348,43 @@ def test_the_summary_counts_days_the_full_routine_and_the_streak_and_plots_them(
     out = tmp_path / "days.png"
     host_history.plot(got, str(out), today=today)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_session_is_written_down_at_a_quiet_wake_and_before_the_latch_lets_go(tmp_path):
+    # The CPython simulated board on the cell (the Pico's latch): a session stopped, then
+    # one the flat cell ends. The stopped one is written at a later wake that changes no
+    # output (the write allocates; an output change must not); the flat cell's when the
+    # board goes off, after that wake's outputs (motor off) and before the power goes.
+    from simulator import circuit
+    from simulator.adc_view import adc_view, apply
+    from simulator.device import SimDevice
+
+    dev = SimDevice(str(tmp_path), config=circuit.load_config("pico"))
+    writes = []
+    append = dev.runtime.history.append
+
+    def recorded(*args):
+        writes.append((dev.clock.ms, len(dev.lines), dev.powered))
+        return append(*args)
+
+    dev.runtime.history.append = recorded
+    dev.click()
+    dev.run_until(dev.clock.ms + 20000)
+    dev.press(True)  # a long press stops it
+    dev.run_until(dev.clock.ms + 1500)
+    stopped_at = dev.clock.ms
+    dev.press(False)
+    dev.run_until(dev.clock.ms + 10000)
+    assert dev.app.state == "idle" and len(writes) == 1
+    dev.click()
+    dev.run_until(dev.clock.ms + 20000)
+    assert dev.app.state == "running"
+    apply(dev.sim, adc_view(dev.board.config, 3100))  # past the cut-off
+    dev.run_until(dev.clock.ms + 70000)
+    assert not dev.powered and len(writes) == 2
+    changes = [json.loads(line) for line in dev.lines]
+    (quiet, _, powered), (off, n, still_powered) = writes
+    assert quiet >= stopped_at and quiet not in {c["t"] for c in changes} and powered
+    assert changes[n - 1]["state"] == "off" and changes[n - 1]["t"] == off and still_powered
+    with open(tmp_path / history.FILE, "rb") as f:
+        assert [r["ending"] for r in history.parse(f.read())] == ["stopped", "flat cell"]

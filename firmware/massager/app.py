@@ -34,11 +34,15 @@ class App:
         self.paused_ms = 0  # the session's pauses so far, ended ones
         self.session_prog = None  # the program the session plays
         # A session that just ended, for the runtime to remember (history.py): its ending
-        # (0: none waiting), its length and its running time. Plain ints set at the end, so
-        # the output change that ends it allocates nothing.
+        # (0: none waiting), its length, its running time, its program and level. Plain
+        # ints and a reference set at the end, so the output change that ends it allocates
+        # nothing; kept until the runtime writes them, whatever starts meanwhile.
         self.ended = 0
         self.ended_ms = 0
         self.ended_ran_ms = 0
+        self.ended_prog = None
+        self.ended_level = 0
+        self.changes = 0  # output changes so far (mod 2^24): tells the runtime a quiet wake
         self.motor_on_since = None
         self._level_before_long = None
         # Last emitted outputs (what the trace shows).
@@ -209,7 +213,8 @@ class App:
 
     def end_session(self, ending, now):
         """A running or paused session ends now, `ending` (history.py) says how: noted
-        for the runtime, which writes it down after this wake. Nothing when none runs."""
+        for the runtime, which writes it down at a later wake that changes no output.
+        Nothing when none runs."""
         s = self.state
         if s != RUNNING and s != PAUSED:
             return
@@ -217,6 +222,8 @@ class App:
         self.ended = ending
         self.ended_ms = now - self.session_start
         self.ended_ran_ms = self.ended_ms - paused
+        self.ended_prog = self.session_prog
+        self.ended_level = self.level
 
     def _stop(self, now, state=IDLE, ending=history.STOPPED):
         self.end_session(ending, now)
@@ -282,6 +289,7 @@ class App:
         self.step, self.round, self.rep = step, rnd, rep
         self._shown_state = s
         self.out.show(motor, r, g, b)
+        self.changes = (self.changes + 1) & 0xFFFFFF
         if self.on_change is not None:
             self.on_change(self, now)
 

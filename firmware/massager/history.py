@@ -6,8 +6,9 @@
 # new record replaces the oldest. An append writes one slot in place: a power cut in the
 # middle leaves that slot with a bad CRC (it is skipped) and every other slot untouched, so
 # at most the record being written is lost. The next append takes its sequence number and
-# its slot again. Written once a session is over, by the runtime's loop, never at an output
-# change. The host tools read the file with this same module (massager history).
+# its slot again. Written once a session is over, by the runtime's loop at a wake that
+# changes no output (runtime.py _step). The host tools read the file with this same
+# module (massager history).
 import struct
 
 from massager import const

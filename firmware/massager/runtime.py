@@ -96,6 +96,8 @@ class Runtime:
         app = self.app
         if app.state != OFF or self.board.button.pending():  # off: the motor is still
             return delay
+        if app.ended:
+            self._remember(app)  # before a sleep, or a power latch letting go
         settle = app.gestures.settled(self.now())
         if settle != 0:  # down, a gesture open, or a bounce may still come: not yet
             return delay if settle < 0 or delay < settle else settle
@@ -109,6 +111,8 @@ class Runtime:
         return left if left > 0 else 0
 
     def _step(self):
+        app = self.app
+        changes = app.changes
         now = self.now()
         button = self.board.button
         was_off = self.app.state == OFF
@@ -132,8 +136,11 @@ class Runtime:
             self.board.power.hold_on()
             self._battery_at = None
         self._check_battery(now)
-        if self.app.ended:
-            self._remember(self.app)
+        if app.ended and (app.changes == changes or app.state == RUNNING):
+            # The session that ended is written down at the first wake that changes no
+            # output (a button's down, a watchdog feed): the flash write allocates. Should
+            # a new session run first (no such wake came between), now, before it can end.
+            self._remember(app)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor
             # off at reset). Not before, so an idle device leaves the REPL to mpremote.
@@ -164,15 +171,16 @@ class Runtime:
             self.app.power_off(now)
 
     def _remember(self, app):
-        """Write down the session that just ended (one flash write, after the wake's
-        output change, never inside it)."""
+        """Write down the session that ended (one flash write, never at a wake that
+        changes an output, see _step; before off and when the loop stops too)."""
         ending, app.ended = app.ended, 0
-        prog = app.session_prog
+        prog = app.ended_prog
         if self.history is None:
             return
         self.board.watchdog.feed()  # a littlefs write may erase a block first
-        self.history.append(ending, prog.name if prog else "", app.level, app.ended_ran_ms,
-                            app.ended_ms, prog.total_ms if prog else 0, history.clock())
+        self.history.append(ending, prog.name if prog else "", app.ended_level,
+                            app.ended_ran_ms, app.ended_ms, prog.total_ms if prog else 0,
+                            history.clock())
 
     def _fault(self, error):
         self.board.all_off()
@@ -234,6 +242,8 @@ class Runtime:
         self.board.all_off()
         self.board.show_error()
         self.board.watchdog.keep()
+        if self.app.ended:
+            self._remember(self.app)  # a session that ended just before the loop stopped
 
     def interrupt(self):
         """Stop run() as a Ctrl-C would, through its cleanup. False when not running."""
