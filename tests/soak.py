@@ -141,8 +141,10 @@ class SoakFailure(AssertionError):
 
 
 class Soak:
-    def __init__(self, days, seed, leak=0, workdir=None, image=None, log=print):
+    def __init__(self, days, seed, leak=0, workdir=None, image=None, log=print,
+                 on_day=None):
         self.days, self.seed, self.leak = days, seed, leak
+        self.on_day = on_day  # called with the figures after each day (a long run's report)
         self.rng = random.Random(seed)
         self.log = log
         self.work = workdir or tempfile.mkdtemp(prefix="massager-soak-")
@@ -196,6 +198,9 @@ class Soak:
             for day in range(self.days):
                 self.day(day)
                 self.figures["days"] = day + 1
+                self.figures["wall_s"] = round(time.monotonic() - t0)
+                if self.on_day and day + 1 < self.days:
+                    self.on_day(self.figures)
             self.final_checks()
         finally:
             self.pico.stop()
@@ -290,7 +295,8 @@ class Soak:
             plan.append(("host", 13 * HOUR_MS + rng.randrange(HOUR_MS)))
         if rng.random() < 0.25:
             plan.append(("cut", rng.randrange(DAY_MS - HOUR_MS)))
-        if day == self.days // 2 and not self.figures["hangs"]:
+        # The forced hang early (the third day at most): a run cut short has had it too.
+        if day == min(self.days // 2, 2) and not self.figures["hangs"]:
             plan.append(("hang", 16 * HOUR_MS))
         plan.sort(key=lambda p: p[1])
         day0 = self.pico.now()
@@ -498,15 +504,23 @@ class Soak:
                                   "ms" % (v, t))
 
 
-def report(path, figures, seed, leak):
+def report(path, figures, seed, planned):
+    """Write the figures between the soak markers of `path`. A run still going (or stopped
+    before its end) writes after each day and says so: its final checks have not run."""
     begin, end = "<!-- begin soak -->", "<!-- end soak -->"
     f = figures
+    if f["days"] < planned:
+        status = ("A run of %d days still going or stopped: these are its first %d days "
+                  "(each day checked; the end-of-run check of the motor pin outside "
+                  "sessions not yet run)." % (planned, f["days"]))
+    else:
+        status = "A run of %d days that passed." % planned
     text = "\n".join([
         begin,
         "Written by `make soak` (`tests/soak.py`; do not edit by hand): the stock MicroPython "
         "1.28.0 rp2 port on the emulated RP2040 (simulator/pico.py) lives %d days of emulated "
         "time from a seeded script; idle time skipped. The board runs without its power latch "
-        "(off is the sleep, as on USB)." % f["days"],
+        "(off is the sleep, as on USB). %s" % (f["days"], status),
         "",
         "| figure | value |",
         "|---|---:|",
@@ -550,7 +564,12 @@ def main(argv=None):
     print("soak: seed %d, %d days%s" % (seed, args.days,
                                         ", leaking %d B per session" % args.leak
                                         if args.leak else ""), flush=True)
-    soak = Soak(args.days, seed, args.leak, log=lambda s: print("soak: " + s, flush=True))
+    def on_day(figures):
+        if args.report:
+            report(args.report, figures, seed, args.days)
+
+    soak = Soak(args.days, seed, args.leak, log=lambda s: print("soak: " + s, flush=True),
+                on_day=on_day)
     try:
         figures = soak.run()
     except SoakFailure as e:
@@ -560,7 +579,7 @@ def main(argv=None):
         shutil.rmtree(soak.work, ignore_errors=True)
     print("soak: passed, seed %d: %s" % (seed, json.dumps(figures)))
     if args.report:
-        report(args.report, figures, seed, args.leak)
+        report(args.report, figures, seed, args.days)
     return 0
 
 
