@@ -49,22 +49,23 @@ def motor_series(series, rated_mv, cell_mv, scale=1000):
             for t, p in series]
 
 
-def compare(expected, actual, offset, tolerance, off_by=0):
+def compare(expected, actual, offset, tolerance, off_by=0, early=0.0):
     """Hold the pins to a trace: (problems, lags).
 
     expected: trace_series; actual: pin_series; offset: the pins' time of the trace's 0.
-    Every expected change must show on the pin no earlier than scheduled and be settled
-    `tolerance` ms later; every pin change must fall in such a window. lags: for each
-    expected change, ms from the schedule to the pin's first move. Values match within
-    `off_by` (a duty the PWM registers round).
+    Every expected change must show on the pin no earlier than scheduled (less `early` ms,
+    when the offset itself is known only that closely) and be settled `tolerance` ms later;
+    every pin change must fall in such a window. lags: for each expected change, ms from
+    the schedule to the pin's first move. Values match within `off_by` (a duty the PWM
+    registers round).
     """
     problems, lags = [], []
     end = expected[-1][0] + offset + tolerance
     windows = []
     for i, (t, v) in enumerate(expected):
-        at = t + offset
-        nxt = expected[i + 1][0] + offset if i + 1 < len(expected) else end
-        settle = min(at + tolerance, nxt)
+        at = t + offset - early
+        nxt = expected[i + 1][0] + offset - early if i + 1 < len(expected) else end
+        settle = min(at + early + tolerance, nxt)
         if i > 0:  # the first entry is the state the trace starts in
             before = value_at(actual, at - 0.001)
             if not _same(before, expected[i - 1][1], off_by):

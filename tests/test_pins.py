@@ -1,0 +1,36 @@
+"""simulator/pins.compare: how a pin's changes are held to a trace's schedule."""
+
+import pytest
+
+from simulator.pins import compare
+
+TRACE = [(0, 0), (1000, 500), (4000, 0)]  # off, on at 1 s, off at 4 s (trace ms)
+OFFSET = 7000.25  # where the trace's 0 falls on the pin's clock
+
+
+def pin(shift_ms):
+    """The pin doing what the trace says, every change `shift_ms` late (negative: early)."""
+    return [(OFFSET - 5, 0)] + [(t + OFFSET + shift_ms, v) for t, v in TRACE[1:]]
+
+
+@pytest.mark.parametrize("shift, early, ok", [
+    (0, 0, True),
+    (49, 0, True),
+    (51, 0, False),  # later than the tolerance
+    (-0.1, 0, False),  # before the schedule
+    (-0.1, 1, True),  # within the offset's resolution (soak.py CLOCK_MS)
+    (-0.99, 1, True),
+    (-1.5, 1, False),  # earlier than that
+    (49, 1, True),  # the tolerance still counts from the schedule
+    (51, 1, False),
+])
+def test_a_change_is_held_to_its_window(shift, early, ok):
+    problems, _ = compare(TRACE, pin(shift), OFFSET, 50, early=early)
+    assert (problems == []) == ok, problems
+
+
+def test_a_change_the_trace_does_not_have_is_reported():
+    actual = pin(0) + [(OFFSET + 2000, 250)]
+    actual.sort()
+    problems, _ = compare(TRACE, actual, OFFSET, 50, early=1)
+    assert any("outside any scheduled change" in p for p in problems), problems
