@@ -1,7 +1,7 @@
 """The checks of `make soak` (tests/soak.py) on the reads it gets from the device, without
 the device: a month on the emulated RP2040 is far too long for `make test`, but what it
 concludes from each read is held here. The leak itself was shown on the emulator by
-`make soak DAYS=3 SEED=1 LEAK=1024` (docs/reliability.md)."""
+`make soak DAYS=2 SEED=1 LEAK=1024` (docs/reliability.md)."""
 
 import pytest
 import soak
