@@ -18,7 +18,7 @@ def pin(shift_ms):
     (49, 0, True),
     (51, 0, False),  # later than the tolerance
     (-0.1, 0, False),  # before the schedule
-    (-0.1, 1, True),  # within the offset's resolution (soak.py CLOCK_MS)
+    (-0.1, 1, True),  # within the margin the offset is known to (soak.py EARLY_MS)
     (-0.99, 1, True),
     (-1.5, 1, False),  # earlier than that
     (49, 1, True),  # the tolerance still counts from the schedule
