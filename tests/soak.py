@@ -22,6 +22,9 @@ imports before the firmware's own main.py: it records gc.mem_free() after each s
 hang the loop on request (the forced hang) and, with --leak, keeps a list that grows by that
 many bytes per session: the leaking firmware the soak must catch.
 
+With --report the figures are written after every day, saying how many of the days asked
+for have run, so a run stopped early still leaves what it showed.
+
 The emulated board has no power latch here (the hold pin drives nothing): off is the
 firmware's sleep, as on USB; the cell's voltage is what the ADC reads.
 """
