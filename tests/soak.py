@@ -405,6 +405,7 @@ class Soak:
         if hang:
             self.segment_start(hang=True)
         at = pico.script(edges)
+        self.last_at, self.last_edges = at, edges
         n = len(pico.events)
         pico.run(length)
         self.figures["sessions"] += 1
@@ -450,9 +451,19 @@ class Soak:
             problems, _ = compare(want, actual, self.start, TOLERANCE_MS, off_by,
                                   early=EARLY_MS)
             if problems:
-                raise SoakFailure("session %d (%s from %.0f ms): %s" % (
-                    self.figures["sessions"], output, at, problems[:3]))
+                raise SoakFailure("session %d (%s from %.0f ms): %s\n%s" % (
+                    self.figures["sessions"], output, at, problems[:3],
+                    self.around(problems[0], want, actual)))
             self.figures["changes_checked"] += len(want)
+
+    def around(self, problem, want, actual, ms=400):
+        """Both series (replay ms) near a problem's time: what a failure report shows."""
+        t = float(problem.split(":")[0][2:])
+        near = [(round(w, 1), v) for w, v in want if abs(w - t) <= ms]
+        got = [(round(a - self.start, 1), v) for a, v in actual
+               if abs(a - self.start - t) <= ms]
+        return "  trace near t=%d: %s\n  pin near t=%d:   %s\n  edges from t=%.1f: %s" % (
+            t, near, t, got, self.last_at - self.start, self.last_edges)
 
     def check_hang(self, at, bite):
         # The probe hangs the loop at its first wake with the motor on, right after a feed:
