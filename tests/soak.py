@@ -527,12 +527,17 @@ class Soak:
                                   "ms" % (v, t))
 
 
-def report(path, figures, seed, planned):
+def report(path, figures, seed, planned, failure=None):
     """Write the figures between the soak markers of `path`. A run still going (or stopped
-    before its end) writes after each day and says so: its final checks have not run."""
+    before its end) writes after each day and says so: its final checks have not run. A
+    failed run writes the days that passed and the failure."""
     begin, end = "<!-- begin soak -->", "<!-- end soak -->"
     f = figures
-    if f["days"] < planned:
+    if failure:
+        status = ("A run of %d days that FAILED on day %d: %s. The figures are those of the "
+                  "%d days before." % (planned, f["days"] + 1, failure.splitlines()[0],
+                                       f["days"]))
+    elif f["days"] < planned:
         status = ("A run of %d days still going or stopped: these are its first %d days "
                   "(each day checked; the end-of-run check of the motor pin outside "
                   "sessions not yet run)." % (planned, f["days"]))
@@ -597,6 +602,8 @@ def main(argv=None):
         figures = soak.run()
     except SoakFailure as e:
         print("soak: FAILED (seed %d, day %d): %s" % (seed, soak.figures["days"] + 1, e))
+        if args.report and soak.figures["days"]:
+            report(args.report, soak.figures, seed, args.days, failure=str(e))
         return 1
     finally:
         shutil.rmtree(soak.work, ignore_errors=True)

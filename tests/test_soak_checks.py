@@ -59,3 +59,19 @@ def test_a_routine_that_does_not_load_after_a_boot_fails(checker):
     out = repr(([150000], 1, 4096, 352, 309, list(routines.NAMES)[1:], [], 2))
     with pytest.raises(soak.SoakFailure, match="routines"):
         checker.check_read(out)
+
+
+def test_the_report_says_how_much_ran_and_how_it_ended(checker, tmp_path):
+    doc = tmp_path / "reliability.md"
+    doc.write_text("# Reliability\n\n<!-- begin soak -->\nold\n<!-- end soak -->\n\nafter\n")
+    checker.check_read(read([150000]))
+    checker.figures.update(days=3, sessions=6, wall_s=600)
+    soak.report(str(doc), checker.figures, 1, 30)
+    text = doc.read_text()
+    assert "first 3 days" in text and "old" not in text and text.endswith("after\n")
+    soak.report(str(doc), checker.figures, 1, 30, failure="session 7 (motor): late\nmore")
+    text = doc.read_text()
+    assert "FAILED on day 4: session 7 (motor): late." in text and "more" not in text
+    checker.figures["days"] = 30
+    soak.report(str(doc), checker.figures, 1, 30)
+    assert "A run of 30 days that passed." in doc.read_text()
