@@ -255,9 +255,10 @@ class Soak:
         self.player = headless.Player(programs, self.replay_lines.append, level=self.level,
                                       board=board)
 
-    def stop_raw(self, timeout=120):
+    def stop_raw(self, timeout=120, friendly=False):
         """Ctrl-C until the firmware RESTART ran in the raw REPL has stopped there (its
-        traceback ends with the raw REPL's end of output and prompt)."""
+        traceback ends with the raw REPL's end of output and prompt); `friendly`: then
+        Ctrl-B to the friendly REPL's prompt, where a host tool starts as after a boot."""
         import serial
 
         with serial.Serial(self.pico.port, timeout=0.05) as s:
@@ -268,6 +269,12 @@ class Soak:
                     raise SoakFailure("the firmware did not stop for Ctrl-C: %r" % seen[-200:])
                 s.write(b"\x03")
                 seen = (seen + s.read(512))[-512:]
+            if friendly:
+                s.write(b"\x02")
+                while not seen.endswith(b">>> "):
+                    if time.monotonic() > end:
+                        raise SoakFailure("no REPL prompt after Ctrl-B: %r" % seen[-200:])
+                    seen = (seen + s.read(512))[-512:]
 
     def check_read(self, out):
         free, n, bsize, blocks, bfree, names, problems, level = eval(out)  # our own repr
@@ -497,7 +504,7 @@ class Soak:
         """A push or a removal through the real CLI (the firmware restarts after it)."""
         rng = self.rng
         pico = self.pico
-        pico.interrupt()
+        self.stop_raw(friendly=True)  # segment_start ran the firmware from the raw REPL
         if self.user and rng.random() < 0.35:
             name = rng.choice(sorted(self.user))
             rc, _, err = massager("rm", name, "-p", pico.port)
