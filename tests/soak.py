@@ -48,7 +48,7 @@ from simulator import circuit, headless  # noqa: E402
 from simulator.adc_view import adc_view, jsonable  # noqa: E402
 from simulator.circuit import sense  # noqa: E402
 from simulator.engines import sim_board  # noqa: E402
-from simulator.pico import EmulatedPico  # noqa: E402
+from simulator.pico import EmulatedPico, PicoError  # noqa: E402
 from simulator.pins import compare, motor_series, pin_series, trace_series  # noqa: E402
 
 DAY_MS = 24 * 3600 * 1000
@@ -610,7 +610,7 @@ def main(argv=None):
                 on_day=on_day)
     try:
         figures = soak.run()
-    except SoakFailure as e:
+    except (SoakFailure, PicoError) as e:  # the board or the script's steps
         print("soak: FAILED (seed %d, day %d): %s" % (seed, soak.figures["days"] + 1, e))
         if args.report and soak.figures["days"]:
             report(args.report, soak.figures, seed, args.days, failure=str(e))
