@@ -14,9 +14,11 @@ import tempfile
 from bench.host import _run
 from bench.report import Row, fmt
 from massager import routines
+from simulator import circuit
+from simulator.circuit import sense
 from simulator.engines import trace
 from simulator.pico import EmulatedPico
-from simulator.pins import compare, pin_series, trace_series
+from simulator.pins import compare, motor_series, pin_series, trace_series
 
 CYCLE_NS = 8  # 125 MHz
 BOOT_MS = 3000
@@ -103,10 +105,16 @@ def _weekly_session(tmp):
         after = pico.stats()
         lags = {}
         config = pico.config
-        for name, pin, scale in (("motor", config["motor"]["pin"], 100),
-                                 ("led", config["led"]["pin"], 255)):
-            problems, lags[name] = compare(trace_series(records, name),
-                                           pin_series(pico.changes(pin), scale), at, 50)
+        # The motor in volts: the trace's % of the rated voltage is the duty over the cell
+        # the firmware read (its own conversion of the ADC codes for the emulator's cell).
+        cell = sense.cell_reading_mv(circuit.load(config["name"]), pico.battery_mv / 1000)
+        motor = motor_series(trace_series(records, "motor"), config["motor"]["rated_mv"],
+                             cell)
+        for name, pin, want, scale, off_by in (
+                ("motor", config["motor"]["pin"], motor, 1000, 1),
+                ("led", config["led"]["pin"], trace_series(records, "led"), 255, 0)):
+            problems, lags[name] = compare(want, pin_series(pico.changes(pin), scale), at,
+                                           50, off_by)
             if problems:
                 raise SystemExit("bench: the real port left the trace: %s" % problems[:3])
     return before, after, records, lags
