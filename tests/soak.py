@@ -44,6 +44,7 @@ sys.path[:0] = [ROOT, os.path.join(ROOT, "firmware"), HERE]
 
 from helpers import massager, routine_doc  # noqa: E402
 from massager import program, routines  # noqa: E402
+from massager.app import PAUSED, RUNNING  # noqa: E402
 from simulator import circuit, headless  # noqa: E402
 from simulator.adc_view import adc_view, jsonable  # noqa: E402
 from simulator.circuit import sense  # noqa: E402
@@ -53,6 +54,7 @@ from simulator.pins import compare, motor_series, pin_series, trace_series  # no
 
 DAY_MS = 24 * 3600 * 1000
 HOUR_MS = 3600 * 1000
+PLAY_ON_MS = 60000  # a session still going when the script's presses end: wait this more
 TOLERANCE_MS = 50  # tests/test_rp2040.py: a change shows on the pin within this
 # The replay's 0 is the idle light's change in begin(), which comes after the firmware read
 # its clock there: its 0 is a whole ms of ticks_ms, the light that ms's fraction plus
@@ -177,6 +179,7 @@ class Soak:
                         "life_sessions_max": 0, "min_mv": self.mv}
         self.life = None  # [gc.mem_free() after its first session, sessions] of this boot
         self.windows = []  # (start, end) emulated ms of every session
+        self.day_start = 0
         self.expected_resets = 0
 
     # ---- the board ----
@@ -320,7 +323,7 @@ class Soak:
         if day == min(self.days // 2, 2) and not self.figures["hangs"]:
             plan.append(("hang", 16 * HOUR_MS))
         plan.sort(key=lambda p: p[1])
-        day0 = self.pico.now()
+        day0 = self.day_start = self.pico.now()
         for what, t in plan:
             wait = day0 + t - self.pico.now()
             if wait > 0:
@@ -370,6 +373,12 @@ class Soak:
             edges.append((t + hold, 0))
             t += hold + ms
 
+        if hang:
+            # One press from idle starts the session that hangs; nothing after it, so a
+            # motor after the watchdog's reset could only be the firmware's.
+            press(5000 + 10000)
+            self.play(edges, t, hang)
+            return
         press(1500)  # wake from off (does nothing else); from idle it starts a session
         if rng.random() < 0.3:
             press(1500, hold=1200)  # a long press: stop (running) or next level (idle)
@@ -434,17 +443,25 @@ class Soak:
             self.segment_start(boot=True)
             return
         end = at + length
-        self.windows.append((at, end))
-        self.check_session(edges, at, end)
-        self.drain(MOTOR_MA * length / 2 / HOUR_MS + OFF_MA * length / HOUR_MS)
-
-    def check_session(self, edges, at, end):
         player = self.player
         rel = round(at - self.start)
         for ms, pressed in edges:
             player.push(rel + ms, "down" if pressed else "up")
         n = len(self.replay_lines)
         player.advance(round(end - self.start))
+        # A session left to play on (or paused) is still one when the script's presses end:
+        # its window closes when the replay's firmware leaves it (done, or paused too long).
+        while player.app.state in (RUNNING, PAUSED) or player.app.motor:
+            pico.run(PLAY_ON_MS)
+            end += PLAY_ON_MS
+            player.advance(round(end - self.start))
+        self.windows.append((at, end))
+        self.check_session(at, end, n)
+        self.check_motor_outside(self.day_start)
+        self.drain(MOTOR_MA * (end - at) / 2 / HOUR_MS + OFF_MA * (end - at) / HOUR_MS)
+
+    def check_session(self, at, end, n):
+        rel = round(at - self.start)
         before = [json.loads(x) for x in self.replay_lines[:n]]
         records = [json.loads(x) for x in self.replay_lines[n:]]
         # The state the session starts from, then every change from its first press on
@@ -528,13 +545,18 @@ class Soak:
             self.figures["pushes"] += 1
         self.segment_start(boot=True)
 
-    # ---- the whole run ----
-    def final_checks(self):
-        motor = pin_series(self.pico.changes(MOTOR), 100)
+    def check_motor_outside(self, since=0):
+        """The motor pin is never driven outside a session's window."""
+        motor = pin_series(self.pico.changes(MOTOR, since=since), 100)
         for t, v in motor:
             if v and not any(a <= t <= b + TOLERANCE_MS for a, b in self.windows):
+                near = [(round(a), round(b)) for a, b in self.windows if b > t - DAY_MS]
                 raise SoakFailure("the motor pin driven (%d %%) outside a session at %.0f "
-                                  "ms" % (v, t))
+                                  "ms (sessions near: %s)" % (v, t, near[-3:]))
+
+    # ---- the whole run ----
+    def final_checks(self):
+        self.check_motor_outside()
 
 
 def report(path, figures, seed, planned, failure=None):
