@@ -92,14 +92,20 @@ def _fmt_ms(v):
 
 
 def _weekly_session(tmp):
-    """One whole weekly session on the real port, held to the CPython trace: (stats at
-    start, stats at end, trace records, lags per output)."""
-    with EmulatedPico(flashed_image(tmp), hold=True) as pico:
+    """One whole weekly session on the real port, held to the CPython trace."""
+    return play_session(flashed_image(tmp), SELECT_WEEKLY_AND_START)
+
+
+def play_session(image, buttons):
+    """The session that `buttons` ((ms, pressed) from the idle light) start on the real
+    port, played to its end and held to the CPython trace of the same presses: (stats at
+    start, stats at end, trace records, lags per output), or SystemExit where the pins
+    leave the trace."""
+    with EmulatedPico(image, hold=True) as pico:
         pico.run(BOOT_MS)
         before = pico.stats()
-        at = pico.script(SELECT_WEEKLY_AND_START)
-        edges = ",".join("%d:%s" % (ms, "down" if p else "up")
-                         for ms, p in SELECT_WEEKLY_AND_START)
+        at = pico.script(buttons)
+        edges = ",".join("%d:%s" % (ms, "down" if p else "up") for ms, p in buttons)
         records = [json.loads(line) for line in trace(routines.text("daily"), buttons=edges)]
         pico.run(records[-1]["t"] + 1000)
         after = pico.stats()
