@@ -70,9 +70,10 @@ class Chip:
     bites even between two interpreter lives."""
 
     def __init__(self, config, battery_mv, cell=CELL, usb=True):
-        from simulator.board.machine import port_for_arch
+        from simulator.device import load_board_module
 
-        self.port = port_for_arch(config["arch"])
+        machine = load_board_module("machine", register=False)  # not the host's `machine`
+        self.port = machine.port_for_arch(config["arch"])
         self.config = config
         self.cell = cell
         self.set_battery(battery_mv)
