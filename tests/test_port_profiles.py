@@ -117,7 +117,8 @@ def _port_name_uses(tree, names):
                   and node.body and isinstance(node.body[0], ast.Expr)}
     table = set()
     for node in tree.body:
-        if isinstance(node, ast.Assign) and node.targets[0].id in ("PORTS", "DEFAULT_PORT"):
+        if isinstance(node, ast.Assign) and \
+                getattr(node.targets[0], "id", None) in ("PORTS", "DEFAULT_PORT"):
             table.update(id(n) for n in ast.walk(node))
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and node.value in names and \
