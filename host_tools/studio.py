@@ -3,10 +3,11 @@
 # A small static server on 127.0.0.1: the page (simulator/studio/), the firmware's Python
 # files as they are in firmware/ right now (no copies: edit a file, reload the page), the
 # headless driver from simulator/ with the simulated board it plays on (simulator/board/
-# machine.py, and sim_board.json: the Pico's pin map and what its ADC sees of a new cell
-# at 3900 mV, worked out here from its circuit), and the pinned MicroPython WebAssembly
-# engine from simulator/node_modules. Nothing else is served and the page loads nothing
-# from elsewhere (its Content-Security-Policy says so to the browser).
+# machine.py and the port profiles it imports, and sim_board.json: the Pico's pin map and
+# what its ADC sees of a new cell at 3900 mV, worked out here from its circuit), and the
+# pinned MicroPython WebAssembly engine from simulator/node_modules. Nothing else is served
+# and the page loads nothing from elsewhere (its Content-Security-Policy says so to the
+# browser).
 #
 # /api/...: the page's device panel (host_tools/studio_device.py): the connected boards and
 # running virtual devices, push (validated here first, progress as JSON lines), the mirror
@@ -21,6 +22,7 @@ import urllib.parse
 import webbrowser
 
 from host_tools import studio_device
+from simulator.device import port_modules
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -32,6 +34,8 @@ ENGINE_FILES = ("micropython.mjs", "micropython.wasm")
 # The simulator's MicroPython-compatible driver, shared with `massager sim --headless`.
 DRIVER_FILES = ("headless.py", "batch.py")
 BOARD_FILE = "sim_board.json"  # engines.sim_board(), made when asked
+# The simulated machine and the port profiles it imports (simulator/board/port_*.py).
+BOARD_FILES = ("machine.py",) + tuple(name + ".py" for name in port_modules())
 PAGE_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
               ".py": "text/plain", ".svg": "image/svg+xml", ".png": "image/png"}
 TYPES = dict(PAGE_TYPES, **{".mjs": "text/javascript", ".wasm": "application/wasm",
@@ -58,7 +62,8 @@ def python_files():
                 files[rel] = "/firmware/" + rel
     for name in DRIVER_FILES:
         files[name] = "/simulator/" + name
-    files["machine.py"] = "/simulator/board/machine.py"
+    for name in BOARD_FILES:
+        files[name] = "/simulator/board/" + name
     files[BOARD_FILE] = "/" + BOARD_FILE
     files["bridge.py"] = "/studio/bridge.py"
     return files
@@ -86,8 +91,9 @@ def resolve(url_path):
         found = os.path.join(ENGINE, rest[0])
     elif head == "simulator" and len(rest) == 1 and rest[0] in DRIVER_FILES:
         found = os.path.join(ROOT, "simulator", rest[0])
-    elif head == "simulator" and rest == ["board", "machine.py"]:
-        found = os.path.join(ROOT, "simulator", "board", "machine.py")
+    elif head == "simulator" and len(rest) == 2 and rest[0] == "board" and \
+            rest[1] in BOARD_FILES:
+        found = os.path.join(ROOT, "simulator", "board", rest[1])
     elif head == "firmware" and rest[:1] == ["massager"] and rest[-1].endswith(".py"):
         found = os.path.join(FIRMWARE, *rest)
     else:

@@ -16,11 +16,24 @@ BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "board")
 TICKS_PERIOD = 1 << 30  # MicroPython's ticks wrap here
 
 
-def load_board_module(name):
-    """simulator/board/NAME.py as the module NAME (machine, neopixel, esp32)."""
+def port_modules():
+    """The port profiles machine.py imports under their own names (simulator/board/
+    port_*.py), by module name: every loader ships them beside it."""
+    return sorted(n[:-3] for n in os.listdir(BOARD_DIR)
+                  if n.startswith("port_") and n.endswith(".py"))
+
+
+def load_board_module(name, register=True):
+    """simulator/board/NAME.py as the module NAME (machine, neopixel, esp32); machine's
+    port profiles first, each as its own module. register=False: a machine of its own,
+    not the `machine` later imports find."""
+    if name == "machine":
+        for port in port_modules():
+            load_board_module(port)
     spec = importlib.util.spec_from_file_location(name, os.path.join(BOARD_DIR, name + ".py"))
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    if register:
+        sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 

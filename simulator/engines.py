@@ -101,6 +101,18 @@ def run_batch(mode, cases, engine="cpython", heap_kb=DEVICE_HEAP_KB, timeout=600
     return split_cases(result.stdout.decode("utf-8").splitlines())
 
 
+def board_files():
+    """{path on the rp2 port: file in simulator/board}: the simulated machine, as
+    /lib/simmachine.py beside the port's own machine, and its port profiles under their
+    own names, which it imports."""
+    from simulator.device import port_modules
+
+    files = {"/lib/simmachine.py": "machine.py"}
+    for name in port_modules():
+        files["/lib/%s.py" % name] = name + ".py"
+    return files
+
+
 def _rp2040_batch(jobs, image, timeout, host):
     """The batch driver's output lines on the stock rp2 port (simulator/pico.py)."""
     import shutil
@@ -123,8 +135,9 @@ def _rp2040_batch(jobs, image, timeout, host):
                             dev.write_file("/lib/" + name, f.read())
                     # The simulated board, beside the port's own machine: headless.py
                     # puts it in sys.modules["machine"] for the firmware's hal.
-                    with open(os.path.join(BOARD, "machine.py"), "rb") as f:
-                        dev.write_file("/lib/simmachine.py", f.read())
+                    for on_device, name in board_files().items():
+                        with open(os.path.join(BOARD, name), "rb") as f:
+                            dev.write_file(on_device, f.read())
                     dev.write_file("/jobs.json", json.dumps(jobs, ensure_ascii=False).encode())
                     out = dev.exec("import batch\nbatch.main()")
         except (host.DeviceError, PicoError) as e:

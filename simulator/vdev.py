@@ -52,9 +52,9 @@ BOARD = os.path.join(HERE, "board")  # the simulated machine and neopixel module
 SPARES = 2  # interpreters kept loaded for the next restarts
 INTERRUPT_GRACE_S = 0.05  # a Ctrl-C waits this long for running code to finish by itself
 OUT_CAP = 256 * 1024  # bytes kept for the port while nobody reads it
-# Reset causes (simulator/board/machine.py): what machine.reset() leaves per port.
-PWRON_RESET, HARD_RESET, WDT_RESET, DEEPSLEEP_RESET, SOFT_RESET = 1, 2, 3, 4, 5
-RESET_CAUSE = {"rp2": WDT_RESET, "esp32": HARD_RESET}  # rp2 reboots through its watchdog
+# Reset causes both ports number alike (simulator/board/machine.py); what machine.reset()
+# and a soft reset leave is the port profile's (simulator/board/port_*.py).
+PWRON_RESET, WDT_RESET, DEEPSLEEP_RESET = 1, 3, 4
 # From power-up to boot.py driving the power latch's hold pin, measured on the emulated
 # RP2040 with the flashed firmware (docs/hardware.md): a press that powers a latched board
 # must last this long. The interpreter here starts at wall speed, not a chip's, so the press
@@ -70,9 +70,11 @@ class Chip:
     bites even between two interpreter lives."""
 
     def __init__(self, config, battery_mv, cell=CELL, usb=True):
-        from simulator.board.machine import port_for_arch
+        from simulator.device import load_board_module
 
-        self.port = port_for_arch(config["arch"])
+        machine = load_board_module("machine", register=False)  # not the host's `machine`
+        self.port = machine.port_for_arch(config["arch"])
+        self.profile = machine.PORTS[self.port]  # what the simulated board plays
         self.config = config
         self.cell = cell
         self.set_battery(battery_mv)
@@ -109,8 +111,8 @@ class Chip:
         self.lost_at = None
         if cause == PWRON_RESET:
             self.rtc = ""
-        if cause == PWRON_RESET or self.port == "rp2":
-            self.clock = None  # the RTC starts at the port's date (board/machine.py)
+        if self.profile.rtc_start_s(cause) is not None:
+            self.clock = None  # the RTC starts again at the port's date
 
     def power_off(self):
         """Unpowered: the interpreter is gone with RAM and every register; the flash stays."""
@@ -136,8 +138,8 @@ class Chip:
         self.wdt = None  # powered down with the rest of the chip
 
     def soft_reset(self):
-        if self.port == "esp32":
-            self.cause = SOFT_RESET  # ports/esp32/modmachine.c: is_soft_reset
+        if self.profile.soft_reset_cause is not None:  # esp32: SOFT_RESET
+            self.cause = self.profile.soft_reset_cause
 
     def expires(self):
         """When an armed watchdog bites (monotonic), or None."""
@@ -499,7 +501,7 @@ class VirtualDevice:
                 self.chip.power_off()
                 self._say(OFF % "the latch let go")
             else:  # machine.reset(): the chip restarts, its watchdog with it
-                self.chip.power_on(RESET_CAUSE[self.chip.port])
+                self.chip.power_on(self.chip.profile.reset_cause)  # rp2: via its watchdog
         elif words[0] == "wdt":
             self.chip.wdt = [int(words[1]), time.monotonic()]
         elif words[0] == "fed" and self.chip.wdt is not None:

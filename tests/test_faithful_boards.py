@@ -1,5 +1,5 @@
-"""The simulated board plays each port as strictly as the port (simulator/board/machine.py
-port profiles), and the firmware survives what the ports do: a watchdog that outlives
+"""The simulated board plays each port as strictly as the port (simulator/board/port_rp2.py,
+port_esp32.py), and the firmware survives what the ports do: a watchdog that outlives
 soft resets, rp2's PWM deinit, floating battery pins, esp32's late soft IRQs."""
 
 import json

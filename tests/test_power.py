@@ -1,5 +1,5 @@
 """The off state sleeps for real, and the motor starts from still, on both simulated ports
-(simulator/board/machine.py port profiles: rp2 light sleep, esp32 deep sleep)."""
+(simulator/board/port_rp2.py: light sleep, port_esp32.py: deep sleep)."""
 
 import json
 import os

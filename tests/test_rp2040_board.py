@@ -4,7 +4,7 @@
 #
 # Each probe runs MicroPython over the REPL and looks at the pins from the host side: on
 # the emulated chip at its peripheral registers, on the simulated board through its
-# `machine.sim` registry (its rp2 profile, simulator/board/machine.py).
+# `machine.sim` registry (its rp2 profile, simulator/board/port_rp2.py).
 import json
 import os
 import subprocess

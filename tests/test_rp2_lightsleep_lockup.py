@@ -1,8 +1,9 @@
 """rp2 on MicroPython 1.28.0: a watchdog that bites during lightsleep locks the chip up
 until a power cycle (micropython #17228, fixed after 1.28.0 by commit 434b9da, PR #17546).
-The simulated rp2 profile models it (simulator/board/machine.py: Sim.lock_up), and the
-firmware cannot trigger it: with the watchdog armed, every lightsleep it makes follows a
-feed and ends at least a second before the timeout (firmware/massager/hal/power.py)."""
+The simulated rp2 profile models it (simulator/board/port_rp2.py: bite_locks_up; machine.py:
+Sim.lock_up), and the firmware cannot trigger it: with the watchdog armed, every lightsleep
+it makes follows a feed and ends at least a second before the timeout
+(firmware/massager/hal/power.py)."""
 
 import json
 import os

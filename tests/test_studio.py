@@ -88,7 +88,10 @@ def test_the_server_gives_the_firmware_as_it_is_and_nothing_else():
             assert name in files
         on_disk = {"headless.py": "simulator/headless.py", "batch.py": "simulator/batch.py",
                    "bridge.py": "simulator/studio/bridge.py",
-                   "machine.py": "simulator/board/machine.py"}
+                   "machine.py": "simulator/board/machine.py",
+                   "port_rp2.py": "simulator/board/port_rp2.py",
+                   "port_esp32.py": "simulator/board/port_esp32.py"}
+        assert set(on_disk) <= set(files)  # the machine and the profiles it imports
         # The board it plays on: the one `massager sim --headless` plays on.
         code, _, body = _get(s.url, files.pop("sim_board.json"))
         assert code == 200 and json.loads(body) == json.loads(json.dumps(engines.sim_board()))

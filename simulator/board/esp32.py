@@ -3,7 +3,7 @@
 # simulated board plays the esp32 port, as the module exists only there.
 import machine
 
-if machine.sim.port.name != "esp32":
+if "esp32" not in machine.sim.port.modules:
     raise ImportError("no module named 'esp32'")
 
 WAKEUP_ALL_LOW = False
@@ -15,7 +15,7 @@ def _pin_id(pin):
 
 
 def _check(pin_id):
-    if pin_id not in machine._ESP32_RTC_PINS:
+    if pin_id not in machine.sim.port.rtc_pins:
         raise ValueError("invalid pin")  # RTC_IS_VALID_EXT_PIN
 
 

@@ -5,11 +5,15 @@
 # `machine` unchanged. Only what the firmware uses, with MicroPython's signatures.
 #
 # It plays one port at a time, as strictly as that port (sim.set_port("rp2"|"esp32"),
-# picked from board.json's arch by port_for_arch()). Each modelled behaviour cites the
-# MicroPython 1.29 source it follows, but for the one that differs in 1.28.0, the release
-# the rp2 profile stands for by default (RP2_LIGHTSLEEP_WDT_FIXED). Where a port is vague,
-# the model takes the case that hurts the firmware most (a frozen PWM pin is high, a
-# floating ADC is noisy).
+# picked from board.json's arch by port_for_arch()). What the ports share is here; where
+# they differ, machine.py asks the port's profile, a module of its own beside this one:
+# port_rp2.py and port_esp32.py (PORTS). Each modelled behaviour cites the MicroPython
+# 1.29 source it follows, but for the one that differs in 1.28.0, the release the rp2
+# profile stands for by default (port_rp2.RP2_LIGHTSLEEP_WDT_FIXED). Where a port is
+# vague, the model takes the case that hurts the firmware most (a frozen PWM pin is high, a
+# floating ADC is noisy). Every loader ships the profiles with this file, importable under
+# their own names: simulator/device.py (CPython), the WebAssembly engines (simulator/board
+# on sys.path), simulator/engines.py (the rp2 port's /lib) and host_tools/studio.py.
 #
 # Tests and the simulator drive it through `sim` (see Sim below):
 #     machine.sim.press(14, True)      # the button on GPIO14 goes down; its IRQ runs
@@ -31,6 +35,8 @@
 #     machine.sim.off                  # True: unpowered (the latch let go), see cut_power
 # The clock: WDT expiry and timers are judged on sim.now(), which calls sim.clock (set it
 # to the simulator's virtual clock) or falls back to time.ticks_ms.
+import port_esp32
+import port_rp2
 
 
 class Reset(SystemExit):
@@ -59,22 +65,10 @@ class DeepSleep(Reset):
         Reset.__init__(self)
 
 
-# Reset causes, as each port numbers them (ports/rp2/modmachine.h: PWRON 1, WDT 3 only;
-# ports/esp32/modmachine.c: PWRON 1, HARD 2, WDT 3, DEEPSLEEP 4, SOFT 5).
+# The reset causes both ports have, and number alike (ports/rp2/modmachine.h, ports/esp32/
+# modmachine.c); the others are the profile's (its causes), in the module while it plays.
 PWRON_RESET = 1
-HARD_RESET = 2
 WDT_RESET = 3
-DEEPSLEEP_RESET = 4
-SOFT_RESET = 5
-_DEEPSLEEP_RESET = DEEPSLEEP_RESET  # set_port removes the public name where a port lacks it
-
-# The first release whose rp2 port survives a watchdog bite during lightsleep. Before it
-# (1.28.0's ports/rp2/modmachine.c, mp_machine_lightsleep) the sleep disables the ROSC,
-# and the watchdog reset that pico-sdk's watchdog_enable() sets up (PSM WDSEL: everything
-# but ROSC and XOSC) restarts the chip without it: the power-on state machine waits for
-# the stopped ROSC for ever, and only a power cycle ends it (micropython #17228). Commit
-# 434b9da (PR #17546), after 1.28.0, fixed it.
-RP2_LIGHTSLEEP_WDT_FIXED = (1, 29, 0)
 
 # rp2's ADC measures against ADC_AVDD, which the boards tie to their 3.3 V rail: this, until
 # sim.set_adc_ref_mv says where the rail is (simulator/adc_view.py: a cell that sags it).
@@ -83,61 +77,27 @@ ADC_REF_MV = 3300
 # motor pin's duty_u16, so 16 steps and a 17th at a full stroke.
 SAG_SHIFT = 12
 
-
-_RTC_RP2_START_S = 662774400  # 2021-01-01 00:00:00, in seconds since 2000-01-01
-
-
-class Port:
-    """What the firmware can tell apart between two ports."""
-
-    def __init__(self, name, wdt_max_ms, hard_irq, sched_depth, pwm_slices, pwm_deinit,
-                 causes, reset_cause, soft_reset_cause, adc_uv, rtc_memory, sleep, release):
-        self.name = name
-        self.wdt_max_ms = wdt_max_ms  # None: no upper limit known
-        self.hard_irq = hard_irq  # Pin.irq takes hard=
-        self.sched_depth = sched_depth  # MICROPY_SCHEDULER_DEPTH: soft IRQs queued at most
-        self.pwm_slices = pwm_slices  # two pins share a slice, its frequency, its enable
-        self.pwm_deinit = pwm_deinit  # "freeze": pin holds its level; "inactive": low + raise
-        self.causes = causes  # the reset-cause constants the port's machine module has
-        self.reset_cause = reset_cause  # what reset_cause() says after machine.reset()
-        self.soft_reset_cause = soft_reset_cause  # after Ctrl-D; None: the last chip cause
-        self.adc_uv = adc_uv  # ADC.read_uv() exists (calibrated microvolts)
-        self.rtc_memory = rtc_memory  # RTC().memory() exists, survives soft and WDT resets
-        # "rp2": lightsleep(ms) gates the clocks, wakes on the timer or a pin with an IRQ
-        # handler; lightsleep() is DORMANT, which no pin IRQ ends; deepsleep is lightsleep
-        # then reset(). "esp32": deepsleep powers the chip down, wakes on ext0/ext1 or the
-        # timer into a boot with DEEPSLEEP_RESET; pads keep only what is held.
-        self.sleep = sleep
-        self.deep_wake_cause = DEEPSLEEP_RESET if sleep == "esp32" else reset_cause
-        self.release = release  # the MicroPython release it plays unless set_release says
-
-
-PORTS = {
-    # ports/rp2: machine_wdt.c (8388 ms), machine_pin.c (hard= accepted), machine_pwm.c
-    # (slices, deinit only disables), modmachine.c (reset() is a watchdog reboot, so
-    # reset_cause() says WDT after it; a soft reset leaves the cause as it was).
-    # Sleep: modmachine.c mp_machine_lightsleep (dormant without a time, WFI with the timer
-    # alarm otherwise; the watchdog keeps counting) and deepsleep. Release 1.28.0: the
-    # emulated image's (simulator/rp2040/image), the oldest the README accepts, and one
-    # whose lightsleep a watchdog bite locks up (RP2_LIGHTSLEEP_WDT_FIXED).
-    "rp2": Port("rp2", 8388, True, 4, True, "freeze", ("PWRON_RESET", "WDT_RESET"),
-                WDT_RESET, None, False, False, "rp2", (1, 28, 0)),
-    # ports/esp32: machine_wdt.c (task WDT, no upper limit), machine_pin.c (no hard=:
-    # handlers are mp_sched_schedule'd, depth 8 in mpconfigport.h), machine_pwm.c
-    # (deinit -> idle level low, then "PWM is inactive"), modmachine.c (reset() is
-    # esp_restart: HARD_RESET; is_soft_reset: SOFT_RESET), machine_adc.c (read_uv).
-    # Sleep: machine_sleep_helper and modesp32.c (ext0 on RTC pins only, cleared by a later
-    # Pin.irq on that pin); pads in deep sleep per docs/esp32/quickref.rst.
-    "esp32": Port("esp32", None, False, 8, False, "inactive",
-                  ("PWRON_RESET", "HARD_RESET", "WDT_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"),
-                  HARD_RESET, SOFT_RESET, True, True, "esp32", (1, 29, 0)),
-}
-ARCH_PORT = {"armv6m": "rp2", "xtensa": "esp32", "xtensawin": "esp32", "rv32imc": "esp32"}
+# The port profiles by name: port_rp2.PORT and port_esp32.PORT, with the same names each.
+# Data: name, arches (board.json "arch"), release (the MicroPython release it plays unless
+# set_release says), modules (the modules only its builds have), causes (its reset-cause
+# constants, by name), reset_cause, soft_reset_cause (None: the last chip cause stays),
+# deep_wake_cause, sched_depth, pin_keywords and irq_keywords (what Pin() and Pin.irq take
+# beyond the common arguments), hw_timers (machine.Timer ids 0 up to it, besides -1), adc_uv
+# (ADC.read_uv exists), rtc_memory (RTC.memory exists), pwm_default_freq. Behaviour:
+# check_wdt, rtc_start_s, keeps_hold, hold, on_irq, mem32, pwm_freq, pwm_start, pwm_drive,
+# pwm_deinit, adc_u16, floating_u16, sleep_kind, power_down (where sleep_kind says "deep"),
+# wakes_on, wakes_now, bite_locks_up.
+PORTS = {port_rp2.PORT.name: port_rp2.PORT, port_esp32.PORT.name: port_esp32.PORT}
+DEFAULT_PORT = port_rp2.PORT  # played until set_port says, and for an arch none knows
 
 
 def port_for_arch(arch):
-    """The profile for a board.json "arch" (RP2040 is armv6m; the ESP32s are the rest)."""
-    return ARCH_PORT.get(arch, "rp2")
+    """The profile's name for a board.json "arch" (RP2040 is armv6m; the ESP32s are the
+    rest)."""
+    for port in PORTS.values():
+        if arch in port.arches:
+            return port.name
+    return DEFAULT_PORT.name
 
 
 class _PinState:
@@ -156,14 +116,6 @@ class _PinState:
         self.held = None  # esp32 pad hold: (func, level) the pad shows whatever is written
 
 
-class _Slice:
-    # rp2: one PWM slice = two channels (pins 2k and 2k+1 of a bank of 16) with one
-    # counter: one frequency and one enable for both (ports/rp2/machine_pwm.c).
-    def __init__(self):
-        self.freq = None  # None: slice_freq_set false
-        self.enabled = False
-
-
 class Sim:
     """The registry the simulator and tests use to see and drive the hardware."""
 
@@ -176,7 +128,7 @@ class Sim:
         # Called as on_duty(pin, duty) at every PWM duty write, as it happens: the moment
         # the motor's duty changes (bench/mpy/timing.py stamps it). Allocates nothing here.
         self.on_duty = None
-        self.port = PORTS["rp2"]
+        self.port = DEFAULT_PORT
         self.release = self.port.release
         self.cause = PWRON_RESET
         self.rtc_memory = b""
@@ -196,10 +148,12 @@ class Sim:
         The release is the profile's own again (set_release changes it)."""
         self.port = PORTS[name]
         self.release = self.port.release
-        if name != "esp32":
-            import sys
+        for port in PORTS.values():
+            for module in port.modules:
+                if module not in self.port.modules:
+                    import sys
 
-            sys.modules.pop("esp32", None)  # that module exists on esp32 builds only
+                    sys.modules.pop(module, None)  # it exists on that port's builds only
         self._port_parts()
         self._adc_readings()  # the readings are the port's
         self._sag_readings()
@@ -218,11 +172,11 @@ class Sim:
         # What the port changes in the module itself: its reset causes, ADC.read_uv,
         # RTC.memory.
         g = globals()
-        for const in ("HARD_RESET", "DEEPSLEEP_RESET", "SOFT_RESET"):
-            if const in self.port.causes:
-                g[const] = _CAUSES[const]
-            else:
-                g.pop(const, None)
+        for port in PORTS.values():
+            for const in port.causes:
+                if const not in self.port.causes:
+                    g.pop(const, None)
+        g.update(self.port.causes)
         if self.port.adc_uv:
             ADC.read_uv = ADC._read_uv
         elif "read_uv" in ADC.__dict__:
@@ -244,7 +198,7 @@ class Sim:
         for pin_id, old in self.pins.items():
             if cause == PWRON_RESET:
                 break  # a board on the bench from scratch: nothing held, no finger on it
-            held = old.held if cause == _DEEPSLEEP_RESET else None
+            held = old.held if self.port.keeps_hold(cause) else None
             if held is not None or old.driven:  # a finger on the button stays through it
                 st = kept[pin_id] = _PinState(pin_id)
                 st.held = held
@@ -254,7 +208,7 @@ class Sim:
             self.sleeps = 0
         self.pins = kept  # pin id -> _PinState
         self.pwm = {}  # pin id -> PWM
-        self.slices = {}  # rp2 slice number -> _Slice
+        self.slices = {}  # rp2 slice number -> port_rp2._Slice
         if cause == PWRON_RESET or not hasattr(self, "adc_mv"):
             # What is wired to the ADC pins is the board's, not the chip's: a watchdog
             # reset or a deep-sleep wake leaves the cell where it was.
@@ -282,13 +236,11 @@ class Sim:
         self.locked = False  # a reset that completes: the chip runs (see lock_up)
         if cause == PWRON_RESET:
             self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
-        if cause == PWRON_RESET or self.port.name == "rp2":
-            # The clock starts again at the port's power-up date: rp2's main() sets it to
-            # 2021-01-01 at every chip reset (ports/rp2/main.c, before the soft-reset loop:
-            # a soft reset keeps it); esp32's RTC runs on through every reset but power
-            # loss, from 2000-01-01. rtc_s: its seconds since 2000 at sim.now() == 0.
-            self.rtc_s = (_RTC_RP2_START_S if self.port.name == "rp2" else 0) - \
-                self.now() // 1000
+        start = self.port.rtc_start_s(cause)
+        if start is not None:
+            # The clock starts again at the port's date for this reset (None: it runs on).
+            # rtc_s: its seconds since 2000 at sim.now() == 0.
+            self.rtc_s = start - self.now() // 1000
 
     def powered(self):
         """Whether anything keeps the board powered (always, without a latch)."""
@@ -348,9 +300,7 @@ class Sim:
         for p in list(self.pwm.values()):
             p._deinit_hw()
         self.pwm = {}
-        for s in self.slices.values():
-            s.freq = None
-            s.enabled = False
+        self.slices = {}  # rp2: every slice stopped, no frequency set
         for s in self.pins.values():
             s.handler = None
             s.trigger = 0
@@ -371,13 +321,6 @@ class Sim:
         s = self.pins.get(pin_id)
         if s is None:
             s = self.pins[pin_id] = _PinState(pin_id)
-        return s
-
-    def slice_of(self, pin_id):
-        n = (pin_id >> 1) & 7
-        s = self.slices.get(n)
-        if s is None:
-            s = self.slices[n] = _Slice()
         return s
 
     def set_level(self, pin_id, level):
@@ -411,21 +354,14 @@ class Sim:
         """machine.lightsleep / deepsleep, per port. The simulator that drives the firmware
         (simulator/device.py) ends the sleep: at `asleep.until`, or when a wake source
         fires (asleep.woke); then it calls wake(), or boots the chip after a deep one."""
-        port = self.port.sleep
-        if port == "rp2":
-            if ms is not None:
-                if ms <= 1:
-                    return  # mp_hal_delay_ms: no sleep at all
-                if ms >= 4294967:
-                    raise ValueError("sleep too long")  # the timer alarm's 32-bit us
-            kind = "dormant" if ms is None else "light"
-        else:
-            kind = "deep" if deep else "light"
+        kind = self.port.sleep_kind(deep, ms)
+        if kind is None:
+            return
         until = None if ms is None else self.now() + ms
         a = _Sleep(kind, until, reset=deep)
         self.sleeps += 1
         if kind == "deep":
-            self._power_down()
+            self.port.power_down(self)
         else:
             # The peripheral clocks stop: a PWM output freezes where its counter stopped
             # (taken as high when its duty was not 0, as after rp2's deinit).
@@ -437,25 +373,6 @@ class Sim:
         a.woke = a.wakes_now(self)  # a level wake source already at its level
         if deep:
             _restart("deepsleep")
-
-    def _power_down(self):
-        # esp32 deep sleep: the digital core is off. A held pad keeps its level (an RTC pin
-        # by its hold alone, any other only with gpio_deep_sleep_hold); every other pad is
-        # released (an input: the motor gate's pull-down wins). RTC pins keep their pulls.
-        rtc = _ESP32_RTC_PINS
-        for pin_id, st in self.pins.items():
-            if st.held is not None and (pin_id in rtc or self.deep_hold):
-                continue
-            st.held = None
-            if st.func != "in":
-                st.func = "in"
-                st.level = 0
-            st.handler = None
-            st.trigger = 0
-        self.pwm = {}
-        self.wdt = None
-        self.timers = []
-        self.scheduled = []
 
     def wake(self):
         """The sleep is over (its timer, or a wake source): the firmware runs on. Returns
@@ -607,18 +524,7 @@ class Sim:
 
     def _adc_u16(self, mv):
         """read_u16() for `mv` on the pin, as the port computes it."""
-        if self.port.adc_uv:
-            # esp32 at 11 dB: the raw reading is not a 3.3 V full scale; it saturates near
-            # 3.1 V and has an offset (ports/esp32/machine_adc.c; only read_uv() is
-            # calibrated, by esp_adc_cal).
-            raw = int((mv - 100) * 65535 // 3000)
-            return 0 if raw < 0 else 65535 if raw > 65535 else raw
-        # rp2 (ports/rp2/machine_adc.c, adc_config_and_read_u16): the 12-bit code of the pin
-        # against ADC_AVDD, shifted up to 16 bits with its top bits repeated below.
-        ref = self.adc_ref_mv
-        raw = int(mv * 4096 / ref) if ref > 0 else 0  # no rail: nothing to measure with
-        raw = 0 if raw < 0 else 4095 if raw > 4095 else raw
-        return raw << 4 | raw >> 8
+        return self.port.adc_u16(mv, self.adc_ref_mv)
 
     def noise(self):
         # xorshift32: a floating pin's readings, the same on every engine and every run.
@@ -636,11 +542,8 @@ class Sim:
 
     def bite_locks_up(self):
         """True when a watchdog bite now would hang the chip instead of resetting it: rp2
-        in a timed lightsleep on a release before RP2_LIGHTSLEEP_WDT_FIXED. (DORMANT stops
-        the crystal, and the watchdog with it: it cannot bite there.)"""
-        a = self.asleep
-        return (self.port.sleep == "rp2" and a is not None and a.kind == "light"
-                and self.release < RP2_LIGHTSLEEP_WDT_FIXED)
+        in a timed lightsleep on a release before port_rp2.RP2_LIGHTSLEEP_WDT_FIXED."""
+        return self.port.bite_locks_up(self.asleep, self.release)
 
     def lock_up(self):
         """The watchdog bit where bite_locks_up(): the chip is hung until power-on. The
@@ -676,13 +579,6 @@ class Sim:
         return min(dues) if dues else None
 
 
-_CAUSES = {"HARD_RESET": HARD_RESET, "DEEPSLEEP_RESET": DEEPSLEEP_RESET,
-           "SOFT_RESET": SOFT_RESET}
-# ESP32 pins wired to the RTC domain (ports/esp32/modesp32.h RTC_VALID_EXT_PINS): only
-# these can wake it from deep sleep; the output-capable ones keep their pulls there.
-_ESP32_RTC_PINS = (0, 2, 4, 12, 13, 14, 15, 25, 26, 27, 32, 33, 34, 35, 36, 37, 38, 39)
-
-
 class _Sleep:
     """The sleep the chip is in: kind "light" (rp2: clocks gated, WFI), "dormant" (rp2:
     oscillators stopped) or "deep" (esp32: powered down; rp2: light, then reset)."""
@@ -698,26 +594,11 @@ class _Sleep:
 
     def wakes_on(self, sim, st, trigger):
         """True when this edge on pad state `st` ends the sleep."""
-        if sim.port.sleep == "rp2":
-            # A pin IRQ wakes a timed lightsleep when a handler is set (micropython #7035);
-            # DORMANT needs raw dormant-wake registers that MicroPython never sets.
-            return self.kind == "light" and st.handler is not None and bool(st.trigger & trigger)
-        return self._ext_level(sim, st.id)
+        return sim.port.wakes_on(self, sim, st, trigger)
 
     def wakes_now(self, sim):
-        if sim.port.sleep != "esp32":
-            return False
-        return any(self._ext_level(sim, pin_id) for pin_id in list(sim.pins))
-
-    def _ext_level(self, sim, pin_id):
-        level = sim.pins[pin_id].level if pin_id in sim.pins else 0
-        if sim.ext0 is not None and sim.ext0[0] == pin_id:
-            return bool(level) == sim.ext0[1]
-        if sim.ext1 is not None and pin_id in sim.ext1[0]:
-            pins, high = sim.ext1
-            levels = [bool(sim.pins[p].level) if p in sim.pins else False for p in pins]
-            return any(levels) if high else not any(levels)
-        return False
+        """True when a wake source is at its level already (esp32's ext0/ext1)."""
+        return sim.port.wakes_now(self, sim)
 
 
 def _run_hard(handler, pin):
@@ -761,8 +642,8 @@ class Pin:
         self.init(mode, pull, value, **kw)
 
     def init(self, mode=-1, pull=-1, value=None, **kw):
-        for key in kw:  # rp2's Pin has no hold (ports/rp2/machine_pin.c)
-            if key != "hold" or sim.port.sleep != "esp32":
+        for key in kw:  # the port's own (esp32: hold=)
+            if key not in sim.port.pin_keywords:
                 raise TypeError("unexpected keyword argument '%s'" % key)
         s = self._s
         if mode != -1:
@@ -783,11 +664,7 @@ class Pin:
         if sim.latch is not None and self.id == sim.latch[0]:
             sim.check_power()
         if "hold" in kw:
-            # esp32 machine_pin.c: the hold is released to apply the new settings, then
-            # taken again if asked: a held pad shows what was set here, frozen.
-            s.held = None
-            if kw["hold"]:
-                s.held = (s.func, s.level)
+            sim.port.hold(s, kw["hold"])
 
     def value(self, x=None):
         if x is None:
@@ -810,16 +687,15 @@ class Pin:
         self.value(0)
 
     def irq(self, handler=None, trigger=IRQ_FALLING | IRQ_RISING, **kw):
-        for key in kw:
-            if key != "hard" or not sim.port.hard_irq:
+        for key in kw:  # the port's own (rp2: hard=)
+            if key not in sim.port.irq_keywords:
                 raise TypeError("unexpected keyword argument '%s'" % key)
         s = self._s
         s.handler = handler
         s.trigger = trigger
         s.hard = bool(kw.get("hard", False))
         s.pin = self
-        if sim.ext0 is not None and sim.ext0[0] == self.id:
-            sim.ext0 = None  # esp32 machine_pin_irq: an irq without wake= drops ext0
+        sim.port.on_irq(sim, self.id)
         return None
 
     def __repr__(self):
@@ -831,10 +707,8 @@ class PWM:
         self.pin = _pin_id(dest)
         self._duty = 0
         self._duty_set = False
-        self._own_freq = None  # esp32: each channel has its own timer here
+        self._own_freq = sim.port.pwm_default_freq  # esp32: each channel has its own
         self._active = True
-        if not sim.port.pwm_slices:
-            self._own_freq = 5000  # esp32's PWM_FREQ default
         sim.pwm[self.pin] = self
         sim.pin(self.pin).func = "pwm"
         self.init(freq, duty_u16)
@@ -853,17 +727,7 @@ class PWM:
 
     def freq(self, value=None):
         self._check_active()
-        if sim.port.pwm_slices:
-            sl = sim.slice_of(self.pin)
-            if value is None:
-                return sl.freq if sl.freq is not None else 0
-            sl.freq = value  # the other pin of the slice changes with it
-            self._start()
-            return None
-        if value is None:
-            return self._own_freq
-        self._own_freq = value
-        return None
+        return sim.port.pwm_freq(sim, self, value)
 
     def duty_u16(self, value=None):
         self._check_active()
@@ -881,24 +745,14 @@ class PWM:
         return None
 
     def _start(self):
-        # rp2 machine_pwm_start: the slice runs once its frequency and a duty are set,
-        # and duty_u16() after deinit() starts it again.
-        if sim.port.pwm_slices:
-            sl = sim.slice_of(self.pin)
-            if sl.freq is not None and self._duty_set:
-                sl.enabled = True
+        sim.port.pwm_start(sim, self)
         self._drive()
 
     def _drive(self):
         s = sim.pin(self.pin)
         if sim.pwm.get(self.pin) is not self or s.func != "pwm":
             return  # the pad belongs to someone else now
-        if sim.port.pwm_slices:
-            if sim.slice_of(self.pin).enabled:
-                s.level = self._duty
-            # a stopped slice: the pin keeps the level it had
-        else:
-            s.level = self._duty if self._active else 0
+        sim.port.pwm_drive(sim, self, s)
 
     def deinit(self):
         self._deinit_hw()
@@ -906,20 +760,7 @@ class PWM:
             sim.log.append(("deinit", self.pin, 0))
 
     def _deinit_hw(self):
-        s = sim.pin(self.pin)
-        if sim.port.pwm_deinit == "freeze":
-            # rp2 mp_machine_pwm_deinit: pwm_set_enabled(slice, false) and nothing else;
-            # the pin holds its level, which for a running PWM may be high.
-            sim.slice_of(self.pin).enabled = False
-            for pin_id in (self.pin & ~1, self.pin | 1):  # both channels of the slice
-                other = sim.pins.get(pin_id)
-                if other is not None and other.func == "pwm" and other.level:
-                    other.level = 65535
-        else:
-            # esp32 pwm_deinit: ledc_stop(idle level 0), channel unregistered.
-            self._active = False
-            if sim.pwm.get(self.pin) is self and s.func == "pwm":
-                s.level = 0
+        sim.port.pwm_deinit(sim, self, sim.pin(self.pin))
 
 
 class ADC:
@@ -947,10 +788,7 @@ class ADC:
         v = sim.adc_u16.get(self.pin)
         if v is not None:
             return v
-        if sim.port.adc_uv:
-            return sim._adc_u16(sim.noise() % 3300)
-        raw = sim.noise() & 0xFFF
-        return raw << 4 | raw >> 8
+        return sim.port.floating_u16(sim.noise())
 
     def _read_uv(self):
         sag = sim.adc_sag
@@ -997,11 +835,7 @@ class WDT:
         # extmod/machine_wdt.c: id and timeout, positional or keyword.
         if id != 0:
             raise ValueError("WDT(%d) doesn't exist" % id)
-        lim = sim.port.wdt_max_ms
-        if lim is not None and (timeout > lim or timeout < 0):
-            raise ValueError("timeout exceeds %d" % lim)  # ports/rp2/machine_wdt.c
-        if lim is None and timeout <= 0:
-            raise ValueError("WDT timeout too short")  # ports/esp32/machine_wdt.c
+        sim.port.check_wdt(timeout)
         if sim.wdt is None:
             sim.wdt = _Watchdog()
         # A second WDT() re-arms the one watchdog with its timeout (watchdog_enable).
@@ -1023,14 +857,12 @@ class WDT:
 
 
 class _Mem32:
-    # rp2: the watchdog's CTRL register (RP2040 datasheet 4.7.6, 0x40058000): bit 30 is
-    # ENABLE, set by watchdog_enable() and cleared only by a chip reset. Other addresses
-    # are not modelled: reading them is an error here, not a silent 0.
-    WATCHDOG_CTRL = 0x40058000
-
+    # The registers the port's profile models (rp2: the watchdog's CTRL); any other address
+    # is an error here, not a silent 0.
     def __getitem__(self, addr):
-        if sim.port.name == "rp2" and addr == self.WATCHDOG_CTRL:
-            return (1 << 30) if sim.wdt is not None else 0
+        value = sim.port.mem32(sim, addr)
+        if value is not None:
+            return value
         raise ValueError("mem32[0x%08x] is not modelled by the simulated board" % addr)
 
 
@@ -1046,7 +878,7 @@ class Timer:
     PERIODIC = 1
 
     def __init__(self, id=-1, mode=PERIODIC, period=-1, freq=-1, callback=None):
-        if id != -1 and not (sim.port.name == "esp32" and 0 <= id <= 3):
+        if id != -1 and not 0 <= id < sim.port.hw_timers:
             raise ValueError("Timer doesn't exist")
         self._callback = None
         self._due = None
@@ -1194,4 +1026,4 @@ def enable_irq(state=0):
     pass
 
 
-sim.set_port("rp2")
+sim.set_port(DEFAULT_PORT.name)
