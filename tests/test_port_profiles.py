@@ -36,6 +36,7 @@ for name in PORT_MODULES:
 m = LOAD(MODULE)
 for name in NAMES:
     m.sim.set_port(name)
+    print("powered up as", name, "on", m.RTC().datetime()[:3])
     m.sim.reset_all()
     try:
         m.WDT(timeout=9000)
@@ -103,6 +104,10 @@ def test_every_loader_ships_each_profile_loadable_alone_and_plays_each_port(tmp_
     for k, line in enumerate(alone):
         # Loaded before the machine and before the next profile: nothing else came with it.
         assert line.endswith(repr(port_modules()[:k + 1])), line
+    # Each port's RTC at power-up: rp2's main() sets 2021-01-01 (ports/rp2/main.c), an
+    # esp32's counts from 2000-01-01; the date a board was last played does not carry over.
+    assert [line for line in lines if line.startswith("powered up")] == [
+        "powered up as rp2 on (2021, 1, 1)", "powered up as esp32 on (2000, 1, 1)"]
     plays = [line.split(" ", 3) for line in lines if line.startswith("plays ")]
     assert [p[1:3] for p in plays] == [[n, n] for n in NAMES]
     assert len({p[3] for p in plays}) == len(NAMES)  # each played its own port

@@ -155,6 +155,7 @@ class Sim:
 
                     sys.modules.pop(module, None)  # it exists on that port's builds only
         self._port_parts()
+        self._restart_rtc()  # the chip powered up as this port: its RTC's first date
         self._adc_readings()  # the readings are the port's
         self._sag_readings()
 
@@ -236,7 +237,10 @@ class Sim:
         self.locked = False  # a reset that completes: the chip runs (see lock_up)
         if cause == PWRON_RESET:
             self.rtc_memory = b""  # only power loss clears RTC memory (esp32)
-        start = self.port.rtc_start_s(cause)
+        self._restart_rtc()
+
+    def _restart_rtc(self):
+        start = self.port.rtc_start_s(self.cause)
         if start is not None:
             # The clock starts again at the port's date for this reset (None: it runs on).
             # rtc_s: its seconds since 2000 at sim.now() == 0.
