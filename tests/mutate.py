@@ -57,6 +57,14 @@ MODULES = {
                                "tests/test_mutation_targets.py", "tests/test_power.py",
                                "tests/test_faithful_boards.py", "tests/test_hal.py",
                                "tests/test_long_uptime.py", "tests/test_motor_volts.py"]),
+    "history": ("history.py", [
+        "tests/test_history.py::" + t for t in (
+            "test_a_record_reads_back_what_was_written_and_any_flipped_bit_voids_it",
+            "test_the_clock_before_a_host_set_it_gives_no_date",
+            "test_the_ring_keeps_the_newest_slots_and_never_grows",
+            "test_a_cut_at_any_byte_of_an_append_loses_at_most_that_record_in_a_full_ring",
+            "test_the_summary_counts_days_the_full_routine_and_the_streak_and_plots_them",
+            "test_a_session_is_written_down_at_a_quiet_wake_and_before_the_latch_lets_go")]),
     "program": ("program.py", ["tests/test_program.py", "tests/test_routine.py",
                                "tests/test_safety_limits.py",
                                "tests/test_sequencer.py", "tests/test_builtin_routines.py"]),

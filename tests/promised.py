@@ -26,3 +26,6 @@ SAFE_MODE_HOLD = 2 * SECOND  # with a latch, the power-up press held this long: 
 # from power-up (tests/test_rp2040_latch.py holds the real boot to this promise;
 # docs/hardware.md, "The power latch").
 POWER_ON_PRESS = 200
+# README.md, "Session history": the device remembers its last 64 sessions in /history.bin.
+HISTORY_SESSIONS = 64
+HISTORY_FILE = "history.bin"

@@ -6,7 +6,9 @@ import datetime
 import json
 import os
 import shutil
+import struct
 import time
+import zlib
 
 import pytest
 from hypothesis import given
@@ -16,7 +18,7 @@ from test_vdev_host_commands import massager
 
 from helpers import mpremote, routine_doc
 from massager import history, program
-from promised import PAUSE_STOP
+from promised import HISTORY_FILE, HISTORY_SESSIONS, PAUSE_STOP
 from simulator.vdev import VirtualDevice
 
 # A routine of a few seconds, named like the built-in it replaces: a session that plays to
@@ -63,18 +65,89 @@ def test_the_clock_before_a_host_set_it_gives_no_date():
     assert history.decode(buf)["when"] is None
 
 
+# The record as version 1 of the firmware writes it, field by field (docs/decisions.md,
+# "Session history"): a device updated later must still read it, so the layout and every
+# code in it are a file format, written out here rather than read from history.py.
+V1_LAYOUT = "<BBBBIBBBBBBHHH24s"  # then the CRC-32 of those 44 bytes, little-endian
+V1_ENDINGS = {history.DONE: (1, "done"), history.STOPPED: (2, "stopped"),
+              history.PAUSED_TOO_LONG: (3, "paused too long"),
+              history.SESSION_CAP: (4, "session cap"), history.FLAT_CELL: (5, "flat cell"),
+              history.FAULT: (6, "fault")}
+V1_RECORD = 48
+
+
+def v1_record(version=1, code=3, level=2, flags=1, seq=70, date=(26, 12, 7, 9, 15, 30),
+              ran=754, session=1200, routine=900, name=b"FLEX"):
+    body = struct.pack(V1_LAYOUT, version, code, level, flags, seq, *date, ran, session,
+                       routine, name)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+@pytest.mark.parametrize("ending", sorted(V1_ENDINGS))
+def test_a_record_is_the_documented_layout_both_ways(ending):
+    code, words = V1_ENDINGS[ending]
+    buf = bytearray(history.RECORD)
+    assert len(buf) == V1_RECORD
+    history.encode(buf, 70, ending, "FLEX", 2, 754_400, 1_199_600, 900_000,
+                   (2026, 12, 7, 0, 9, 15, 30, 0))
+    assert bytes(buf) == v1_record(code=code)
+    assert history.decode(v1_record(code=code)) == {
+        "seq": 70, "routine": "FLEX", "level": 3, "ending": words, "ran_s": 754,
+        "session_s": 1200, "routine_s": 900, "when": (2026, 12, 7, 9, 15, 30)}
+    # Without a date the date bytes stay 0 and the flag says so.
+    history.encode(buf, 70, ending, "FLEX", 2, 754_400, 1_199_600, 900_000)
+    assert bytes(buf) == v1_record(code=code, flags=0, date=(0,) * 6)
+
+
+@pytest.mark.parametrize("bad", [dict(version=2), dict(version=0), dict(code=0),
+                                 dict(code=7)])
+def test_a_record_of_another_version_or_an_unknown_ending_is_skipped(bad):
+    # Its CRC is good: only the fields tell it is not a record this firmware can show.
+    assert history.decode(v1_record(**bad)) is None
+    assert history.decode(v1_record()) is not None
+
+
+@pytest.mark.parametrize("ms, s", [(-5, 0), (0, 0), (499, 0), (500, 1), (1499, 1),
+                                   (1500, 2), (65_535_499, 65535), (10 ** 9, 65535)])
+def test_times_are_whole_seconds_rounded_half_up_and_capped(ms, s):
+    buf = bytearray(history.RECORD)
+    history.encode(buf, 0, history.DONE, "daily", 1, ms, ms, ms)
+    r = history.decode(buf)
+    assert (r["ran_s"], r["session_s"], r["routine_s"]) == (s, s, s)
+
+
+def test_a_date_after_the_rp2_power_up_year_is_kept():
+    buf = bytearray(history.RECORD)
+    history.encode(buf, 0, history.DONE, "daily", 1, 1000, 1000, 1000,
+                   (2022, 1, 1, 5, 0, 0, 1, 0))
+    assert history.decode(buf)["when"] == (2022, 1, 1, 0, 0, 1)
+
+
 def test_the_ring_keeps_the_newest_slots_and_never_grows(tmp_path):
-    h = history.History(str(tmp_path))
-    n = history.SLOTS + 9
+    h = history.History(str(tmp_path) + "/")
+    n = HISTORY_SESSIONS + 9
     for k in range(n):
         assert h.append(history.STOPPED, "r%d" % k, 1, 1000, 1000, 60000)
-    data = (tmp_path / history.FILE).read_bytes()
-    assert len(data) == history.SLOTS * history.RECORD
+    data = (tmp_path / HISTORY_FILE).read_bytes()
+    assert len(data) == HISTORY_SESSIONS * V1_RECORD
     got = history.parse(data)
-    assert [r["routine"] for r in got] == ["r%d" % k for k in range(n - history.SLOTS, n)]
+    assert [r["routine"] for r in got] == ["r%d" % k for k in range(n - HISTORY_SESSIONS, n)]
     # A device that boots again goes on where the file says, not from 0.
     history.History(str(tmp_path)).append(history.DONE, "next", 1, 1000, 1000, 60000)
-    assert history.parse((tmp_path / history.FILE).read_bytes())[-1]["seq"] == n
+    assert history.parse((tmp_path / HISTORY_FILE).read_bytes())[-1]["seq"] == n
+
+
+def test_a_file_cut_short_gets_empty_slots_up_to_the_next_record(tmp_path):
+    h = history.History(str(tmp_path))
+    for k in range(3):
+        h.append(history.DONE, "r%d" % k, 1, 1000, 1000, 60000)
+    path = tmp_path / HISTORY_FILE
+    path.write_bytes(path.read_bytes()[:V1_RECORD])  # slots 1 and 2 lost
+    h.append(history.DONE, "r3", 1, 1000, 1000, 60000)
+    data = path.read_bytes()
+    assert len(data) == 4 * V1_RECORD
+    assert data[V1_RECORD:3 * V1_RECORD] == bytes(2 * V1_RECORD)
+    assert [r["routine"] for r in history.parse(data)] == ["r0", "r3"]
 
 
 # -- a power cut at every byte of an append, on the host directory -------------------------
@@ -388,3 +461,10 @@ def test_a_session_is_written_down_at_a_quiet_wake_and_before_the_latch_lets_go(
     assert changes[n - 1]["state"] == "off" and changes[n - 1]["t"] == off and still_powered
     with open(tmp_path / history.FILE, "rb") as f:
         assert [r["ending"] for r in history.parse(f.read())] == ["stopped", "flat cell"]
+
+
+def test_an_append_that_cannot_write_says_so_and_raises_nothing(tmp_path):
+    # A flash that refuses the write (here: no such folder) loses the record, nothing else.
+    h = history.History(str(tmp_path / "no such folder"))
+    assert h.append(history.DONE, "daily", 1, 1000, 1000, 60000) is False
+    assert not (tmp_path / "no such folder").exists()
