@@ -7,6 +7,7 @@ import pytest
 import soak
 
 from massager import routines
+from simulator.pico import Change
 
 
 @pytest.fixture
@@ -75,3 +76,22 @@ def test_the_report_says_how_much_ran_and_how_it_ended(checker, tmp_path):
     checker.figures["days"] = 30
     soak.report(str(doc), checker.figures, 1, 30)
     assert "A run of 30 days that passed." in doc.read_text()
+
+
+class Pins:
+    """The motor pin's changes as the emulator reports them (simulator.pico.Change)."""
+
+    def __init__(self, changes):
+        self.list = [Change(t, "pwm", duty, 20000) for t, duty in changes]
+
+    def changes(self, pin, since=0.0):
+        return [c for c in self.list if c.t >= since]
+
+
+def test_the_motor_driven_outside_every_session_fails_the_day(checker):
+    checker.windows = [(1000.0, 5000.0)]
+    checker.pico = Pins([(900.0, 0.0), (1200.0, 0.4), (4990.0, 0.0)])
+    checker.check_motor_outside()  # on only inside the session
+    checker.pico = Pins([(900.0, 0.0), (1200.0, 0.4), (5000.0 + soak.TOLERANCE_MS + 1, 0.3)])
+    with pytest.raises(soak.SoakFailure, match="outside a session"):
+        checker.check_motor_outside()
