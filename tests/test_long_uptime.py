@@ -155,3 +155,32 @@ def test_sessions_across_the_moment_the_clock_is_set_back_are_alike(tmp_path):
     _battery(dev, 3300, below=True)
     dev.run_until(dev.clock.ms + 31000)
     assert dev.app.state == "off"
+
+
+def test_a_cell_that_runs_flat_in_a_session_across_the_setting_back_is_still_caught(
+        tmp_path):
+    # No wake from off between the last reading and the flat cell (a wake from off reads
+    # the cell afresh): the session itself straddles the moment the clock is set back, and
+    # the check every 30 s must go on across it.
+    from test_safety_limits import _battery
+
+    from promised import BATTERY_CUTOFF
+
+    twin = SimDevice(str(tmp_path / "twin"))  # finds the minute the uptime drops
+    minute = 60 * 1000
+    while True:
+        before = twin.runtime.uptime
+        twin.run_until(twin.clock.ms + minute)
+        if twin.runtime.uptime < before:
+            break
+    set_back_by = twin.clock.ms  # within the minute before this
+    dev = SimDevice(str(tmp_path / "dev"))
+    dev.run_until(set_back_by - 80 * 1000)
+    dev.click()  # off: the press wakes it (and reads the cell)
+    dev.run_until(dev.clock.ms + 1000)
+    dev.click()  # the daily routine: about 100 s, across the setting back
+    dev.run_until(set_back_by + 1000)
+    assert dev.app.state == "running" and dev.runtime.uptime < set_back_by - minute
+    _battery(dev, BATTERY_CUTOFF, below=True)
+    dev.run_until(dev.clock.ms + 31000)
+    assert dev.app.state == "off" and dev.sim.duty(dev.board.config["motor"]["pin"]) == 0
