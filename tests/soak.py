@@ -322,19 +322,28 @@ class Soak:
             plan.append(("hang", 16 * HOUR_MS))
         plan.sort(key=lambda p: p[1])
         day0 = self.pico.now()
+        wall = {}  # where the day's wall time went: what it says of a shorter soak
+
+        def timed(what, *args):
+            t0 = time.monotonic()
+            getattr(self, what)(*args)
+            wall[what] = wall.get(what, 0) + time.monotonic() - t0
+
         for what, t in plan:
             wait = day0 + t - self.pico.now()
             if wait > 0:
-                self.idle(wait)
-            getattr(self, what)()
+                timed("idle", wait)
+            timed(what)
         left = day0 + DAY_MS - self.pico.now()
         if left > 0:
-            self.idle(left)
+            timed("idle", left)
         self.check_motor_outside(day0)
-        self.segment_start()  # the day's check
-        self.log("day %d: %d sessions, %.0f mV, %d blocks, heap drift %d B, %d resets" % (
-            day + 1, self.figures["sessions"], self.mv, self.figures["fs_blocks"],
-            self.figures["heap_drift"], self.figures["resets"]))
+        timed("segment_start")  # the day's check
+        self.log("day %d: %d sessions, %.0f mV, %d blocks, heap drift %d B, %d resets "
+                 "(wall: %s)" % (
+                     day + 1, self.figures["sessions"], self.mv, self.figures["fs_blocks"],
+                     self.figures["heap_drift"], self.figures["resets"],
+                     ", ".join("%s %.0f s" % kv for kv in sorted(wall.items()))))
 
     def idle(self, ms):
         """Time passes with nobody touching the device; the cell drains (charged when low,
