@@ -56,7 +56,13 @@ MODULES = {
     "runtime": ("runtime.py", ["tests/test_runtime.py", "tests/test_safety_limits.py",
                                "tests/test_mutation_targets.py", "tests/test_power.py",
                                "tests/test_faithful_boards.py", "tests/test_hal.py",
-                               "tests/test_long_uptime.py", "tests/test_motor_volts.py"]),
+                               "tests/test_long_uptime.py", "tests/test_motor_volts.py",
+                               "tests/test_history.py::test_a_session_is_written_down_at_a_"
+                               "quiet_wake_and_before_the_latch_lets_go",
+                               "tests/test_history.py::test_an_hour_of_quiet_wakes_after_a_"
+                               "session_writes_nothing_more",
+                               "tests/test_latch.py::test_on_usb_a_press_wakes_it_and_it_"
+                               "holds_the_power_again"]),
     "history": ("history.py", [
         "tests/test_history.py::" + t for t in (
             "test_a_record_reads_back_what_was_written_and_any_flipped_bit_voids_it",

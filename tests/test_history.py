@@ -468,3 +468,20 @@ def test_an_append_that_cannot_write_says_so_and_raises_nothing(tmp_path):
     h = history.History(str(tmp_path / "no such folder"))
     assert h.append(history.DONE, "daily", 1, 1000, 1000, 60000) is False
     assert not (tmp_path / "no such folder").exists()
+
+
+def test_an_hour_of_quiet_wakes_after_a_session_writes_nothing_more(tmp_path):
+    # The loop wakes every few seconds to feed the watchdog the session armed; only the
+    # wake after the session's end writes, once.
+    from simulator.device import SimDevice
+
+    dev = SimDevice(str(tmp_path))
+    dev.click()
+    dev.run_until(dev.clock.ms + 120000)  # the daily routine, to its end
+    wakes = dev.wakes
+    dev.run_until(dev.clock.ms + 3600 * 1000)
+    assert dev.wakes - wakes > 2 * HISTORY_SESSIONS
+    with open(tmp_path / HISTORY_FILE, "rb") as f:
+        data = f.read()
+    assert len(data) == V1_RECORD
+    assert [r["ending"] for r in history.parse(data)] == ["done"]

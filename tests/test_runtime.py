@@ -106,6 +106,26 @@ def test_an_exception_mid_routine_stops_the_motor_and_falls_back(device):
     assert "fault 1: RuntimeError: boom" in open(device.store.root + "/error.log").read()
 
 
+def test_a_fault_at_a_watchdog_wake_feeds_it_on_the_way_back(device):
+    device.click()
+    device.run_until(8000)
+    device.press(True)  # a long press stops it: idle, the watchdog armed by the session
+    device.run_until(9500)
+    device.press(False)
+    device.run_until(20000)  # idle: the loop wakes only to feed, every few seconds
+    assert device.app.state == "idle" and device.sim.wdt is not None
+    faults = []
+
+    def broken(now):
+        faults.append(now)
+        raise RuntimeError("boom")
+
+    device.app.update = broken  # the next wake's; the fallback app has its own
+    device.run_until(40000)
+    assert len(faults) == 1 and device.resets == 0, (faults, device.resets)
+    assert device.app.state == "idle" and device.app.error
+
+
 def test_a_stuck_button_stops_the_session_and_is_ignored(device):
     device.click()
     device.run_until(5000)
