@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from massager import history
 from promised import BATTERY_CUTOFF, BATTERY_WARN, STUCK_BUTTON
 from simulator.device import SimDevice
 
@@ -104,6 +105,25 @@ def test_an_exception_mid_routine_stops_the_motor_and_falls_back(device):
     assert device.motor_duty() == 0
     assert device.app.state == "idle" and device.app.error
     assert "fault 1: RuntimeError: boom" in open(device.store.root + "/error.log").read()
+    assert [(r["routine"], r["ending"]) for r in sessions(device)] == [("daily", "fault")]
+
+
+def sessions(device):
+    """The sessions the device remembers (its /history.bin, as `massager history` reads)."""
+    with open(os.path.join(device.store.root, "history.bin"), "rb") as f:
+        return history.parse(f.read())
+
+
+def test_a_session_that_ended_just_before_the_loop_stops_is_remembered(device):
+    device.click()
+    device.run_until(8000)
+    device.press(True)  # a long press stops it, at a wake that changes the outputs
+    at = device.clock.ms
+    while not device.app.ended and device.clock.ms < at + 3000:
+        device.run_until(device.clock.ms + 1)
+    assert device.app.ended  # not yet written: no quiet wake since
+    device.runtime.halt()  # a host's Ctrl-C stops the loop here
+    assert [(r["routine"], r["ending"]) for r in sessions(device)] == [("daily", "stopped")]
 
 
 def test_a_fault_at_a_watchdog_wake_feeds_it_on_the_way_back(device):
