@@ -34,6 +34,7 @@ OUT = os.path.join(ROOT, "out", "mutation")
 EQUIVALENT = os.path.join(ROOT, "tests", "mutate_equivalent.txt")
 PKG = "firmware/massager/"
 
+HISTORY = "tests/test_history.py::"
 UPTIME_SHIFT = ("tests/test_long_uptime.py::"
                 "test_setting_the_clock_back_changes_nothing_a_person_sees")
 # Module -> its fast subset of tests, the likeliest killers first (pytest -x stops at the
@@ -49,7 +50,9 @@ MODULES = {
                            "tests/test_runtime.py"]),
     "app": ("app.py", ["tests/test_safety_limits.py", "tests/test_mutation_targets.py",
                        "tests/test_app.py", "tests/test_runtime.py",
-                       UPTIME_SHIFT]),
+                       UPTIME_SHIFT] + [HISTORY + t for t in (
+                           "test_an_hour_of_quiet_wakes_after_a_session_writes_nothing_more",
+                           "test_the_running_time_leaves_out_every_pause")]),
     "button": ("button.py", ["tests/test_button.py", "tests/test_safety_limits.py",
                              "tests/test_mutation_targets.py", "tests/test_app.py",
                              UPTIME_SHIFT]),
@@ -57,14 +60,14 @@ MODULES = {
                                "tests/test_mutation_targets.py", "tests/test_power.py",
                                "tests/test_faithful_boards.py", "tests/test_hal.py",
                                "tests/test_long_uptime.py", "tests/test_motor_volts.py",
-                               "tests/test_history.py::test_a_session_is_written_down_at_a_"
-                               "quiet_wake_and_before_the_latch_lets_go",
-                               "tests/test_history.py::test_an_hour_of_quiet_wakes_after_a_"
-                               "session_writes_nothing_more",
+                               HISTORY + "test_a_session_is_written_down_at_a_quiet_wake_"
+                               "and_before_the_latch_lets_go",
+                               HISTORY + "test_an_hour_of_quiet_wakes_after_a_session_writes_"
+                               "nothing_more",
                                "tests/test_latch.py::test_on_usb_a_press_wakes_it_and_it_"
                                "holds_the_power_again"]),
     "history": ("history.py", [
-        "tests/test_history.py::" + t for t in (
+        HISTORY + t for t in (
             "test_a_record_reads_back_what_was_written_and_any_flipped_bit_voids_it",
             "test_the_clock_before_a_host_set_it_gives_no_date",
             "test_the_ring_keeps_the_newest_slots_and_never_grows",

@@ -485,3 +485,25 @@ def test_an_hour_of_quiet_wakes_after_a_session_writes_nothing_more(tmp_path):
         data = f.read()
     assert len(data) == V1_RECORD
     assert [r["ending"] for r in history.parse(data)] == ["done"]
+
+
+def test_the_running_time_leaves_out_every_pause(tmp_path):
+    # Paused from 8 s to 14 s and from 21 s to 30 s of a session stopped at 40 s: it ran
+    # 25 s. A click is decided 400 ms after its press, a long press 1 s after.
+    from simulator.device import SimDevice
+
+    dev = SimDevice(str(tmp_path))
+    dev.click()
+    dev.run_until(dev.clock.ms + 1000)
+    start = dev.app.session_start
+    for decided_s in (8, 14, 21, 30):  # pause, resume, pause, resume
+        dev.run_until(start + decided_s * 1000 - 400)
+        dev.click()
+    dev.run_until(start + 39000)
+    dev.press(True)
+    dev.run_until(start + 41000)
+    dev.press(False)
+    dev.run_until(dev.clock.ms + 5000)
+    (r,) = history.parse((tmp_path / HISTORY_FILE).read_bytes())
+    assert r["ending"] == "stopped" and r["session_s"] == 40
+    assert r["ran_s"] == 40 - (14 - 8) - (30 - 21)
