@@ -66,14 +66,19 @@ MODULES = {
                                "nothing_more",
                                "tests/test_latch.py::test_on_usb_a_press_wakes_it_and_it_"
                                "holds_the_power_again"]),
-    "history": ("history.py", [
-        HISTORY + t for t in (
-            "test_a_record_reads_back_what_was_written_and_any_flipped_bit_voids_it",
-            "test_the_clock_before_a_host_set_it_gives_no_date",
-            "test_the_ring_keeps_the_newest_slots_and_never_grows",
-            "test_a_cut_at_any_byte_of_an_append_loses_at_most_that_record_in_a_full_ring",
-            "test_the_summary_counts_days_the_full_routine_and_the_streak_and_plots_them",
-            "test_a_session_is_written_down_at_a_quiet_wake_and_before_the_latch_lets_go")]),
+    "history": ("history.py", [HISTORY + t for t in (
+        "test_a_record_is_the_documented_layout_both_ways",
+        "test_a_record_of_another_version_or_an_unknown_ending_is_skipped",
+        "test_times_are_whole_seconds_rounded_half_up_and_capped",
+        "test_a_record_reads_back_what_was_written_and_any_flipped_bit_voids_it",
+        "test_the_clock_before_a_host_set_it_gives_no_date",
+        "test_a_date_after_the_rp2_power_up_year_is_kept",
+        "test_the_ring_keeps_the_newest_slots_and_never_grows",
+        "test_a_file_cut_short_gets_empty_slots_up_to_the_next_record",
+        "test_an_append_that_cannot_write_says_so_and_raises_nothing",
+        "test_a_cut_at_any_byte_of_an_append_loses_at_most_that_record_in_a_full_ring",
+        "test_the_summary_counts_days_the_full_routine_and_the_streak_and_plots_them",
+        "test_a_session_is_written_down_at_a_quiet_wake_and_before_the_latch_lets_go")]),
     "program": ("program.py", ["tests/test_program.py", "tests/test_routine.py",
                                "tests/test_safety_limits.py",
                                "tests/test_sequencer.py", "tests/test_builtin_routines.py"]),
