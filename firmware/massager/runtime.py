@@ -5,7 +5,7 @@
 # The board (hal.board.Board or a simulated one) and the clock (the `time` module or a
 # virtual one with ticks_ms/ticks_diff) are passed in.
 from massager import history, safety
-from massager.app import OFF, PAUSED, RUNNING, App
+from massager.app import OFF, RUNNING, App
 from massager.hal.watchdog import release_keeper
 
 MAX_FAULTS = 3  # exceptions in a row before the loop gives up (motor off, REPL free)
@@ -185,8 +185,7 @@ class Runtime:
     def _fault(self, error):
         self.board.all_off()
         app = self.app
-        if app.state == RUNNING or app.state == PAUSED:
-            app.end_session(history.FAULT, self.now())
+        app.end_session(history.FAULT, self.now())  # nothing when no session runs
         if app.ended:
             self._remember(app)
         self.faults += 1
