@@ -58,8 +58,10 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
     every pin change must fall in such a window. lags: for each expected change, ms from
     the schedule to the pin's first move. Values match within `off_by` (a duty the PWM
     registers round). `start_ms`: a start from 0 is a soft start the trace does not hold
-    (the motor's kick, hal/motor.py) lasting that long: a change inside it need not show
-    before the next one, nor the value before it, and settles as usual after it.
+    (the motor's kick, hal/motor.py) lasting that long from the pin's first move (a wake's
+    latency later than the schedule, and a tick's slack as `early`): a change inside it
+    need not show before the next one, nor the value before it, and settles as usual after
+    it.
     """
     problems, lags = [], []
     end = expected[-1][0] + offset + tolerance
@@ -71,8 +73,9 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
         settle = min(at + early + tolerance, nxt)
         started = start_ms and i > 0 and v and not expected[i - 1][1]
         if started:
-            ramp_end = t + offset + start_ms
-        in_ramp = ramp_end is not None and t + offset < ramp_end
+            first = [a for a, _ in actual if at <= a <= settle]
+            ramp_end = (first[0] if first else t + offset) + start_ms + early
+        in_ramp = ramp_end is not None and at < ramp_end
         if in_ramp and v and nxt < ramp_end:
             windows.append((at, nxt))  # the kick covers it: the pin may never show it
             continue

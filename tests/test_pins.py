@@ -48,6 +48,23 @@ def test_a_change_inside_the_soft_start_is_held_once_the_kick_is_over():
     assert compare(KICK_TRACE, KICK_PIN, 0, 50, off_by=1)[0] != []  # without the ramp
 
 
+# Seed 49734798's day 2 (replay ms less 30114000): a pulse of 36 ms from still. The pin
+# moved 3.1 ms after the schedule and kept the kick 30.9 ms: the pulse's own value showed
+# for 3.5 ms only, after the kick, ended by the next change. The kick is timed from the
+# pin's first move, not from the schedule.
+SHORT_TRACE = [(569, 179), (670, 0), (902, 134), (938, 0)]
+SHORT_PIN = [(500, 0), (570.9, 179), (671.3, 0), (905.1, 622), (936.0, 134), (939.5, 0)]
+
+
+def test_a_pulse_shorter_than_the_kick_and_a_wake_is_held_once_the_kick_is_over():
+    assert compare(SHORT_TRACE, SHORT_PIN, 0, 50, off_by=1, early=2, start_ms=30)[0] == []
+    # The pulse's end still has its 50 ms: a motor still on past it fails, as does no end.
+    late = [(t, v) for t, v in SHORT_PIN if t < 936] + [(990, 0)]
+    never = [(t, v) for t, v in SHORT_PIN if v != 0 or t < 900]
+    assert compare(SHORT_TRACE, late, 0, 50, off_by=1, early=2, start_ms=30)[0] != []
+    assert compare(SHORT_TRACE, never, 0, 50, off_by=1, early=2, start_ms=30)[0] != []
+
+
 @pytest.mark.parametrize("pin, problem", [
     ([(t, 634 if v == 373 and t > 780 else v) for t, v in KICK_PIN], "at +50 ms"),  # kick on
     ([(t, v) for t, v in KICK_PIN if t != 573.3], "at +50 ms"),  # never settles
