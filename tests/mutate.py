@@ -52,7 +52,10 @@ MODULES = {
                        "tests/test_app.py", "tests/test_runtime.py",
                        UPTIME_SHIFT] + [HISTORY + t for t in (
                            "test_an_hour_of_quiet_wakes_after_a_session_writes_nothing_more",
-                           "test_the_running_time_leaves_out_every_pause")]),
+                           "test_a_session_is_written_down_at_a_quiet_wake_and_before_the_"
+                           "latch_lets_go",
+                           "test_the_running_time_leaves_out_every_pause",
+                           "test_a_session_stopped_while_paused_leaves_that_pause_out_too")]),
     "button": ("button.py", ["tests/test_button.py", "tests/test_safety_limits.py",
                              "tests/test_mutation_targets.py", "tests/test_app.py",
                              UPTIME_SHIFT]),

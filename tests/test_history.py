@@ -486,23 +486,36 @@ def test_an_hour_of_quiet_wakes_after_a_session_writes_nothing_more(tmp_path):
     assert [r["ending"] for r in history.parse(data)] == ["done"]
 
 
-def test_the_running_time_leaves_out_every_pause(tmp_path):
-    # Paused from 8 s to 14 s and from 21 s to 30 s of a session stopped at 40 s: it ran
-    # 25 s. A click is decided 400 ms after its press, a long press 1 s after.
+def _session_with_pauses(tmp_path, decided_s, stop_s):
+    """A session on the simulated board: a click decided at each of `decided_s` (s from its
+    start: pause, resume, ...), then a long press that stops it at `stop_s`. Its record."""
     from simulator.device import SimDevice
 
     dev = SimDevice(str(tmp_path))
     dev.click()
     dev.run_until(dev.clock.ms + 1000)
     start = dev.app.session_start
-    for decided_s in (8, 14, 21, 30):  # pause, resume, pause, resume
-        dev.run_until(start + decided_s * 1000 - 400)
+    for s in decided_s:  # a click is decided 400 ms after its press
+        dev.run_until(start + round(s * 1000) - 400)
         dev.click()
-    dev.run_until(start + 39000)
-    dev.press(True)
-    dev.run_until(start + 41000)
+    dev.run_until(start + round(stop_s * 1000) - 1000)
+    dev.press(True)  # a long press is decided 1 s after it
+    dev.run_until(start + round(stop_s * 1000) + 1000)
     dev.press(False)
     dev.run_until(dev.clock.ms + 5000)
     (r,) = history.parse((tmp_path / HISTORY_FILE).read_bytes())
-    assert r["ending"] == "stopped" and r["session_s"] == 40
-    assert r["ran_s"] == 40 - (14 - 8) - (30 - 21)
+    assert r["ending"] == "stopped"
+    return r
+
+
+def test_the_running_time_leaves_out_every_pause(tmp_path):
+    # Paused from 8 s to 14 s and from 21 s to 30 s, stopped at 40.5 s: it ran 25.5 s.
+    # Whole seconds round half up (41 and 26): a time 1 ms short would round down.
+    r = _session_with_pauses(tmp_path, (8, 14, 21, 30), 40.5)
+    assert (r["session_s"], r["ran_s"]) == (41, 26)
+
+
+def test_a_session_stopped_while_paused_leaves_that_pause_out_too(tmp_path):
+    # Paused at 8 s, stopped at 20.5 s still paused: it ran 8 s of 20.5.
+    r = _session_with_pauses(tmp_path, (8,), 20.5)
+    assert (r["session_s"], r["ran_s"]) == (21, 8)
