@@ -62,9 +62,6 @@ class Catalog:
     def __len__(self):
         return len(self._items)
 
-    def append(self, program):
-        self._items.append(program)
-
     def __getitem__(self, i):
         item = self._items[i]
         if type(item) is str:
@@ -176,7 +173,7 @@ class Store:
         """The sessions remembered on this flash (history.py)."""
         from massager.history import History
 
-        return History(self.root or "/")
+        return History(self.root)  # "" on the device: /history.bin
 
     # -- settings (the intensity level survives power cycles) ----------------------------
 
