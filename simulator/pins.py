@@ -67,6 +67,7 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
     end = expected[-1][0] + offset + tolerance
     windows = []
     ramp_end = None  # where the soft start under way ends (pin ms)
+    cut = False  # the last change was followed by the next before its window was over
     for i, (t, v) in enumerate(expected):
         at = t + offset - early
         nxt = expected[i + 1][0] + offset - early if i + 1 < len(expected) else end
@@ -78,8 +79,9 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
         in_ramp = ramp_end is not None and at < ramp_end
         if in_ramp and v and nxt < ramp_end:
             windows.append((at, nxt))  # the kick covers it: the pin may never show it
+            cut = True
             continue
-        if i > 0 and not (in_ramp and not started):  # the first entry: the state before
+        if i > 0 and not cut and not (in_ramp and not started):  # the first: the state before
             before = value_at(actual, at - 0.001)
             if not _same(before, expected[i - 1][1], off_by):
                 problems.append("t=%d: %s before the change to %s, expected %s" % (
@@ -87,6 +89,18 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
             moved = [a for a, _ in actual if at <= a <= settle]
             if moved:
                 lags.append(moved[0] - at)
+        cut = nxt < at + early + tolerance and nxt < end
+        if cut:
+            # The next change comes before this one's window is over: the pin, a moment
+            # late, may show this value only after the next one's schedule. It must show
+            # it within its window, before the next value.
+            shown = [(a, w) for a, w in actual if at <= a <= at + early + tolerance]
+            k = next((j for j, (_, w) in enumerate(shown) if _same(w, v, off_by)), None)
+            if k is None or any(_same(w, expected[i + 1][1], off_by) and
+                                not _same(w, v, off_by) for _, w in shown[:k]):
+                problems.append("t=%d: %s never shown before the next change" % (t, v))
+            windows.append((at, at + early + tolerance))
+            continue
         if not _same(value_at(actual, settle), v, off_by):
             problems.append("t=%d: %s at +%d ms, expected %s" % (
                 t, value_at(actual, settle), settle - at, v))

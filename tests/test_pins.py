@@ -65,6 +65,24 @@ def test_a_pulse_shorter_than_the_kick_and_a_wake_is_held_once_the_kick_is_over(
     assert compare(SHORT_TRACE, never, 0, 50, off_by=1, early=2, start_ms=30)[0] != []
 
 
+# Seed 10465736's day 4, the LED (replay ms less 31162000): a flash of 3 ms. The pin, 2.2 ms
+# late (Board.show() sets the LED after the motor), shows it after the next change's
+# schedule, then the next value: in order, each within its window.
+FLASH_TRACE = [(279, 38), (654, 255), (657, 40)]
+FLASH_PIN = [(200, 0), (280.3, 38), (656.2, 255), (658.1, 40)]
+
+
+def test_a_change_cut_short_by_the_next_is_held_to_showing_in_order():
+    assert compare(FLASH_TRACE, FLASH_PIN, 0, 50, early=2)[0] == []
+    skipped = [(t, v) for t, v in FLASH_PIN if v != 255]
+    swapped = [(200, 0), (280.3, 38), (656.2, 40), (658.1, 255), (659, 40)]
+    never = FLASH_PIN[:3]
+    for pin, problem in ((skipped, "never shown"), (swapped, "never shown"),
+                         (never, "expected 40")):
+        problems, _ = compare(FLASH_TRACE, pin, 0, 50, early=2)
+        assert any(problem in p for p in problems), (pin, problems)
+
+
 @pytest.mark.parametrize("pin, problem", [
     ([(t, 634 if v == 373 and t > 780 else v) for t, v in KICK_PIN], "at +50 ms"),  # kick on
     ([(t, v) for t, v in KICK_PIN if t != 573.3], "at +50 ms"),  # never settles
