@@ -94,7 +94,8 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
             # The next change comes before this one's window is over: the pin, a moment
             # late, may show this value only after the next one's schedule. It must show
             # it within its window, before the next value.
-            shown = [(a, w) for a, w in actual if at <= a <= at + early + tolerance]
+            shown = [(at, value_at(actual, at))] + [
+                (a, w) for a, w in actual if at <= a <= at + early + tolerance]
             k = next((j for j, (_, w) in enumerate(shown) if _same(w, v, off_by)), None)
             if k is None or any(_same(w, expected[i + 1][1], off_by) and
                                 not _same(w, v, off_by) for _, w in shown[:k]):
