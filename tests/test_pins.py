@@ -80,6 +80,11 @@ def test_a_change_cut_short_by_the_next_is_held_to_showing_in_order():
     # A session's first entry, the state it starts from, 1 ms before its first change:
     # the pin already shows it (seed 951490667's day 1).
     assert compare([(874, 0), (875, 76)], [(100, 0), (877.1, 76)], 0, 50, early=2)[0] == []
+    # A blink, back to the value held before, each change 3.5 ms late (seed 696303567's
+    # day 2): the value the pin held at the schedule is not the next one shown early.
+    blink = [(439, 153), (477, 255), (567, 51)]
+    assert compare([(400, 255)] + blink, [(300, 255)] + [(t + 3.5, v) for t, v in blink],
+                   0, 50, early=2)[0] == []
     for pin, problem in ((skipped, "never shown"), (swapped, "never shown"),
                          (never, "expected 40")):
         problems, _ = compare(FLASH_TRACE, pin, 0, 50, early=2)
