@@ -470,7 +470,23 @@ def _strict_in(m, f):
     return m["where"] == f or m["where"].startswith(f + ".")
 
 
-def render(records, equivalent):
+def kept_rows(path):
+    """The table rows the doc has now, by module: a module whose results this checkout
+    lacks (out/ is not in git) keeps its last run's rows, with their date and commit."""
+    rows = {}
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return rows
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[1].isdigit() and not cells[0].startswith("**"):
+            rows.setdefault(cells[0].split(":")[0], []).append((line, cells))
+    return rows
+
+
+def render(records, equivalent, kept=None):
     rows, survivors, equivalents = summarize(records, equivalent)
     out = ["## Mutation testing", "",
            "Written by `make mutate` (`tests/mutate.py`; do not edit by hand). Each mutant "
@@ -489,14 +505,25 @@ def render(records, equivalent):
             label, n, k, sv, eq, pct, "no survivor" if strict else ">= 90 %",
             "met" if goal else "**not met**", date, commit))
     done = {rec["module"] for rec in records}
+    total = [sum(r[i] for r in rows if ":" not in r[0]) for i in (1, 2, 3, 4)]
     for name in MODULES:
-        if name not in done:
+        if name in done:
+            continue
+        if kept and name in kept:
+            for line, cells in kept[name]:
+                out.append(line)
+                if cells[0] == name:
+                    total = [t + int(c) for t, c in zip(total, cells[1:5])]
+        else:
             out.append("| %s | | | | | | not run yet: `make mutate MODULE=%s` | |" % (
                 name, name))
-    total = [sum(r[i] for r in rows if ":" not in r[0]) for i in (1, 2, 3, 4)]
     out.append("| **all** | %d | %d | %d | %d | %.1f | | |" % (
         total[0], total[1], total[2], total[3],
         100.0 * total[1] / max(1, total[1] + total[2])))
+    if kept and any(name in kept and name not in done for name in MODULES):
+        out += ["", "Rows of modules this run did not cover are kept from their last run "
+                "(their date says when); their equivalent mutants are in "
+                "`tests/mutate_equivalent.txt`."]
     out += ["", "Surviving mutants (each a test still to write):", ""]
     out += ["- `` %s `` (line %d)" % (m["id"], m["line"]) for m in survivors] or ["- none"]
     out += ["", "Equivalent mutants:", ""]
@@ -516,8 +543,9 @@ def write_report(path=None):
                 records.append(json.load(f))
     if not records:
         raise SystemExit("mutate: no results in %s yet; run `make mutate`" % OUT)
-    reliability_report.write_section("mutation", render(records, load_equivalent()),
-                                     path or reliability_report.DOC)
+    path = path or reliability_report.DOC
+    reliability_report.write_section("mutation", render(records, load_equivalent(),
+                                                         kept_rows(path)), path)
     return records
 
 
