@@ -61,7 +61,9 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
     (the motor's kick, hal/motor.py) lasting that long from the pin's first move (a wake's
     latency later than the schedule, and a tick's slack as `early`): a change inside it
     need not show before the next one, nor the value before it, and settles as usual after
-    it.
+    it. A change the next one follows within its window need only show inside that window
+    and before the next value (the pin, a moment late, may show it after the next one's
+    schedule).
     """
     problems, lags = [], []
     end = expected[-1][0] + offset + tolerance
@@ -72,10 +74,10 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
         at = t + offset - early
         nxt = expected[i + 1][0] + offset - early if i + 1 < len(expected) else end
         settle = min(at + early + tolerance, nxt)
+        moved = [a for a, _ in actual if at <= a <= settle]
         started = start_ms and i > 0 and v and not expected[i - 1][1]
         if started:
-            first = [a for a, _ in actual if at <= a <= settle]
-            ramp_end = (first[0] if first else t + offset) + start_ms + early
+            ramp_end = (moved[0] if moved else t + offset) + start_ms + early
         in_ramp = ramp_end is not None and at < ramp_end
         if in_ramp and v and nxt < ramp_end:
             windows.append((at, nxt))  # the kick covers it: the pin may never show it
@@ -86,7 +88,6 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
             if not _same(before, expected[i - 1][1], off_by):
                 problems.append("t=%d: %s before the change to %s, expected %s" % (
                     t, before, v, expected[i - 1][1]))
-            moved = [a for a, _ in actual if at <= a <= settle]
             if moved:
                 lags.append(moved[0] - at)
         cut = nxt < at + early + tolerance and nxt < end
@@ -94,13 +95,13 @@ def compare(expected, actual, offset, tolerance, off_by=0, early=0.0, start_ms=0
             # The next change comes before this one's window is over: the pin, a moment
             # late, may show this value only after the next one's schedule. It must show
             # it within its window, before the next value.
-            shown = [(at, value_at(actual, at))] + [
-                (a, w) for a, w in actual if at <= a <= at + early + tolerance]
-            k = next((j for j, (_, w) in enumerate(shown) if _same(w, v, off_by)), None)
+            shown = [value_at(actual, at)] + [
+                w for a, w in actual if at <= a <= at + early + tolerance]
+            k = next((j for j, w in enumerate(shown) if _same(w, v, off_by)), None)
             # The next value may be the one held before (a blink): only a move to it
             # after the schedule and before this value is out of order.
             if k is None or any(_same(w, expected[i + 1][1], off_by) and
-                                not _same(w, v, off_by) for _, w in shown[1:k]):
+                                not _same(w, v, off_by) for w in shown[1:k]):
                 problems.append("t=%d: %s never shown before the next change" % (t, v))
             windows.append((at, at + early + tolerance))
             continue
