@@ -439,14 +439,15 @@ def serve(args):
         return 1
     motor, led = pico.config["motor"]["pin"], pico.config["led"]["pin"]
     log.pico, log.names = pico, {motor: "motor", led: "led"}
-    print(pico.port, flush=True)
-    say("%s (the stock MicroPython %s rp2 firmware on an emulated RP2040), %s; Ctrl-C to "
-        "stop" % (pico.config["name"], MICROPYTHON, power_word(pico.off, pico.usb)))
     stop = wait_signals()
     from simulator.registry import Registration
 
     reg = Registration(pico.port, "rp2040", args.board, pico.press, pins=args.pins).__enter__()
     try:
+        # The port line says "ready": printed once listed (see simulator/vdev.py).
+        print(pico.port, flush=True)
+        say("%s (the stock MicroPython %s rp2 firmware on an emulated RP2040), %s; Ctrl-C "
+            "to stop" % (pico.config["name"], MICROPYTHON, power_word(pico.off, pico.usb)))
         if on_terminal():
             def tick():
                 log.write()

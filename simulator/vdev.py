@@ -704,13 +704,15 @@ def serve(args):
         reg.__exit__()  # its trace file goes
         say(str(e))
         return 1
-    print(dev.port, flush=True)
-    say("%s (%s port profile, link %s), %s; Ctrl-C to stop" % (
-        dev.config["name"], dev.chip.port, link, dev.status))
     dev.on_status = say  # from now on, a line at each change of the power
     reg.entry["port"], reg.press = dev.port, dev.press
     try:
         with reg:
+            # The port line says "ready": printed once listed, so that `massager devices`
+            # run on reading it finds this device.
+            print(dev.port, flush=True)
+            say("%s (%s port profile, link %s), %s; Ctrl-C to stop" % (
+                dev.config["name"], dev.chip.port, link, dev.status))
             if on_terminal():
                 keys(dev, args.battery, stop)
             else:

@@ -2,7 +2,10 @@
 # micropython WebAssembly engine and the emulated RP2040): the same options, the same help,
 # and a one-line error naming the option where an engine has not got one.
 import ast
+import io
 import os
+import signal
+import sys
 
 import pytest
 
@@ -99,3 +102,51 @@ def test_an_option_of_the_other_engine_is_one_line(tmp_path, capsys, engine, arg
     rc, _, err = vdev(capsys, "--engine", engine, *args)
     assert rc == 2 and "Traceback" not in err
     assert message in err.splitlines()[-1], err
+
+
+class _Ready(Exception):
+    pass
+
+
+class _PortLine:
+    """The stdout of an in-process `massager vdev`: at its first line (the port, which
+    tells a script the device is ready) it notes what the registry lists, then ends the
+    run by raising _Ready out of the print."""
+
+    def __init__(self):
+        self.port, self.listed = None, None
+
+    def write(self, text):
+        if text.strip():
+            from simulator import registry
+
+            self.port = text.strip()
+            self.listed = [e["port"] for e in registry.running()]
+            raise _Ready
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("engine", ["micropython", "rp2040"])
+def test_the_port_line_comes_once_the_device_is_listed(tmp_path, monkeypatch, engine):
+    # A script reads the port line, then runs `massager devices` or opens the studio: the
+    # device must be listed by then (a CI run once found it missing under load).
+    monkeypatch.setenv("MASSAGER_RUN_DIR", str(tmp_path / "run"))
+    line = _PortLine()
+    monkeypatch.setattr(sys, "stdout", line)
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # not a terminal: no keys
+    flash = tmp_path / ("flash.img" if engine == "rp2040" else "flash")
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(_Ready):
+            cli.main(["vdev", "--engine", engine, "--flash", str(flash)])
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert line.port.startswith("/dev/"), line.port
+    assert line.listed == [line.port]
+    from simulator import registry
+
+    assert registry.running() == []  # and the entry went with the device
