@@ -86,6 +86,24 @@ class _Null:
         self.last = (motor, r, g, b)
 
 
+def test_the_change_count_moves_at_every_change_and_stays_a_small_int():
+    # runtime._step tells a quiet wake by an unchanged count; on MicroPython an int past
+    # 2**30 (the small-int range of a 32-bit port) is a heap object, so a count that grew
+    # past it would allocate at every change of a long session.
+    a = app.App([builtin("weekly")], _Null())
+    counts = []
+    a.on_change = lambda app_, now: counts.append(app_.changes)
+    a.begin(0)
+    a.press("short", 0)
+    now = 0
+    while a.state == app.RUNNING:
+        now = a.next_wake()
+        a.update(now)
+    assert a.state == app.DONE and len(counts) > 1000  # a weekly is thousands of changes
+    assert all(b != c for b, c in zip(counts, counts[1:]))
+    assert all(0 <= c < 2 ** 30 for c in counts), max(counts)
+
+
 @settings(max_examples=200)
 @given(button_scripts(horizon=200000))
 def test_invariants_hold_for_any_button_script(script):
