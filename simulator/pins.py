@@ -22,10 +22,14 @@ def pin_series(changes, scale):
 
 def trace_series(records, output):
     """[(t, value)] of one output of trace records: "motor" (%) or "led" (the brightest
-    channel, 0-255: what a mono PWM LED shows), one entry per change."""
+    channel, 0-255: what a mono PWM LED shows), one entry per change. A value the trace
+    replaces within the same ms lasted no time (a wake's update, then its press): only
+    the last value of each ms is held."""
     out = []
     for r in records:
         value = r["motor"] if output == "motor" else max(r["led"])
+        if out and out[-1][0] == r["t"]:
+            out.pop()
         if not out or out[-1][1] != value:
             out.append((r["t"], value))
     return out

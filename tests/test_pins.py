@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.pins import compare
+from simulator.pins import compare, trace_series
 
 TRACE = [(0, 0), (1000, 500), (4000, 0)]  # off, on at 1 s, off at 4 s (trace ms)
 OFFSET = 7000.25  # where the trace's 0 falls on the pin's clock
@@ -99,3 +99,29 @@ def test_a_change_cut_short_by_the_next_is_held_to_showing_in_order():
 def test_the_soft_start_allowance_still_catches(pin, problem):
     problems, _ = compare(KICK_TRACE, sorted(pin), 0, 50, off_by=1, start_ms=30)
     assert any(problem in p for p in problems), problems
+
+
+def _led(*changes):
+    return [{"t": t, "motor": 0, "led": [v, v // 2, 0]} for t, v in changes]
+
+
+# Seed 250035949's day 28, the LED (replay ms less 27606900): a double press decided at
+# ms 104. The replay's wake shows a new value (89), then a cue (255), in the same ms; the
+# chip, its edge stamped a fraction of a ms earlier, went from the value before (held for
+# over 400 ms; 90 stands for it here) straight to the cue. It never wrote 89: the pin log
+# has every PWM register write.
+def test_a_value_replaced_within_its_ms_is_not_held():
+    trace = trace_series(_led((0, 90), (104, 89), (104, 255), (194, 51), (304, 255)), "led")
+    assert trace == [(0, 90), (104, 255), (194, 51), (304, 255)]
+    pin = [(-5, 90), (105.9, 255), (195.2, 51), (304.8, 255)]
+    assert compare(trace, pin, 0, 50, early=2)[0] == []
+    # What lasted a ms or more still counts, and a same-ms change back to the value
+    # before is no change at all.
+    assert trace_series(_led((0, 90), (103, 89), (104, 255)), "led") == [
+        (0, 90), (103, 89), (104, 255)]
+    assert trace_series(_led((0, 90), (104, 255), (104, 90), (150, 20)), "led") == [
+        (0, 90), (150, 20)]
+    # The last value of the ms is still held: the pin must show the cue.
+    problems, _ = compare(trace, [(-5, 90), (105.9, 89), (195.2, 51), (304.8, 255)], 0, 50,
+                          early=2)
+    assert any("never shown" in p or "expected 255" in p for p in problems), problems
