@@ -15,6 +15,7 @@ from mpremote.transport_serial import SerialTransport
 from helpers import massager, mpremote, routine_doc, sha
 from host_tools import device, flash
 from massager import routines
+from promised import DEFAULT_LEVEL, LEVELS
 from simulator import circuit
 from simulator.circuit import sense
 from simulator.engines import trace
@@ -378,3 +379,30 @@ def test_after_a_session_host_commands_run_to_the_end_and_the_firmware_runs_agai
         start = pico.script([(0, 1), (100, 0)])  # the firmware runs: a press starts a session
         pico.run(5000)
         assert any(v > 0 for t, v in pin_series(pico.changes(MOTOR), 100) if t > start)
+
+
+# A gesture's light shows within this of the CPython trace's ms: the firmware wakes at the
+# gesture's deadline and computes for a ms or two at 125 MHz (a ramp-free LED: no settling).
+LIGHT_LATE_MS = 10
+
+
+def test_a_new_levels_light_comes_at_the_long_press_not_after_the_flash_write(pico_image,
+                                                                           tmp_path):
+    """A long press in idle picks the next level: its light comes at the press's 1 s, and
+    the level is written to littlefs at a later wake (the soak's day 29: 52 ms late)."""
+    image = tmp_path / "flash.img"
+    shutil.copy(pico_image, image)
+    edges = [(0, 1), (1300, 0)]
+    with EmulatedPico(str(image), hold=True) as pico:
+        pico.run(BOOT_MS)
+        at = pico.script(edges)
+        pico.run(2000)
+        led = pin_series(pico.changes(LED), 255)
+        saved = mpremote(pico.port, "cat", ":settings.json")
+    want = trace_series(expected(edges, 2000), "led")
+    (t, level_light), = [(t, v) for t, v in want if 0 < t < 2000]
+    shown = next(a for a, v in led if a > at and v == level_light)
+    assert 0 <= shown - (at + t) < LIGHT_LATE_MS, "the light %.1f ms late" % (shown - at - t)
+    # Written by then: the level after the default, 75 %, is 100 % (index 2).
+    assert saved.returncode == 0 and json.loads(saved.stdout) == {
+        "level": LEVELS.index(DEFAULT_LEVEL) + 1}, saved

@@ -217,9 +217,40 @@ def test_intensity_level_survives_a_power_cycle(tmp_path):
     dev.press(True)
     dev.run_until(1500)
     dev.press(False)
+    dev.run_until(1600)
     assert dev.app.level == (before + 1) % 3
     again = SimDevice(str(tmp_path))
     assert again.app.level == dev.app.level
+
+
+def test_a_new_level_shows_at_once_and_is_written_at_a_later_quiet_wake(tmp_path,
+                                                                          monkeypatch):
+    """The flash write waits for a wake that changes no output: a block erase takes 45 ms
+    (400 ms at most, W25Q16JV), which the new level's light would otherwise wait for (the
+    soak's day 29 on the real port: the light 52 ms late)."""
+    from massager.store import Store
+
+    saves, save = [], Store.save_level
+
+    def light():
+        return dev.app.led_r, dev.app.led_g, dev.app.led_b
+
+    def saving(store, level):
+        saves.append((level, light()))
+        save(store, level)
+
+    monkeypatch.setattr(Store, "save_level", saving)
+    dev = SimDevice(str(tmp_path))
+    dev.run_until(100)
+    before, idle = dev.app.level, light()
+    dev.press(True)
+    dev.run_until(1300)  # a long press: the next level, told by the idle light's brightness
+    new = light()
+    assert dev.app.level == (before + 1) % 3 and new != idle
+    dev.press(False)  # the release's wake changes nothing: the level is written there
+    dev.run_until(1400)
+    assert saves == [(dev.app.level, new)]
+    assert SimDevice(str(tmp_path)).app.level == dev.app.level
 
 
 def test_button_held_at_power_up_is_safe_mode_with_the_builtins_only(tmp_path):

@@ -14,12 +14,10 @@ OFF = "off"
 
 
 class App:
-    def __init__(self, programs, out, level=safety.DEFAULT_LEVEL, on_change=None,
-                 on_level=None):
+    def __init__(self, programs, out, level=safety.DEFAULT_LEVEL, on_change=None):
         self.programs = programs  # compiled routines; index 0 is selected at power-up
         self.out = out
         self.on_change = on_change
-        self.on_level = on_level  # called with the new level index, to remember it
         self.gestures = button.Gestures()
         self.selected = 0
         self.level = level if 0 <= level < len(safety.INTENSITY_LEVELS) else \
@@ -235,8 +233,6 @@ class App:
         self.level = level
         if self.seq is not None:
             self.seq.set_scale(safety.INTENSITY_LEVELS[level])
-        if self.on_level is not None:
-            self.on_level(level)
 
     # -- outputs ----------------------------------------------------------------------
 

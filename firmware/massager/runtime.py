@@ -42,8 +42,8 @@ class Runtime:
         progs, problems = self.store.programs(user=user)
         for p in problems:
             self.store.log_error(p)
-        a = App(progs, self.board, level=self.store.level(safety.DEFAULT_LEVEL),
-                on_change=self.on_change, on_level=self.store.save_level)
+        self._level_saved = self.store.level(safety.DEFAULT_LEVEL)
+        a = App(progs, self.board, level=self._level_saved, on_change=self.on_change)
         a.error = bool(problems)
         return a
 
@@ -96,8 +96,7 @@ class Runtime:
         app = self.app
         if app.state != OFF or self.board.button.pending():  # off: the motor is still
             return delay
-        if app.ended:
-            self._remember(app)  # before a sleep, or a power latch letting go
+        self._write_down(app)  # before a sleep, or a power latch letting go
         settle = app.gestures.settled(self.now())
         if settle != 0:  # down, a gesture open, or a bounce may still come: not yet
             return delay if settle < 0 or delay < settle else settle
@@ -136,10 +135,15 @@ class Runtime:
             self.board.power.hold_on()
             self._battery_at = None
         self._check_battery(now)
-        if app.ended and (app.changes == changes or app.state == RUNNING):
-            # The session that ended is written down at the first wake that changes no
-            # output (a button's down, a watchdog feed): the flash write allocates. Should
-            # a new session run first (no such wake came between), now, before it can end.
+        if app.changes == changes:
+            # What waits for the flash is written at the first wake that changes no output
+            # (a button's down or release, a watchdog feed): a write allocates, and may
+            # erase a block first (W25Q16JV: 45 ms typical, 400 ms at most), which would
+            # hold back the light or the motor that the wake changes.
+            self._write_down(app)
+        elif app.ended and app.state == RUNNING:
+            # A new session ran first (no quiet wake came between): the record of the one
+            # before now, before this one can end.
             self._remember(app)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor
@@ -170,6 +174,16 @@ class Runtime:
         if mv < safety.BATTERY_CUTOFF_MV and self.app.state != OFF:
             self.app.power_off(now)
 
+    def _write_down(self, app):
+        """Write what waits for the flash: the session that ended, a new intensity level.
+        Never at a wake that changes an output (see _step); before off, at a fault and when
+        the loop stops too."""
+        if app.ended:
+            self._remember(app)
+        if app.level != self._level_saved:
+            self._level_saved = app.level
+            self.store.save_level(app.level)
+
     def _remember(self, app):
         """Write down the session that ended (one flash write, never at a wake that
         changes an output, see _step; before off and when the loop stops too)."""
@@ -186,8 +200,7 @@ class Runtime:
         self.board.all_off()
         app = self.app
         app.end_session(history.FAULT, self.now())  # nothing when no session runs
-        if app.ended:
-            self._remember(app)
+        self._write_down(app)  # the fallback app below reads the level from the flash
         self.faults += 1
         self.store.log_error("fault %d: %s: %s" % (self.faults, type(error).__name__, error))
         if self.faults >= MAX_FAULTS:
@@ -241,8 +254,7 @@ class Runtime:
         self.board.all_off()
         self.board.show_error()
         self.board.watchdog.keep()
-        if self.app.ended:
-            self._remember(self.app)  # a session that ended just before the loop stopped
+        self._write_down(self.app)  # what a wake just before the loop stopped left
 
     def interrupt(self):
         """Stop run() as a Ctrl-C would, through its cleanup. False when not running."""
