@@ -1,4 +1,5 @@
 import os
+import signal
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -17,6 +18,14 @@ settings.register_profile("long", deadline=None, max_examples=5000,
 settings.register_profile("mutate", deadline=None, derandomize=True, database=None,
                           max_examples=40, suppress_health_check=_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# The Ctrl-C tests send SIGINT to the commands they start, as a terminal does. A run started
+# in the background without job control (`make test &` in a script, nohup) ignores SIGINT,
+# every child would inherit that (an ignored signal stays ignored across exec), and Python
+# would then never raise KeyboardInterrupt in them. Catch it here, so the children get the
+# default again (a handler is reset at exec).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
