@@ -135,16 +135,13 @@ class Runtime:
             self.board.power.hold_on()
             self._battery_at = None
         self._check_battery(now)
-        if app.changes == changes:
+        if app.changes == changes or (app.ended and app.state == RUNNING):
             # What waits for the flash is written at the first wake that changes no output
             # (a button's down or release, a watchdog feed): a write allocates, and may
             # erase a block first (W25Q16JV: 45 ms typical, 400 ms at most), which would
-            # hold back the light or the motor that the wake changes.
+            # hold back the light or the motor that the wake changes. Should a new session
+            # run first (no such wake came between), now, before it can end.
             self._write_down(app)
-        elif app.ended and app.state == RUNNING:
-            # A new session ran first (no quiet wake came between): the record of the one
-            # before now, before this one can end.
-            self._remember(app)
         if self.app.state == RUNNING and not self._watchdog_on:
             # Armed with the first session: from then on a hang resets the board (motor
             # off at reset). Not before, so an idle device leaves the REPL to mpremote.
