@@ -535,39 +535,3 @@ def test_a_routine_edited_in_the_page_is_pushed_plays_on_the_device_and_is_mirro
         assert page.problems == []
     finally:
         page.close()
-
-
-def test_the_pages_button_reaches_the_mirrored_device_one_edge_at_a_time_in_order(
-        browser, server, vdev):
-    """Each edge is a request the server answers on a thread of its own: sent together, a
-    release could reach the device before its press. The page sends the next edge only
-    once the one before is answered. Here the requests are held (none reaches the device)
-    and let through one by one."""
-    port, _ = vdev
-    page = browser.page(server.url)
-    held = []
-    try:
-        _devices_listed(page, port)
-        page.click("#mirror")
-        sb.wait(page, "() => studio.mirroring", what="the mirror")
-        page.route("**/api/button", lambda route: held.append(route))
-        box = page.locator("#button").bounding_box()
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        for _ in range(2):  # a double press, as fast as the mouse goes
-            page.mouse.down()
-            page.mouse.up()
-        for i, edge in enumerate(["down", "up", "down", "up"]):
-            for _ in range(200):  # 10 s for the next request
-                if len(held) > i:
-                    break
-                page.wait_for_timeout(50)
-            assert len(held) > i, "edge %d (%s) was never sent" % (i, edge)
-            page.wait_for_timeout(200)  # room for a request that should not come yet
-            assert len(held) == i + 1, "%d edges sent before the answer to edge %d" % (
-                len(held), i)
-            assert json.loads(held[i].request.post_data) == {"port": port,
-                                                             "edges": [[0, edge]]}
-            held[i].fulfill(status=200, content_type="application/json", body="{}")
-        assert page.problems == []
-    finally:
-        page.close()

@@ -478,7 +478,7 @@ function download(name, text, type) {
 // ---- devices: boards and virtual devices, through the local server ----------------------
 // (host_tools/studio_device.py: the same code as `massager push` and `massager history`)
 
-const D = { list: [], busy: false, mirror: null, pressing: Promise.resolve() };
+const D = { list: [], busy: false, mirror: null };
 
 async function api(path, body) {
   const r = await fetch(path, body === undefined ? {} : {
@@ -650,16 +650,11 @@ function mirrorRecord(line) {
   };
 }
 
-// One request at a time, in the order pressed: each edge of the page's button is its own
-// request, and the server answers each on a thread of its own, so a release sent while the
-// press before it is still on its way could reach the device first.
 function pressDevice(edges) {
   const m = D.mirror;
-  D.pressing = D.pressing
-    .then(() => api("/api/button", { port: m.port, edges }))
-    .then((answer) => {
-      if (answer.error) deviceStatus(answer.error, "bad");
-    }, (e) => deviceStatus(`button of ${m.port}: ${e.message}`, "bad"));
+  api("/api/button", { port: m.port, edges }).then((answer) => {
+    if (answer.error) deviceStatus(answer.error, "bad");
+  }, (e) => deviceStatus(`button of ${m.port}: ${e.message}`, "bad"));
 }
 
 async function showHistory() {
