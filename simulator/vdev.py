@@ -386,7 +386,10 @@ class VirtualDevice:
             return
         proc = self._proc
         if proc is not None and self._cmd_w is not None:
-            os.write(self._cmd_w, b"button %d\n" % (1 if pressed else 0))
+            # With the edge's time (monotonic, in us: the host's clock is the same one): its
+            # IRQ is stamped then, as a hard IRQ on the chip is, not when the interpreter
+            # gets to it.
+            os.write(self._cmd_w, b"button %d %d\n" % (1 if pressed else 0, int(now * 1e6)))
 
     def _launch(self):
         """A new interpreter process, loaded and waiting for "go" on its command pipe."""

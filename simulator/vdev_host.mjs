@@ -300,8 +300,8 @@ function watch(bytes) {
 
 // Commands from vdev.py on --cmd-fd, one per line: "go BOOT MODE EI" starts a --standby
 // interpreter (a warm spare, loaded ahead so a reset or Ctrl-C costs no engine start);
-// "button 1" / "button 0" press or release the simulated board's button, whose IRQ handler
-// then runs here, between interpreter steps; "adc JSON" sets the ADC's inputs (the rail
+// "button 1 US" / "button 0 US" press or release the simulated board's button at US (the
+// monotonic clock, in us), whose IRQ handler then runs here, between interpreter steps; "adc JSON" sets the ADC's inputs (the rail
 // and each pin, simulator/adc_view.py); "usb 1" / "usb 0" plugs or pulls USB.
 let go = null;
 const started = new Promise((resolve) => { go = resolve; });
@@ -342,7 +342,17 @@ function readCommands() {
       } else if (words[0] === "usb" && mp) { // the USB cable plugged in or pulled
         mp.pyimport("_vdev").set_usb(words[1] === "1");
       } else if (words[0] === "button" && mp) {
-        mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
+        // The firmware's hard IRQ stamps the edge with ticks_ms. On the chip it runs at the
+        // edge, even inside a long piece of work (a routine compiling); here only between
+        // interpreter steps, so the clock is set back to the edge's time while it runs.
+        const lateMs = words[2] === undefined ? 0
+          : Math.max(0, Math.round(Number(process.hrtime.bigint() / 1000n - BigInt(words[2])) / 1000));
+        nowShift -= lateMs;
+        try {
+          mp.runPython(`import machine\nmachine.sim.press_button(${words[1] === "1" ? "True" : "False"})`);
+        } finally {
+          nowShift += lateMs;
+        }
       }
     }
   }).on("error", () => {});

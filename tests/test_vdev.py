@@ -1,5 +1,6 @@
 """Virtual device driven by the unmodified mpremote CLI (subprocess), as a user would."""
 
+import json
 import os
 import random
 import subprocess
@@ -126,6 +127,47 @@ def test_forever_running_main_does_not_block_mpremote(dev, flash, main_py):
     wait_for(lambda: os.path.exists(os.path.join(flash, "started")), "main.py to start")
     assert mpremote(dev, "exec", "print('alive')").stdout.strip() == b"alive"
     mpremote(dev, "fs", "rm", "main.py")
+
+
+BUSY_MAIN = """\
+import asyncio, json, machine, time
+stamps = []
+pin = machine.Pin(15, machine.Pin.IN, machine.Pin.PULL_UP)
+pin.irq(handler=lambda p: stamps.append(time.ticks_ms()), trigger=machine.Pin.IRQ_FALLING,
+        hard=True)
+async def work():
+    t0 = time.ticks_ms()
+    open('busy', 'w').close()
+    while time.ticks_diff(time.ticks_ms(), t0) < 1500:  # one long step, as a compile
+        pass
+    t1 = time.ticks_ms()
+    await asyncio.sleep_ms(100)  # the host's turn: a held-back edge is delivered here
+    open('stamps', 'w').write(json.dumps([time.ticks_diff(t1, t) for t in stamps]))
+asyncio.create_task(work())
+"""
+
+
+def test_a_press_during_a_long_step_is_stamped_when_it_happened(dev, flash):
+    """A hard IRQ on the chip runs at the edge, even inside work that takes the interpreter
+    a while; the virtual device can run it only between steps, and stamps it back then.
+    Stamped when the step ended instead, a press under a routine's compile was shorter,
+    and a double press a click (the studio's mirror test)."""
+    with open(os.path.join(flash, "main.py"), "w") as f:
+        f.write(BUSY_MAIN)
+    mpremote(dev, "reset")
+    wait_for(lambda: os.path.exists(os.path.join(flash, "busy")), "main.py's long step",
+             limit=30)
+    dev.press(True)  # at most a few ms into the 1.5 s step
+    pressed_at = time.monotonic()
+    wait_for(lambda: os.path.exists(os.path.join(flash, "stamps")), "the stamps", limit=30)
+    with open(os.path.join(flash, "stamps")) as f:
+        stamps = json.load(f)
+    dev.press(False)
+    mpremote(dev, "fs", "rm", "main.py")
+    assert len(stamps) == 1, stamps
+    # ms from the edge's stamp to the step's end: most of the step (the press came early in
+    # it), not 0 or less (stamped when the interpreter was free again).
+    assert stamps[0] >= 1000, (stamps, time.monotonic() - pressed_at)
 
 
 def test_files_survive_a_vdev_restart(tmp_path):
