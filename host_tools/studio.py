@@ -133,8 +133,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path == "/api/push":
             return self._push(port, str(request.get("text", "")))
         if path == "/api/button":
-            edges = request.get("edges")
-            return self._api(lambda: studio_device.press(port, edges) or {"ok": True})
+            edges, at = request.get("edges"), request.get("at")
+            return self._api(lambda: studio_device.press(port, edges, at) or {"ok": True})
         return self._fail(404, "not part of the studio: " + self.path)
 
     def _api(self, work):

@@ -2,7 +2,10 @@
 # in the editor (routine_sync, as `massager push`), read a virtual device's trace for the
 # mirror, press its button, read the sessions it remembers (history, as `massager history`).
 # Every failure is one line, the CLI's.
+import math
 import os
+import threading
+import time
 
 from host_tools import history, routine_sync
 from host_tools.device import Device, DeviceError, detected_ports
@@ -81,9 +84,60 @@ def mirror(port, offset):
     return whole.decode("utf-8", "replace").splitlines(), offset + len(whole)
 
 
-def press(port, edges):
-    """Press the virtual device's button: edges [(ms, "down"|"up")]."""
+class PageClock:
+    """The page's clock mapped onto this one, for the edges of its button.
+
+    Each edge comes in a request of its own, and a request's way through the server takes
+    as long as the machine lets it: played when they come, a double press could become two
+    clicks, or a release come before its press. So each edge carries the page's time of it
+    (`at`); the first to come after a quiet spell fixes the two clocks' offset, and every
+    edge plays LAG_MS after its page time. Every edge whose request takes at most LAG_MS
+    longer than that first one's keeps the hand's timing exactly, in whatever order they
+    come; a later one plays at once."""
+
+    LAG_MS = 200  # felt as the mirror's delay; far more than a request takes on an idle host
+    QUIET_MS = 5000  # longer than any gesture: the next edge starts afresh (a reloaded page)
+
+    def __init__(self):
+        self._offset = None  # this clock's ms minus the page's
+        self._last = None  # the page time of the latest edge
+
+    def delay(self, at, now):
+        """ms from `now` (this clock) until the edge made at page time `at` plays."""
+        if self._offset is None or abs(at - self._last) > self.QUIET_MS:
+            self._offset = now - at
+            self._last = at
+        self._last = max(self._last, at)
+        due = at + self._offset + self.LAG_MS
+        return due - now if due > now else 0
+
+
+_buttons = {}  # port -> (its page's PageClock, ms when the edges queued for it have played)
+_buttons_lock = threading.Lock()  # the server answers each request on a thread of its own
+
+
+def press(port, edges, at=None):
+    """Press the virtual device's button: edges [(ms, "down"|"up")], ms from now (a
+    gesture: after the edges still queued, as a hand's next one), or from the page's time
+    `at` (ms) when it is given (the page's own button: see PageClock)."""
     entry = _virtual(port)
+    edges = [(float(ms), str(edge)) for ms, edge in edges]
+    if not edges:
+        raise ValueError("no edges")
+    if at is not None:
+        at = float(at)
+        if not math.isfinite(at):
+            raise ValueError("at: not a time")
+    with _buttons_lock:
+        now = time.monotonic() * 1000
+        clock, free_at = _buttons.get(port) or (PageClock(), now)
+        start = clock.delay(at, now) if at is not None else max(0.0, free_at - now)
+        edges = [(start + ms, edge) for ms, edge in edges]
+        last = max(ms for ms, _ in edges)
+        if last > registry.MAX_MS:
+            raise DeviceError("%s: its button still has %.1f s of presses to play: press "
+                              "again after them" % (port, start / 1000))
+        _buttons[port] = (clock, max(free_at, now + last))
     try:
         answer = registry.press(entry, [(int(ms), str(edge)) for ms, edge in edges])
     except OSError as e:
@@ -106,4 +160,5 @@ def sessions(port):
                         history.minutes_per_day(records).items()}}
 
 
-__all__ = ["devices", "push", "mirror", "press", "sessions", "DeviceError", "RoutineError"]
+__all__ = ["devices", "push", "mirror", "press", "sessions", "PageClock", "DeviceError",
+           "RoutineError"]

@@ -3,10 +3,13 @@
 # runs, and listens on a Unix socket beside it for its button:
 #
 #   <run dir>/vdev-<pid>.json   {"port", "pid", "engine", "board", "trace", "pins", "control"}
-#   <run dir>/vdev-<pid>.sock   lines "press MS down|up ..." (edges at MS after the line)
+#   <run dir>/vdev-<pid>.sock   lines "press MS down|up ..." (edges at MS after the line;
+#                               answered "ok" at once, played in time order by one thread)
 #
 # The run dir is $MASSAGER_RUN_DIR, else $XDG_RUNTIME_DIR/massager, else
 # /tmp/massager-<uid>. An entry whose process has gone (a kill -9) is dropped when listed.
+import heapq
+import itertools
 import json
 import os
 import socket
@@ -16,6 +19,7 @@ import time
 
 EDGES = ("down", "up")
 MAX_EDGES = 16  # a gesture has at most four edges: more is not a person's hand
+MAX_MS = 10000  # how far ahead an edge may be queued
 
 
 def run_dir():
@@ -81,6 +85,10 @@ class Registration:
             self.trace = self.owned = base + ".trace"
             open(self.owned, "w").close()
         self.press = press
+        self._queue = []  # (monotonic time due, arrival order, pressed): edges still to play
+        self._order = itertools.count()
+        self._queued = threading.Condition()
+        self._closed = False
         self.entry = {"port": port, "pid": os.getpid(), "engine": engine, "board": board,
                       "trace": self.trace and os.path.abspath(self.trace),
                       "pins": pins and os.path.abspath(pins), "control": self.control,
@@ -94,6 +102,7 @@ class Registration:
         self._sock.bind(self.control)
         self._sock.listen(4)
         threading.Thread(target=self._serve, daemon=True).start()
+        threading.Thread(target=self._play, daemon=True).start()
         tmp = self.path + ".tmp"
         with open(tmp, "w") as f:
             json.dump(self.entry, f)
@@ -101,6 +110,9 @@ class Registration:
         return self
 
     def __exit__(self, *exc):
+        with self._queued:
+            self._closed = True
+            self._queued.notify()
         for path in (self.path, self.control, self.owned):
             if path:
                 try:
@@ -131,19 +143,37 @@ class Registration:
             return "error: expected press MS EDGE ..."
         edges = []
         for ms, edge in zip(words[1::2], words[2::2]):
-            if not ms.isdigit() or edge not in EDGES or int(ms) > 10000:
+            if not ms.isdigit() or edge not in EDGES or int(ms) > MAX_MS:
                 return "error: bad edge %s %s" % (ms, edge)
             edges.append((int(ms), edge))
+        # Queued, not played here: the next line may hold an edge due before these (the
+        # studio's page sends each edge of its button as it happens, with its time).
         start = time.monotonic()
-        for ms, edge in sorted(edges):
-            time.sleep(max(0.0, start + ms / 1000 - time.monotonic()))
-            self.press(edge == "down")
+        with self._queued:
+            for ms, edge in edges:
+                heapq.heappush(self._queue, (start + ms / 1000, next(self._order),
+                                             edge == "down"))
+            self._queued.notify()
         return "ok"
+
+    def _play(self):
+        """The queued edges, each at its time, in time order (then in the order they came)."""
+        while True:
+            with self._queued:
+                while not self._closed and (
+                        not self._queue or self._queue[0][0] > time.monotonic()):
+                    self._queued.wait(self._queue[0][0] - time.monotonic()
+                                      if self._queue else None)
+                if self._closed:
+                    return
+                _, _, pressed = heapq.heappop(self._queue)
+            self.press(pressed)
 
 
 def press(entry, edges):
-    """Press the button of a running virtual device: edges [(ms, "down"|"up")], played in
-    its own process at their times. Returns its answer ("ok" or "error: ...")."""
+    """Press the button of a running virtual device: edges [(ms from now, "down"|"up")],
+    played in its own process at their times. Returns its answer ("ok" once queued, or
+    "error: ...")."""
     text = "press " + " ".join("%d %s" % (ms, edge) for ms, edge in edges) + "\n"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(15)

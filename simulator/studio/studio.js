@@ -650,9 +650,13 @@ function mirrorRecord(line) {
   };
 }
 
-function pressDevice(edges) {
+// `at`: the page's time of the button's edge. Each edge of the page's button is a request
+// of its own, and their ways through the server differ: the server plays each at its time
+// plus a fixed lag (host_tools/studio_device.py, PageClock), so a double press stays one.
+function pressDevice(edges, at) {
   const m = D.mirror;
-  api("/api/button", { port: m.port, edges }).then((answer) => {
+  const body = at === undefined ? { port: m.port, edges } : { port: m.port, edges, at };
+  api("/api/button", body).then((answer) => {
     if (answer.error) deviceStatus(answer.error, "bad");
   }, (e) => deviceStatus(`button of ${m.port}: ${e.message}`, "bad"));
 }
@@ -688,7 +692,7 @@ function wire() {
   const hand = (ev) => {
     if (D.mirror) {  // the virtual device's own button
       button.classList.toggle("down", ev === "down");
-      pressDevice([[0, ev]]);
+      pressDevice([[0, ev]], performance.now());
       return;
     }
     clock();
