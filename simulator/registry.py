@@ -167,7 +167,10 @@ class Registration:
                 if self._closed:
                     return
                 _, _, pressed = heapq.heappop(self._queue)
-            self.press(pressed)
+            try:
+                self.press(pressed)
+            except (OSError, ValueError):
+                pass  # the device going away under its button: the next edge tries again
 
 
 def press(entry, edges):

@@ -6,6 +6,7 @@ import io
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -150,3 +151,22 @@ def test_the_port_line_comes_once_the_device_is_listed(tmp_path, monkeypatch, en
     from simulator import registry
 
     assert registry.running() == []  # and the entry went with the device
+
+
+def test_the_button_socket_plays_edges_in_time_order_whatever_line_they_came_in(
+        tmp_path, monkeypatch):
+    # The studio sends each edge of its page's button as it happens, with a delay that puts
+    # it at the hand's time: a line may hold an edge due before one sent earlier.
+    from simulator import registry
+
+    monkeypatch.setenv("MASSAGER_RUN_DIR", str(tmp_path))
+    played = []
+    with registry.Registration("/dev/pts/test", "micropython", "pico", played.append) as reg:
+        assert registry.press(reg.entry, [(2000, "up")]) == "ok"  # queued, not waited for
+        assert registry.press(reg.entry, [(100, "down")]) == "ok"
+        assert registry.press(reg.entry, [(20000, "up")]).startswith("error: bad edge")
+        for _ in range(200):
+            if len(played) == 2:
+                break
+            time.sleep(0.05)
+    assert played == [True, False]
