@@ -139,7 +139,7 @@ def press(port, edges, at=None):
                               "again after them" % (port, start / 1000))
         _buttons[port] = (clock, max(free_at, now + last))
     try:
-        answer = registry.press(entry, [(int(ms), str(edge)) for ms, edge in edges])
+        answer = registry.press(entry, [(int(ms), edge) for ms, edge in edges])
     except OSError as e:
         raise DeviceError("%s: its button does not answer: %s" % (port, e.strerror or e)) \
             from None
