@@ -596,7 +596,7 @@ def test_button_edges_the_server_gets_out_of_order_play_in_the_pages_order(serve
     # room for two requests sent one after the other on a loaded test machine
     monkeypatch.setattr(studio_device.PageClock, "LAG_MS", 2000)
     trace = next(e["trace"] for e in registry.running() if e["port"] == port)
-    state = lambda: _records(trace)[-1]["state"]  # noqa: E731
+    state = lambda: (_records(trace) or [{"state": "booting"}])[-1]["state"]  # noqa: E731
     _until(lambda: state() == "idle", "the device idle")
     before = len(_records(trace))
     at = 1e9  # the page's clock: any origin
