@@ -483,7 +483,8 @@ class Soak:
             changes = [c for c in self.pico.changes(pin) if c.t <= end]
             actual = pin_series(changes, scale)
             problems, _ = compare(want, actual, self.start, TOLERANCE_MS, off_by,
-                                  early=EARLY_MS, start_ms=ramp)
+                                  early=EARLY_MS, start_ms=ramp,
+                                  wakes=[r["t"] for r in records])
             if problems:
                 raise SoakFailure("session %d (%s from %.0f ms): %s\n%s" % (
                     self.figures["sessions"], output, at, problems[:3],

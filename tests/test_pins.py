@@ -125,3 +125,37 @@ def test_a_value_replaced_within_its_ms_is_not_held():
     problems, _ = compare(trace, [(-5, 90), (105.9, 89), (195.2, 51), (304.8, 255)], 0, 50,
                           early=2)
     assert any("never shown" in p or "expected 255" in p for p in problems), problems
+
+
+# Seed 250035949's day 10 (soak.py): a click's pause fell due in the ms the next glide
+# started. The chip, its button stamped a tick later, started the glide (the motor's kick)
+# and paused 0.4 ms on; the replay paused first and never started it.
+DAY10_TRACE = [(27105370, 440), (27105590, 0), (27108000, 440)]  # (then resumed)
+DAY10_WAKES = [27105370, 27105590, 27105751, 27108000]  # the pause changes the LED
+DAY10_PIN = [(27105372.2, 440), (27105591.6, 0), (27105751.3, 612), (27105751.7, 0),
+             (27108001.9, 440)]
+
+
+def test_a_ticks_excursion_near_a_wake_is_the_engines_taking_one_ms_in_either_order():
+    assert compare(DAY10_TRACE, DAY10_PIN, 0, 50, off_by=1, early=2, start_ms=30,
+                   wakes=DAY10_WAKES)[0] == []
+    # Reported without a wake there, when it lasts a tick or more, or when it ends
+    # elsewhere than where it began.
+    for wakes, pin in (([27105370, 27105590, 27108000], DAY10_PIN),
+                       (DAY10_WAKES, DAY10_PIN[:3] + [(27105752.3, 0)] + DAY10_PIN[4:]),
+                       (DAY10_WAKES, DAY10_PIN[:3] + [(27105751.7, 5)] + DAY10_PIN[4:])):
+        problems, _ = compare(DAY10_TRACE, pin, 0, 50, off_by=1, early=2, start_ms=30,
+                              wakes=wakes)
+        assert any("outside any scheduled change" in p for p in problems), (wakes, pin)
+
+
+def test_a_trace_excursion_of_one_ms_may_be_missing_on_the_pin():
+    # The same race the other way: the replay started the glide a ms before its pause,
+    # the chip paused first.
+    trace = [(0, 0), (751, 440), (752, 0), (900, 300)]
+    assert compare(trace, [(-5, 0), (902.5, 300)], 0, 50, off_by=1, early=2)[0] == []
+    # Held for two ms it is a change the pin must show, as must one that does not come
+    # back to the value before it.
+    for trace in ([(0, 0), (751, 440), (753, 0), (900, 300)],
+                  [(0, 0), (751, 440), (752, 100), (900, 300)]):
+        assert compare(trace, [(-5, 0), (902.5, 300)], 0, 50, off_by=1, early=2)[0] != []
