@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from hypothesis import given
@@ -575,38 +574,27 @@ def _post(server, path, body):
         conn.close()
 
 
-def _until(predicate, what, timeout=30):
-    end = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < end, "timed out waiting for " + what
-        time.sleep(0.05)
-
-
-def _records(trace):
-    with open(trace) as f:
-        return [json.loads(line) for line in f.read().splitlines() if line]
-
-
 def test_button_edges_the_server_gets_out_of_order_play_in_the_pages_order(server, vdev,
                                                                              monkeypatch):
     """The release's request comes first: played as they come, the device would see a
     button held down (a long press, then power off); played at the page's times, it is a
     click, and the idle device starts its routine."""
+    from test_vdev_firmware import records, wait_for
+
     port, _ = vdev
     # room for two requests sent one after the other on a loaded test machine
     monkeypatch.setattr(studio_device.PageClock, "LAG_MS", 2000)
     trace = next(e["trace"] for e in registry.running() if e["port"] == port)
-    state = lambda: (_records(trace) or [{"state": "booting"}])[-1]["state"]  # noqa: E731
-    _until(lambda: state() == "idle", "the device idle")
-    before = len(_records(trace))
+    state = lambda: (records(trace) or [{"state": "booting"}])[-1]["state"]  # noqa: E731
+    wait_for(lambda: state() == "idle")
+    before = len(records(trace))
     at = 1e9  # the page's clock: any origin
     for edge, t in (("up", at + 120), ("down", at)):
         answer = _post(server, "/api/button", {"port": port, "edges": [[0, edge]], "at": t})
         assert answer == {"ok": True}, answer
-    _until(lambda: any(r["state"] == "running" for r in _records(trace)[before:]),
-            "the session a click starts: %s" % _records(trace)[before - 2:])
+    wait_for(lambda: any(r["state"] == "running" for r in records(trace)[before:]))
     # stopped again (a long press), as the other tests expect the device
     answer = _post(server, "/api/button", {"port": port, "edges": [[0, "down"], [1300, "up"]]})
     assert answer == {"ok": True}, answer
-    _until(lambda: state() == "idle", "the stop")
-    assert not any(r["state"] == "off" for r in _records(trace)[before:])
+    wait_for(lambda: state() == "idle")
+    assert not any(r["state"] == "off" for r in records(trace)[before:])
