@@ -301,8 +301,9 @@ function watch(bytes) {
 // Commands from vdev.py on --cmd-fd, one per line: "go BOOT MODE EI" starts a --standby
 // interpreter (a warm spare, loaded ahead so a reset or Ctrl-C costs no engine start);
 // "button 1 US" / "button 0 US" press or release the simulated board's button at US (the
-// monotonic clock, in us), whose IRQ handler then runs here, between interpreter steps; "adc JSON" sets the ADC's inputs (the rail
-// and each pin, simulator/adc_view.py); "usb 1" / "usb 0" plugs or pulls USB.
+// monotonic clock, in us), whose IRQ handler then runs here, between interpreter steps;
+// "adc JSON" sets the ADC's inputs (the rail and each pin, simulator/adc_view.py);
+// "usb 1" / "usb 0" plugs or pulls USB.
 let go = null;
 const started = new Promise((resolve) => { go = resolve; });
 function readCommands() {
